@@ -1,0 +1,13 @@
+/** One jest run for unit specs (beside the code), store contract suites and end-to-end suites. */
+const moduleNameMapper = {
+  '^@ipt/(course|event-store|projections|analytics-feed|audit|auth|config)$': '<rootDir>/libs/$1/src',
+};
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  moduleNameMapper,
+  testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/**/*.*-spec.ts'],
+  testTimeout: 30000,
+};
