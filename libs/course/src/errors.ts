@@ -1,0 +1,106 @@
+/**
+ * Why `decide` refused a command. The HTTP layer maps `kind` to a status
+ * (api.md) and puts `code`, `criteria` and `errors` into the problem details.
+ * Messages are fixed texts: they never repeat patientRef, free text or any
+ * other value from the command, so they are safe to log and to return.
+ */
+import type { ScreeningCriterion } from './vocabulary';
+
+export interface FieldError {
+  /** Path in the request body, e.g. `heldAt`, `screening.psychosis`, `items[3]`. */
+  field: string;
+  message: string;
+}
+
+export type RuleViolationKind = 'not_found' | 'conflict' | 'validation' | 'ineligible';
+
+/** Every code `decide` can answer with (domain.md; `idempotency_key_reused` belongs to the HTTP layer). */
+export const COURSE_RULE_CODES = [
+  'validation_failed',
+  'course_not_found',
+  'course_exists',
+  'ineligible',
+  'course_closed',
+  'follow_up_requires_closed_course',
+  'session_out_of_order',
+  'session_limit_reached',
+  'time_out_of_order',
+  'problem_area_unchanged',
+  'reason_required',
+  'homework_exists',
+  'session_not_held',
+  'homework_unknown',
+  'homework_already_submitted',
+  'assessment_exists',
+  'risk_flag_unknown',
+  'risk_flag_already_resolved',
+  'no_sessions_held',
+  'open_risk_flags',
+  'assessment_unknown',
+  'correction_unchanged',
+] as const;
+export type CourseRuleCode = (typeof COURSE_RULE_CODES)[number];
+
+/** The HTTP status of each kind (api.md, "Errors"). */
+export const RULE_VIOLATION_STATUS: Readonly<Record<RuleViolationKind, number>> = {
+  not_found: 404,
+  conflict: 409,
+  validation: 400,
+  ineligible: 422,
+};
+
+export interface CourseRuleViolationDetails {
+  /** The domain.md rule number that refused the command, when there is one. */
+  rule?: number | null;
+  /** For `validation`: what is wrong, field by field. */
+  errors?: FieldError[];
+  /** For `ineligible`: the positive screen criteria. */
+  criteria?: ScreeningCriterion[];
+}
+
+export class CourseRuleViolation extends Error {
+  override readonly name = 'CourseRuleViolation';
+  readonly rule: number | null;
+  readonly errors: FieldError[];
+  readonly criteria?: ScreeningCriterion[];
+
+  constructor(
+    readonly code: CourseRuleCode,
+    readonly kind: RuleViolationKind,
+    message: string,
+    details: CourseRuleViolationDetails = {},
+  ) {
+    super(message);
+    this.rule = details.rule ?? null;
+    this.errors = details.errors ?? [];
+    if (details.criteria) this.criteria = details.criteria;
+  }
+
+  get status(): number {
+    return RULE_VIOLATION_STATUS[this.kind];
+  }
+
+  static notFound(): CourseRuleViolation {
+    return new CourseRuleViolation('course_not_found', 'not_found', 'no such course', { rule: 1 });
+  }
+
+  static validation(errors: FieldError[], rule: number | null = null): CourseRuleViolation {
+    return new CourseRuleViolation('validation_failed', 'validation', 'the command is not valid', {
+      rule,
+      errors,
+    });
+  }
+
+  static ineligible(criteria: ScreeningCriterion[]): CourseRuleViolation {
+    return new CourseRuleViolation(
+      'ineligible',
+      'ineligible',
+      `the enrollment screen is positive (${criteria.join(', ')}) and was not overridden`,
+      { rule: 2, criteria },
+    );
+  }
+
+  static conflict(code: CourseRuleCode, rule: number, message: string): CourseRuleViolation {
+    return new CourseRuleViolation(code, 'conflict', message, { rule });
+  }
+}
