@@ -55,14 +55,19 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       await factory.teardown?.();
     });
 
-    const append = (streamId: string, events: EventToAppend[], expectedRevision: ExpectedRevision) =>
-      store.appendToStream(streamId, events, { expectedRevision });
+    const append = (
+      streamId: string,
+      events: EventToAppend[],
+      expectedRevision: ExpectedRevision,
+    ) => store.appendToStream(streamId, events, { expectedRevision });
 
     describe('appending', () => {
       it('numbers revisions from 0 and counts up across appends', async () => {
         const stream = courseStream();
         expect((await append(stream, [courseEvent()], 'any')).nextExpectedRevision).toBe(0);
-        expect((await append(stream, [courseEvent(), courseEvent()], 'any')).nextExpectedRevision).toBe(2);
+        expect(
+          (await append(stream, [courseEvent(), courseEvent()], 'any')).nextExpectedRevision,
+        ).toBe(2);
 
         const recorded = await store.readStream(stream);
         expect(recorded.map((e) => e.revision)).toEqual([0, 1, 2]);
@@ -70,7 +75,11 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
       it('records the stream, id, type, data and metadata as given, with a creation time', async () => {
         const stream = courseStream();
-        const proposed = courseEvent('SessionRecorded', { session: 3, notes: ['a', 'b'], nested: { ok: true } });
+        const proposed = courseEvent('SessionRecorded', {
+          session: 3,
+          notes: ['a', 'b'],
+          nested: { ok: true },
+        });
         proposed.metadata = { correlationId: randomUUID(), actor: 'therapist-7' };
         const before = Date.now();
         await append(stream, [proposed], 'no_stream');
@@ -119,7 +128,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       });
 
       it('no_stream: appends to a new stream', async () => {
-        expect((await append(courseStream(), [courseEvent()], 'no_stream')).nextExpectedRevision).toBe(0);
+        expect(
+          (await append(courseStream(), [courseEvent()], 'no_stream')).nextExpectedRevision,
+        ).toBe(0);
       });
 
       it('no_stream: refuses an existing stream, reporting its last revision', async () => {
@@ -130,14 +141,20 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
       it('stream_exists: refuses a new stream, reporting no_stream', async () => {
         const stream = courseStream();
-        await expectWrongRevision(append(stream, [courseEvent()], 'stream_exists'), stream, 'no_stream');
+        await expectWrongRevision(
+          append(stream, [courseEvent()], 'stream_exists'),
+          stream,
+          'no_stream',
+        );
         expect(await store.readStream(stream)).toEqual([]);
       });
 
       it('stream_exists: appends to an existing stream', async () => {
         const stream = courseStream();
         await append(stream, [courseEvent()], 'no_stream');
-        expect((await append(stream, [courseEvent()], 'stream_exists')).nextExpectedRevision).toBe(1);
+        expect((await append(stream, [courseEvent()], 'stream_exists')).nextExpectedRevision).toBe(
+          1,
+        );
       });
 
       it('exact: appends when the last revision matches', async () => {
@@ -210,7 +227,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         await append(stream, [a, b], 'no_stream');
 
         await expectWrongRevision(append(stream, [a, courseEvent()], 'no_stream'), stream, 1);
-        expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([a.eventId, b.eventId]);
+        expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual([
+          a.eventId,
+          b.eventId,
+        ]);
       });
     });
 
@@ -227,16 +247,18 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
       it('reads forwards from the first event by default', async () => {
         expect((await store.readStream(stream)).map((e) => e.eventId)).toEqual(ids);
-        expect((await store.readStream(stream, { direction: 'forwards' })).map((e) => e.revision)).toEqual([
-          0, 1, 2, 3, 4,
-        ]);
+        expect(
+          (await store.readStream(stream, { direction: 'forwards' })).map((e) => e.revision),
+        ).toEqual([0, 1, 2, 3, 4]);
       });
 
       it('reads forwards from a revision (inclusive), at most maxCount events', async () => {
-        expect((await store.readStream(stream, { fromRevision: 2 })).map((e) => e.revision)).toEqual([2, 3, 4]);
-        expect((await store.readStream(stream, { fromRevision: 1, maxCount: 2 })).map((e) => e.revision)).toEqual([
-          1, 2,
-        ]);
+        expect(
+          (await store.readStream(stream, { fromRevision: 2 })).map((e) => e.revision),
+        ).toEqual([2, 3, 4]);
+        expect(
+          (await store.readStream(stream, { fromRevision: 1, maxCount: 2 })).map((e) => e.revision),
+        ).toEqual([1, 2]);
         expect(await store.readStream(stream, { fromRevision: 5 })).toEqual([]);
       });
 
@@ -246,7 +268,11 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       });
 
       it('reads backwards from a revision (inclusive), at most maxCount events', async () => {
-        const recorded = await store.readStream(stream, { direction: 'backwards', fromRevision: 3, maxCount: 2 });
+        const recorded = await store.readStream(stream, {
+          direction: 'backwards',
+          fromRevision: 3,
+          maxCount: 2,
+        });
         expect(recorded.map((e) => e.revision)).toEqual([3, 2]);
         const last = await store.readStream(stream, { direction: 'backwards', maxCount: 1 });
         expect(last.map((e) => e.revision)).toEqual([4]);
@@ -262,15 +288,26 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
     describe('the global log', () => {
       /** Appends to interleaved streams one at a time; returns what each append reported, in order. */
       async function writeInterleaved() {
-        const plan = [courseStream('a'), auditStream('a'), courseStream('b'), courseStream('a'), auditStream('a')];
+        const plan = [
+          courseStream('a'),
+          auditStream('a'),
+          courseStream('b'),
+          courseStream('a'),
+          auditStream('a'),
+        ];
         const written: { streamId: string; eventId: string; result: AppendResult }[] = [];
         for (const streamId of plan) {
           const event = courseEvent();
-          written.push({ streamId, eventId: event.eventId, result: await append(streamId, [event], 'any') });
+          written.push({
+            streamId,
+            eventId: event.eventId,
+            result: await append(streamId, [event], 'any'),
+          });
         }
         return written;
       }
-      const ours = (events: RecordedEvent[]) => events.filter((e) => e.streamId.startsWith(testPrefix()));
+      const ours = (events: RecordedEvent[]) =>
+        events.filter((e) => e.streamId.startsWith(testPrefix()));
 
       it('orders every stream’s events by strictly increasing position, in append order', async () => {
         const written = await writeInterleaved();
@@ -290,7 +327,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
       it('reads backwards from a position, inclusive', async () => {
         const written = await writeInterleaved();
-        const log = ours(await store.readAll({ direction: 'backwards', fromPosition: written[3].result.position }));
+        const log = ours(
+          await store.readAll({ direction: 'backwards', fromPosition: written[3].result.position }),
+        );
         expect(log.slice(0, 4).map((e) => e.eventId)).toEqual(
           written
             .slice(0, 4)
@@ -310,7 +349,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         const written = await writeInterleaved();
         const from = written[0].result.position;
 
-        const courses = await store.readAll({ fromPosition: from, streamPrefixes: [coursePrefix()] });
+        const courses = await store.readAll({
+          fromPosition: from,
+          streamPrefixes: [coursePrefix()],
+        });
         const expected = written.filter((w) => w.streamId.startsWith(coursePrefix()));
         expect(courses.map((e) => e.eventId)).toEqual(expected.map((w) => w.eventId));
 
@@ -320,7 +362,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         });
         expect(both.map((e) => e.eventId)).toEqual(written.map((w) => w.eventId));
 
-        const backwards = await store.readAll({ direction: 'backwards', streamPrefixes: [`t${run}-audit-`] });
+        const backwards = await store.readAll({
+          direction: 'backwards',
+          streamPrefixes: [`t${run}-audit-`],
+        });
         expect(backwards.map((e) => e.streamId)).toEqual([auditStream('a'), auditStream('a')]);
       });
 
@@ -355,7 +400,11 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         await append(courseStream('c'), [live[1]], 'no_stream');
         expect((await nextEvent(messages)).eventId).toBe(live[0].eventId);
         const second = await nextEvent(messages);
-        expect(second).toMatchObject({ eventId: live[1].eventId, streamId: courseStream('c'), revision: 0 });
+        expect(second).toMatchObject({
+          eventId: live[1].eventId,
+          streamId: courseStream('c'),
+          revision: 0,
+        });
 
         await subscription.close();
         expect(await withTimeout(messages.next())).toEqual({ done: true, value: undefined });
@@ -368,9 +417,15 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
           results.push(await append(courseStream(), [event], i === 0 ? 'no_stream' : i - 1));
         }
 
-        subscription = store.subscribeToAll({ afterPosition: results[0].position, streamPrefixes: [testPrefix()] });
+        subscription = store.subscribeToAll({
+          afterPosition: results[0].position,
+          streamPrefixes: [testPrefix()],
+        });
         const messages = subscription[Symbol.asyncIterator]();
-        expect(await eventIdsUntilCaughtUp(messages)).toEqual([events[1].eventId, events[2].eventId]);
+        expect(await eventIdsUntilCaughtUp(messages)).toEqual([
+          events[1].eventId,
+          events[2].eventId,
+        ]);
       });
 
       it('delivers the positions the log holds, and only streams matching the filter', async () => {
@@ -382,16 +437,21 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
         // Without a filter: everything after the checkpoint, other writers' events included.
         subscription = store.subscribeToAll({ afterPosition: start.position });
-        const all = (await messagesUntilCaughtUp(subscription[Symbol.asyncIterator]())).filter((e) =>
-          e.streamId.startsWith(testPrefix()),
+        const all = (await messagesUntilCaughtUp(subscription[Symbol.asyncIterator]())).filter(
+          (e) => e.streamId.startsWith(testPrefix()),
         );
         expect(all.map((e) => e.eventId)).toEqual([course.eventId, audit.eventId]);
         const log = await store.readAll({ fromPosition: all[0].position, maxCount: 1 });
         expect(log[0]).toEqual(all[0]);
         await subscription.close();
 
-        subscription = store.subscribeToAll({ afterPosition: start.position, streamPrefixes: [coursePrefix()] });
-        expect(await eventIdsUntilCaughtUp(subscription[Symbol.asyncIterator]())).toEqual([course.eventId]);
+        subscription = store.subscribeToAll({
+          afterPosition: start.position,
+          streamPrefixes: [coursePrefix()],
+        });
+        expect(await eventIdsUntilCaughtUp(subscription[Symbol.asyncIterator]())).toEqual([
+          course.eventId,
+        ]);
       });
 
       it('sends caught_up once, even when nothing is stored yet for the filter', async () => {
@@ -434,7 +494,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
         await append(stream, [courseEvent()], 'no_stream');
 
         const contenders = Array.from({ length: 8 }, () => courseEvent());
-        const outcomes = await Promise.allSettled(contenders.map((event) => append(stream, [event], 0)));
+        const outcomes = await Promise.allSettled(
+          contenders.map((event) => append(stream, [event], 0)),
+        );
 
         const winners = outcomes.filter((o) => o.status === 'fulfilled');
         expect(winners).toHaveLength(1);
@@ -452,7 +514,9 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
       it('of appends to different streams, all land', async () => {
         const streams = Array.from({ length: 10 }, (_, i) => courseStream(String(i)));
-        const results = await Promise.all(streams.map((stream) => append(stream, [courseEvent()], 'no_stream')));
+        const results = await Promise.all(
+          streams.map((stream) => append(stream, [courseEvent()], 'no_stream')),
+        );
         expect(results.every((r) => r.nextExpectedRevision === 0)).toBe(true);
         expect(new Set(results.map((r) => r.position)).size).toBe(streams.length);
       });
@@ -460,7 +524,10 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
   });
 }
 
-export function courseEvent(type = 'CourseOpened', data: Record<string, unknown> = {}): EventToAppend {
+export function courseEvent(
+  type = 'CourseOpened',
+  data: Record<string, unknown> = {},
+): EventToAppend {
   return { eventId: randomUUID(), type, data: { ...data }, metadata: {} };
 }
 
@@ -498,7 +565,9 @@ async function withTimeout<T>(promise: Promise<T>, ms = MESSAGE_TIMEOUT_MS): Pro
   }
 }
 
-async function nextMessage(messages: AsyncIterator<SubscriptionMessage>): Promise<SubscriptionMessage> {
+async function nextMessage(
+  messages: AsyncIterator<SubscriptionMessage>,
+): Promise<SubscriptionMessage> {
   const next = await withTimeout(messages.next());
   if (next.done) throw new Error('the subscription ended');
   return next.value;
@@ -510,7 +579,9 @@ async function nextEvent(messages: AsyncIterator<SubscriptionMessage>): Promise<
   return message.event;
 }
 
-async function messagesUntilCaughtUp(messages: AsyncIterator<SubscriptionMessage>): Promise<RecordedEvent[]> {
+async function messagesUntilCaughtUp(
+  messages: AsyncIterator<SubscriptionMessage>,
+): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];
   for (;;) {
     const message = await nextMessage(messages);
@@ -519,6 +590,8 @@ async function messagesUntilCaughtUp(messages: AsyncIterator<SubscriptionMessage
   }
 }
 
-async function eventIdsUntilCaughtUp(messages: AsyncIterator<SubscriptionMessage>): Promise<string[]> {
+async function eventIdsUntilCaughtUp(
+  messages: AsyncIterator<SubscriptionMessage>,
+): Promise<string[]> {
   return (await messagesUntilCaughtUp(messages)).map((e) => e.eventId);
 }

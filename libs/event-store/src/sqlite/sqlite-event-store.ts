@@ -123,7 +123,10 @@ export class SqliteEventStore implements EventStore {
     head: Database.Statement<[string], { revision: bigint; position: bigint }>;
     insert: Database.Statement<[string, number, string, string, string, string, number]>;
     byEventId: Database.Statement<[string], { stream_id: string; revision: bigint }>;
-    streamRange: Database.Statement<[string, number, number], { event_id: string; revision: bigint; position: bigint }>;
+    streamRange: Database.Statement<
+      [string, number, number],
+      { event_id: string; revision: bigint; position: bigint }
+    >;
     streamForwards: Database.Statement<[string, number, number], EventRow>;
     streamBackwards: Database.Statement<[string, number, number], EventRow>;
     headPosition: Database.Statement<[], { position: bigint }>;
@@ -144,7 +147,9 @@ export class SqliteEventStore implements EventStore {
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       this.migrate();
     } catch (error) {
-      throw new StoreUnavailableError(`cannot open the event store at ${filename}`, { cause: error });
+      throw new StoreUnavailableError(`cannot open the event store at ${filename}`, {
+        cause: error,
+      });
     }
     const db = this.db;
     // safeIntegers: positions come back as bigint, as the port wants, with no precision loss.
@@ -171,7 +176,10 @@ export class SqliteEventStore implements EventStore {
         )
         .safeIntegers(),
       streamRange: db
-        .prepare<[string, number, number], { event_id: string; revision: bigint; position: bigint }>(
+        .prepare<
+          [string, number, number],
+          { event_id: string; revision: bigint; position: bigint }
+        >(
           'SELECT event_id, revision, position FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
         )
         .safeIntegers(),
@@ -186,7 +194,9 @@ export class SqliteEventStore implements EventStore {
         )
         .safeIntegers(),
       headPosition: db
-        .prepare<[], { position: bigint }>('SELECT position FROM events ORDER BY position DESC LIMIT 1')
+        .prepare<[], { position: bigint }>(
+          'SELECT position FROM events ORDER BY position DESC LIMIT 1',
+        )
         .safeIntegers(),
       ping: db.prepare<[], { ok: bigint }>('SELECT 1 AS ok').safeIntegers(),
     };
@@ -195,7 +205,9 @@ export class SqliteEventStore implements EventStore {
   private migrate(): void {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new Error(`event store schema ${version} is newer than this code understands (${SCHEMA_VERSION})`);
+      throw new Error(
+        `event store schema ${version} is newer than this code understands (${SCHEMA_VERSION})`,
+      );
     }
     this.db.exec(SCHEMA);
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -250,7 +262,9 @@ export class SqliteEventStore implements EventStore {
           // the connection is already unusable; the error below says why
         }
       }
-      const unavailable = new StoreUnavailableError('the event store could not commit', { cause: error });
+      const unavailable = new StoreUnavailableError('the event store could not commit', {
+        cause: error,
+      });
       for (const append of batch) append.reject(unavailable);
       return;
     }
@@ -274,7 +288,10 @@ export class SqliteEventStore implements EventStore {
       const first = events.length > 0 ? this.stmt.byEventId.get(events[0].eventId) : undefined;
       if (first) {
         if (first.stream_id !== streamId) {
-          return { ok: false, error: new DuplicateEventIdError(events[0].eventId, first.stream_id) };
+          return {
+            ok: false,
+            error: new DuplicateEventIdError(events[0].eventId, first.stream_id),
+          };
         }
         const found = this.matchStored(streamId, Number(first.revision), append);
         return found ? { ok: true, result: found } : fail();
@@ -291,7 +308,10 @@ export class SqliteEventStore implements EventStore {
     }
 
     if (events.length === 0) {
-      return { ok: true, result: { nextExpectedRevision: head?.revision ?? -1, position: head?.position ?? -1n } };
+      return {
+        ok: true,
+        result: { nextExpectedRevision: head?.revision ?? -1, position: head?.position ?? -1n },
+      };
     }
     return this.write(append, head, created);
   }
@@ -337,14 +357,19 @@ export class SqliteEventStore implements EventStore {
       const existing = this.stmt.byEventId.get(event.eventId);
       if (!existing) continue;
       // Part of this append is already in the stream, but not as a whole retry of it.
-      if (existing.stream_id === append.streamId) return this.wrongRevision(append.streamId, append.expected);
+      if (existing.stream_id === append.streamId)
+        return this.wrongRevision(append.streamId, append.expected);
       return new DuplicateEventIdError(event.eventId, existing.stream_id);
     }
     return error;
   }
 
   /** The stored result when the stream holds exactly these events from `fromRevision` on. */
-  private matchStored(streamId: string, fromRevision: number, append: PendingAppend): AppendResult | undefined {
+  private matchStored(
+    streamId: string,
+    fromRevision: number,
+    append: PendingAppend,
+  ): AppendResult | undefined {
     const { events } = append;
     if (events.length === 0) return undefined;
     const stored = this.stmt.streamRange.all(streamId, fromRevision, events.length);
@@ -391,7 +416,11 @@ export class SqliteEventStore implements EventStore {
     return this.guard(() => {
       const rows =
         options.direction === 'backwards'
-          ? this.stmt.streamBackwards.all(streamId, options.fromRevision ?? Number.MAX_SAFE_INTEGER, limit)
+          ? this.stmt.streamBackwards.all(
+              streamId,
+              options.fromRevision ?? Number.MAX_SAFE_INTEGER,
+              limit,
+            )
           : this.stmt.streamForwards.all(streamId, options.fromRevision ?? 0, limit);
       return rows.map(toRecordedEvent);
     });
@@ -399,7 +428,12 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     return this.guard(() =>
-      this.readLog(options.direction ?? 'forwards', options.fromPosition, options.maxCount, options.streamPrefixes),
+      this.readLog(
+        options.direction ?? 'forwards',
+        options.fromPosition,
+        options.maxCount,
+        options.streamPrefixes,
+      ),
     );
   }
 
@@ -569,9 +603,12 @@ function prepareAppend(
   events: EventToAppend[],
   expected: ExpectedRevision,
 ): Omit<PendingAppend, 'resolve' | 'reject'> {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new TypeError('a stream id is required');
+  if (typeof streamId !== 'string' || streamId.length === 0)
+    throw new TypeError('a stream id is required');
   if (typeof expected === 'number' && (!Number.isSafeInteger(expected) || expected < 0)) {
-    throw new RangeError(`expected revision must be a revision (>= 0) or a keyword, not ${expected}`);
+    throw new RangeError(
+      `expected revision must be a revision (>= 0) or a keyword, not ${expected}`,
+    );
   }
   const seen = new Set<string>();
   const prepared = events.map((event) => {
