@@ -27,7 +27,9 @@ describe('instruments', () => {
     });
 
     it('rejects items that are not an array', () => {
-      expect(validateItems('PHQ-9', 'not items')).toEqual([{ field: 'items', message: 'must be an array' }]);
+      expect(validateItems('PHQ-9', 'not items')).toEqual([
+        { field: 'items', message: 'must be an array' },
+      ]);
     });
   });
 
@@ -50,7 +52,7 @@ describe('instruments', () => {
       expect(INSTRUMENT_DEFINITIONS['HRSD-17'].itemMax).toEqual(
         Array.from({ length: 17 }, (_, i) => (wide.includes(i + 1) ? 4 : 2)),
       );
-      const max = Array.from({ length: 17 }, (_, i) => (wide.includes(i + 1) ? 4 : 2));
+      const max: number[] = Array.from({ length: 17 }, (_, i) => (wide.includes(i + 1) ? 4 : 2));
       expect(validateItems('HRSD-17', max)).toEqual([]);
       expect(score('HRSD-17', max).total).toBe(52);
       for (const item of narrow) {
@@ -69,13 +71,16 @@ describe('instruments', () => {
       }
     });
 
-    it.each([[1.5], ['2'], [true], [undefined], [NaN], [Infinity]])('rejects the item value %p', (value) => {
-      const items: unknown[] = Array(9).fill(0);
-      items[0] = value;
-      expect(validateItems('PHQ-9', items)).toEqual([
-        { field: 'items[0]', message: 'must be null or an integer from 0 to 3' },
-      ]);
-    });
+    it.each([[1.5], ['2'], [true], [undefined], [NaN], [Infinity]])(
+      'rejects the item value %p',
+      (value) => {
+        const items: unknown[] = Array(9).fill(0);
+        items[0] = value;
+        expect(validateItems('PHQ-9', items)).toEqual([
+          { field: 'items[0]', message: 'must be null or an integer from 0 to 3' },
+        ]);
+      },
+    );
 
     it('accepts null items', () => {
       expect(validateItems('GAD-7', [null, 1, null, 2, 3, 0, null])).toEqual([]);
@@ -84,15 +89,40 @@ describe('instruments', () => {
 
   describe('severity bands at every edge', () => {
     const edges: [Instrument, number, Severity][] = [
-      ['PHQ-9', 0, 'minimal'], ['PHQ-9', 4, 'minimal'], ['PHQ-9', 5, 'mild'], ['PHQ-9', 9, 'mild'],
-      ['PHQ-9', 10, 'moderate'], ['PHQ-9', 14, 'moderate'], ['PHQ-9', 15, 'moderately_severe'],
-      ['PHQ-9', 19, 'moderately_severe'], ['PHQ-9', 20, 'severe'], ['PHQ-9', 27, 'severe'],
-      ['GAD-7', 0, 'minimal'], ['GAD-7', 4, 'minimal'], ['GAD-7', 5, 'mild'], ['GAD-7', 9, 'mild'],
-      ['GAD-7', 10, 'moderate'], ['GAD-7', 14, 'moderate'], ['GAD-7', 15, 'severe'], ['GAD-7', 21, 'severe'],
-      ['HRSD-17', 0, 'none'], ['HRSD-17', 7, 'none'], ['HRSD-17', 8, 'mild'], ['HRSD-17', 16, 'mild'],
-      ['HRSD-17', 17, 'moderate'], ['HRSD-17', 23, 'moderate'], ['HRSD-17', 24, 'severe'], ['HRSD-17', 52, 'severe'],
-      ['BDI-II', 0, 'minimal'], ['BDI-II', 13, 'minimal'], ['BDI-II', 14, 'mild'], ['BDI-II', 19, 'mild'],
-      ['BDI-II', 20, 'moderate'], ['BDI-II', 28, 'moderate'], ['BDI-II', 29, 'severe'], ['BDI-II', 63, 'severe'],
+      ['PHQ-9', 0, 'minimal'],
+      ['PHQ-9', 4, 'minimal'],
+      ['PHQ-9', 5, 'mild'],
+      ['PHQ-9', 9, 'mild'],
+      ['PHQ-9', 10, 'moderate'],
+      ['PHQ-9', 14, 'moderate'],
+      ['PHQ-9', 15, 'moderately_severe'],
+      ['PHQ-9', 19, 'moderately_severe'],
+      ['PHQ-9', 20, 'severe'],
+      ['PHQ-9', 27, 'severe'],
+      ['GAD-7', 0, 'minimal'],
+      ['GAD-7', 4, 'minimal'],
+      ['GAD-7', 5, 'mild'],
+      ['GAD-7', 9, 'mild'],
+      ['GAD-7', 10, 'moderate'],
+      ['GAD-7', 14, 'moderate'],
+      ['GAD-7', 15, 'severe'],
+      ['GAD-7', 21, 'severe'],
+      ['HRSD-17', 0, 'none'],
+      ['HRSD-17', 7, 'none'],
+      ['HRSD-17', 8, 'mild'],
+      ['HRSD-17', 16, 'mild'],
+      ['HRSD-17', 17, 'moderate'],
+      ['HRSD-17', 23, 'moderate'],
+      ['HRSD-17', 24, 'severe'],
+      ['HRSD-17', 52, 'severe'],
+      ['BDI-II', 0, 'minimal'],
+      ['BDI-II', 13, 'minimal'],
+      ['BDI-II', 14, 'mild'],
+      ['BDI-II', 19, 'mild'],
+      ['BDI-II', 20, 'moderate'],
+      ['BDI-II', 28, 'moderate'],
+      ['BDI-II', 29, 'severe'],
+      ['BDI-II', 63, 'severe'],
     ];
     it.each(edges)('%s total %i is %s', (instrument, total, severity) => {
       const items = itemsTotalling(instrument, total);
@@ -100,22 +130,28 @@ describe('instruments', () => {
       expect(score(instrument, items)).toEqual({ total, severity });
     });
 
-    it.each(INSTRUMENTS)('%s bands cover its whole range without gaps or overlaps', (instrument) => {
-      const def = INSTRUMENT_DEFINITIONS[instrument];
-      const maxTotal = def.itemMax.reduce((a, b) => a + b, 0);
-      expect(def.bands[0].min).toBe(0);
-      expect(def.bands[def.bands.length - 1].max).toBe(maxTotal);
-      def.bands.slice(1).forEach((b, i) => expect(b.min).toBe(def.bands[i].max + 1));
-      expect(severityOf(instrument, maxTotal + 1)).toBeNull();
-    });
+    it.each(INSTRUMENTS)(
+      '%s bands cover its whole range without gaps or overlaps',
+      (instrument) => {
+        const def = INSTRUMENT_DEFINITIONS[instrument];
+        const maxTotal = def.itemMax.reduce((a, b) => a + b, 0);
+        expect(def.bands[0].min).toBe(0);
+        expect(def.bands[def.bands.length - 1].max).toBe(maxTotal);
+        def.bands.slice(1).forEach((b, i) => expect(b.min).toBe(def.bands[i].max + 1));
+        expect(severityOf(instrument, maxTotal + 1)).toBeNull();
+      },
+    );
   });
 
   describe('null items', () => {
-    it.each(INSTRUMENTS)('a %s form with a null item has no total and no severity', (instrument) => {
-      const items: (number | null)[] = itemsTotalling(instrument, 12);
-      items[items.length - 1] = null;
-      expect(score(instrument, items)).toEqual({ total: null, severity: null });
-    });
+    it.each(INSTRUMENTS)(
+      'a %s form with a null item has no total and no severity',
+      (instrument) => {
+        const items: (number | null)[] = itemsTotalling(instrument, 12);
+        items[items.length - 1] = null;
+        expect(score(instrument, items)).toEqual({ total: null, severity: null });
+      },
+    );
   });
 
   describe('risk items (rule 10)', () => {
@@ -135,7 +171,7 @@ describe('instruments', () => {
       expect(riskItemScore(instrument, items)).toBeNull();
       // Another item high does not raise anything.
       const other: (number | null)[] = Array(n).fill(0);
-      other[item === 1 ? 1 : 0] = 2;
+      other[item - 2] = 2; // the item just before the risk item
       expect(riskItemScore(instrument, other)).toBeNull();
     });
 
@@ -155,13 +191,16 @@ describe('instruments', () => {
       ['GAD-7', 4, 5, 8, 4],
       ['HRSD-17', 7, 8, 8, 7],
       ['BDI-II', 13, 14, 14, 8],
-    ] as const)('%s remits at ≤ %i, not at %i; caseness ≥ %i; reliable change %i', (i, rem, notRem, caseness, rc) => {
-      expect(meetsRemission(i, rem)).toBe(true);
-      expect(meetsRemission(i, notRem)).toBe(false);
-      expect(isCase(i, caseness)).toBe(true);
-      expect(isCase(i, caseness - 1)).toBe(false);
-      expect(INSTRUMENT_DEFINITIONS[i].reliableChange).toBe(rc);
-    });
+    ] as const)(
+      '%s remits at ≤ %i, not at %i; caseness ≥ %i; reliable change %i',
+      (i, rem, notRem, caseness, rc) => {
+        expect(meetsRemission(i, rem)).toBe(true);
+        expect(meetsRemission(i, notRem)).toBe(false);
+        expect(isCase(i, caseness)).toBe(true);
+        expect(isCase(i, caseness - 1)).toBe(false);
+        expect(INSTRUMENT_DEFINITIONS[i].reliableChange).toBe(rc);
+      },
+    );
 
     it('every instrument has a distinct, stable scoring-scheme name', () => {
       expect(INSTRUMENTS.map((i) => INSTRUMENT_DEFINITIONS[i].scoringScheme)).toEqual([

@@ -120,15 +120,18 @@ export function validateItems(instrument: Instrument, items: unknown): FieldErro
   const errors: FieldError[] = [];
   items.forEach((item: unknown, i) => {
     const max = def.itemMax[i];
-    const ok = item === null || (typeof item === 'number' && Number.isInteger(item) && item >= 0 && item <= max);
-    if (!ok) errors.push({ field: `items[${i}]`, message: `must be null or an integer from 0 to ${max}` });
+    const ok =
+      item === null ||
+      (typeof item === 'number' && Number.isInteger(item) && item >= 0 && item <= max);
+    if (!ok)
+      errors.push({ field: `items[${i}]`, message: `must be null or an integer from 0 to ${max}` });
   });
   return errors;
 }
 
 export const severityOf = (instrument: Instrument, total: number): Severity | null =>
-  INSTRUMENT_DEFINITIONS[instrument].bands.find((b) => total >= b.min && total <= b.max)?.severity ??
-  null;
+  INSTRUMENT_DEFINITIONS[instrument].bands.find((b) => total >= b.min && total <= b.max)
+    ?.severity ?? null;
 
 /** Sum of the items; a form with any null item has no total and no severity (no prorating). */
 export function score(
