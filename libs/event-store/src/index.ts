@@ -1,3 +1,4 @@
 export * from './event-store.port';
 export { SqliteEventStore, DuplicateEventIdError } from './sqlite/sqlite-event-store';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
+export * from './esdb';
