@@ -191,6 +191,29 @@ describe('embedded SQLite event store', () => {
       await subscription.close();
     });
 
+    it('with a filter, skips past unmatched events without missing later matches', async () => {
+      const store = open({ subscriptionPageSize: 10 });
+      const subscription = store.subscribeToAll({ streamPrefixes: ['course-'] });
+      const messages = subscription[Symbol.asyncIterator]();
+      expect((await next(messages)).kind).toBe('caught_up');
+
+      const matching: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const audit = Array.from({ length: 35 }, () => sessionEvent());
+        await store.appendToStream('audit-trail', audit, { expectedRevision: 'any' });
+        const course = sessionEvent(round);
+        matching.push(course.eventId);
+        await store.appendToStream('course-a', [course], { expectedRevision: 'any' });
+      }
+      const delivered: string[] = [];
+      for (let i = 0; i < matching.length; i++) {
+        const message = await next(messages);
+        if (message.kind === 'event') delivered.push(message.event.eventId);
+      }
+      expect(delivered).toEqual(matching);
+      await subscription.close();
+    });
+
     it('sees appends made through another connection to the same file', async () => {
       const reader = open({ subscriptionPollMs: 50 });
       const writer = open();

@@ -95,6 +95,13 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+type SubscriptionPage = { events: RecordedEvent[]; scannedTo: bigint | undefined };
+type SubscriptionPageReader = (
+  after: bigint | undefined,
+  limit: number,
+  streamPrefixes: string[] | undefined,
+) => SubscriptionPage;
+
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
 const COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, created';
@@ -132,6 +139,7 @@ export class SqliteEventStore implements EventStore {
     headPosition: Database.Statement<[], { position: bigint }>;
     ping: Database.Statement<[], { ok: bigint }>;
   };
+  private subscriptionPageReader: Database.Transaction<SubscriptionPageReader> | undefined;
   /** Global-log reads, one statement per (direction, number of prefixes). */
   private readonly logStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
 
@@ -397,18 +405,22 @@ export class SqliteEventStore implements EventStore {
     for (const wake of waiters) wake();
   }
 
-  /** Resolves at the next commit by this store, after `ms`, or when `cancelled` settles. */
-  waitForCommit(ms: number, cancelled: Promise<void>): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
+  /**
+   * Resolves at the next commit by this store or after `ms`; `wake` ends the
+   * wait early (a closing subscription). Nothing outlives the wait.
+   */
+  waitForCommit(ms: number): { committed: Promise<void>; wake(): void } {
+    let wake!: () => void;
+    const committed = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => wake(), ms);
+      wake = () => {
         clearTimeout(timer);
-        this.commitWaiters.delete(done);
+        this.commitWaiters.delete(wake);
         resolve();
       };
-      const timer = setTimeout(done, ms);
-      this.commitWaiters.add(done);
-      void cancelled.then(done);
+      this.commitWaiters.add(wake);
     });
+    return { committed, wake };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -437,7 +449,7 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  /** One page of the global log; also the subscription's reader. */
+  /** One page of the global log, for readAll and subscriptions. @internal */
   readLog(
     direction: 'forwards' | 'backwards',
     fromPosition: bigint | undefined,
@@ -465,6 +477,32 @@ export class SqliteEventStore implements EventStore {
     for (const prefix of prefixList) params.push(prefix, prefix);
     params.push(maxCount ?? -1);
     return statement.all(...params).map(toRecordedEvent);
+  }
+
+  /**
+   * A subscription's next page after `after`, and how far the log has been
+   * looked through: past the head when the page is short, so a rare filter
+   * does not rescan the same unmatched events at every commit. Both come from
+   * one read snapshot, so a writer in another process cannot slip between them.
+   * @internal
+   */
+  readSubscriptionPage(
+    after: bigint | undefined,
+    pageSize: number,
+    prefixes: string[] | undefined,
+  ): SubscriptionPage {
+    // Built once; everything a subscription varies on is an argument.
+    this.subscriptionPageReader ??= this.db.transaction(
+      (from: bigint | undefined, limit: number, streamPrefixes: string[] | undefined) => {
+        const start = from === undefined ? undefined : from + 1n;
+        const events = this.readLog('forwards', start, limit, streamPrefixes);
+        if (events.length === limit) {
+          return { events, scannedTo: events[events.length - 1].position };
+        }
+        return { events, scannedTo: this.stmt.headPosition.get()?.position ?? from };
+      },
+    );
+    return this.subscriptionPageReader(after, pageSize, prefixes);
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): StoreSubscription {
@@ -521,8 +559,8 @@ export class SqliteEventStore implements EventStore {
  */
 class SqliteSubscription implements StoreSubscription {
   private closed = false;
-  private signalClosed!: () => void;
-  private readonly closedSignal = new Promise<void>((resolve) => (this.signalClosed = resolve));
+  /** Ends the current wait for a commit, if any. */
+  private wakeWaiting: (() => void) | undefined;
   private readonly messages: AsyncGenerator<SubscriptionMessage>;
 
   constructor(
@@ -544,12 +582,12 @@ class SqliteSubscription implements StoreSubscription {
     let caughtUp = false;
     try {
       while (!this.ended()) {
-        const page = this.readPageAfter(after);
+        const { events: page, scannedTo } = this.readPageAfter(after);
         for (const event of page) {
-          after = event.position;
           yield { kind: 'event', event };
           if (this.ended()) return;
         }
+        after = scannedTo;
         if (page.length === this.pageSize) continue;
         if (!caughtUp) {
           caughtUp = true;
@@ -560,23 +598,24 @@ class SqliteSubscription implements StoreSubscription {
         if (page.length > 0) continue;
         // Nothing new: sleep until this store commits (another process may have, hence the poll).
         // The empty read and the waiter's registration happen in one synchronous step: no lost wake-up.
-        await this.store.waitForCommit(this.pollMs, this.closedSignal);
+        const wait = this.store.waitForCommit(this.pollMs);
+        this.wakeWaiting = wait.wake;
+        await wait.committed;
+        this.wakeWaiting = undefined;
       }
     } finally {
       this.markClosed();
     }
   }
 
-  private readPageAfter(after: bigint | undefined): RecordedEvent[] {
+  private readPageAfter(after: bigint | undefined): {
+    events: RecordedEvent[];
+    scannedTo: bigint | undefined;
+  } {
     try {
-      return this.store.readLog(
-        'forwards',
-        after === undefined ? undefined : after + 1n,
-        this.pageSize,
-        this.options.streamPrefixes,
-      );
+      return this.store.readSubscriptionPage(after, this.pageSize, this.options.streamPrefixes);
     } catch (error) {
-      if (this.ended()) return [];
+      if (this.ended()) return { events: [], scannedTo: after };
       throw new StoreUnavailableError('the event store could not be read', { cause: error });
     }
   }
@@ -588,7 +627,7 @@ class SqliteSubscription implements StoreSubscription {
   private markClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    this.signalClosed();
+    this.wakeWaiting?.();
     this.onClose();
   }
 
