@@ -1,0 +1,6 @@
+/** Pure read-model folds: shared by the projections and the audit "state as of" route. */
+export * from './recording';
+export * from './course-completion';
+export * from './course-outcomes';
+export * from './clinic-summary';
+export * from './course-as-of';
