@@ -1,0 +1,263 @@
+/**
+ * What the EventStoreDB adapter must handle beyond the shared contract:
+ * system events, filter checkpoints, a caught-up report that overtakes
+ * buffered events, and the server going away and coming back. Runs only on
+ * the protocol test server (it stops and restarts it).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  EsdbEventStore,
+  RecordedEvent,
+  StoreSubscription,
+  StoreUnavailableError,
+  SubscriptionMessage,
+} from '@ipt/event-store';
+import { EsdbTestServer, startEsdbTestServer } from '../support/esdb-test-server';
+import { courseEvent } from './event-store.contract';
+
+const encoder = new TextEncoder();
+
+let server: EsdbTestServer;
+let store: EsdbEventStore;
+let subscription: StoreSubscription | undefined;
+
+beforeAll(async () => {
+  server = await startEsdbTestServer();
+});
+
+beforeEach(() => {
+  server.reset();
+  store = EsdbEventStore.fromConnectionString(server.connectionString);
+});
+
+afterEach(async () => {
+  await subscription?.close();
+  subscription = undefined;
+  await store.close();
+});
+
+afterAll(async () => {
+  await server.stop();
+});
+
+/** Writes straight into the server's log, as EventStoreDB itself writes its system events. */
+function writeSystemEvent(streamName: string, type: string): void {
+  server.log.append(streamName, 'any', [
+    {
+      id: randomUUID(),
+      type,
+      contentType: 'application/json',
+      data: encoder.encode('{}'),
+      customMetadata: new Uint8Array(),
+    },
+  ]);
+}
+
+describe('system events', () => {
+  it('never reach readAll results, the head position or subscribers', async () => {
+    const course = `course-${randomUUID()}`;
+    await store.appendToStream(course, [courseEvent()], { expectedRevision: 'no_stream' });
+    writeSystemEvent('$stats-127.0.0.1:2113', '$statsCollected');
+    // A `$` stream with an ordinary type passes the server's event-type filter: the adapter drops it.
+    writeSystemEvent('$projections-$all', 'ProjectionUpdated');
+    const [last] = await store.readStream(course);
+
+    const all = await store.readAll();
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.filter((e) => e.streamId.startsWith('$') || e.type.startsWith('$'))).toEqual([]);
+    expect(await store.readAll({ direction: 'backwards', maxCount: 1 })).toEqual([last]);
+    expect(await store.headPosition()).toBe(last.position);
+
+    subscription = store.subscribeToAll();
+    const messages = subscription[Symbol.asyncIterator]();
+    const stored = await eventsUntilCaughtUp(messages);
+    expect(stored.map((e) => e.streamId)).toEqual([course]);
+
+    writeSystemEvent('$scavenges', '$scavengeStarted');
+    writeSystemEvent('$$' + course, '$metadata');
+    await store.appendToStream(course, [courseEvent()], { expectedRevision: 0 });
+    const live = await nextMessage(messages);
+    expect(live).toMatchObject({ kind: 'event', event: { streamId: course, revision: 1 } });
+  });
+
+  it('leave the head position null on a log that holds nothing else', async () => {
+    expect(server.log.all.length).toBeGreaterThan(0);
+    expect(await store.headPosition()).toBeNull();
+    expect(await store.readAll()).toEqual([]);
+  });
+});
+
+describe('filtered subscriptions', () => {
+  it('deliver exactly the matching events while the server interleaves checkpoints', async () => {
+    const prefix = `c${randomUUID().slice(0, 8)}-course-`;
+    const expected: string[] = [];
+    // 40 other events between matching ones: more than one checkpoint window (32) each time.
+    const writeRound = async (round: number) => {
+      for (let i = 0; i < 40; i++) writeSystemEvent('$stats-node', '$statsCollected');
+      await store.appendToStream(
+        `audit-${round}`,
+        Array.from({ length: 40 }, () => courseEvent('AuditRecorded')),
+        { expectedRevision: 'any' },
+      );
+      const event = courseEvent();
+      expected.push(event.eventId);
+      await store.appendToStream(`${prefix}${round % 3}`, [event], { expectedRevision: 'any' });
+    };
+    for (let round = 0; round < 5; round++) await writeRound(round);
+
+    for (const streamPrefixes of [[prefix], undefined]) {
+      const seen = expected.length;
+      const sub = store.subscribeToAll({ streamPrefixes });
+      subscription = sub;
+      const messages = sub[Symbol.asyncIterator]();
+      const ours = (events: RecordedEvent[]) => events.filter((e) => e.streamId.startsWith(prefix));
+      expect(ours(await eventsUntilCaughtUp(messages)).map((e) => e.eventId)).toEqual(expected);
+
+      for (let round = 5; round < 8; round++) await writeRound(round);
+      const live: RecordedEvent[] = [];
+      while (live.filter((e) => e.streamId.startsWith(prefix)).length < 3) {
+        const message = await nextMessage(messages);
+        if (message.kind !== 'event') throw new Error(`unexpected ${message.kind} after caught_up`);
+        live.push(message.event);
+      }
+      expect(ours(live).map((e) => e.eventId)).toEqual(expected.slice(seen));
+      await sub.close();
+    }
+  });
+
+  it('report caught_up after every stored event, however many the client has buffered', async () => {
+    const stream = `course-${randomUUID()}`;
+    const ids: string[] = [];
+    // 517: just past the adapter's queue limit (512), so that it pauses the client's stream
+    // a few events before the caught-up message, which is then transformed behind buffered events.
+    for (const size of [300, 217]) {
+      const events = Array.from({ length: size }, () => courseEvent());
+      ids.push(...events.map((e) => e.eventId));
+      await store.appendToStream(stream, events, { expectedRevision: 'any' });
+    }
+    subscription = store.subscribeToAll({ streamPrefixes: ['course-'] });
+    // Not reading yet: the adapter's queue fills and it pauses the client's stream, so caught-up
+    // is transformed later, while the client's buffer still holds events not handed over.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const delivered: string[] = [];
+    for await (const message of subscription) {
+      if (message.kind === 'caught_up') break;
+      delivered.push(message.event.eventId);
+      // A slow consumer: the adapter pauses the client's stream and resumes it.
+      if (delivered.length % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(delivered).toEqual(ids);
+  });
+});
+
+describe('when the server goes away', () => {
+  it('fails iteration and appends with StoreUnavailableError; after a restart, resuming from the checkpoint skips and repeats nothing', async () => {
+    const stream = `course-${randomUUID()}`;
+    const before = [courseEvent(), courseEvent(), courseEvent()];
+    await store.appendToStream(stream, before, { expectedRevision: 'no_stream' });
+
+    subscription = store.subscribeToAll({ streamPrefixes: ['course-'] });
+    const messages = subscription[Symbol.asyncIterator]();
+    // The consumer handles two events and records its checkpoint; the third stays unhandled.
+    const first = await nextEvent(messages);
+    const second = await nextEvent(messages);
+    const checkpoint = second.position;
+    expect([first.eventId, second.eventId]).toEqual(before.slice(0, 2).map((e) => e.eventId));
+
+    await server.stop();
+    await expect(drain(messages)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(
+      store.appendToStream(stream, [courseEvent()], { expectedRevision: 2 }),
+    ).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.readStream(stream)).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(await store.ping()).toBe(false);
+
+    await server.restart();
+    const restartedAt = Date.now();
+    const after = courseEvent();
+    // The client replaces its channel after an unavailable error and reconnects on the next call.
+    await eventually(() => store.appendToStream(stream, [after], { expectedRevision: 2 }));
+    const reconnectMs = Date.now() - restartedAt;
+    expect(reconnectMs).toBeLessThan(5_000);
+    expect(await store.ping()).toBe(true);
+
+    subscription = store.subscribeToAll({ afterPosition: checkpoint, streamPrefixes: ['course-'] });
+    const resumed = subscription[Symbol.asyncIterator]();
+    expect((await eventsUntilCaughtUp(resumed)).map((e) => e.eventId)).toEqual([
+      before[2].eventId,
+      after.eventId,
+    ]);
+    const live = courseEvent();
+    await store.appendToStream(stream, [live], { expectedRevision: 3 });
+    expect((await nextEvent(resumed)).eventId).toBe(live.eventId);
+  });
+
+  it('fails a subscription opened while the server is down', async () => {
+    await server.stop();
+    try {
+      subscription = store.subscribeToAll();
+      await expect(drain(subscription[Symbol.asyncIterator]())).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      );
+      await expect(store.headPosition()).rejects.toBeInstanceOf(StoreUnavailableError);
+    } finally {
+      await server.restart();
+    }
+  });
+});
+
+async function drain(messages: AsyncIterator<SubscriptionMessage>): Promise<void> {
+  for (;;) {
+    const next = await withTimeout(messages.next());
+    if (next.done) throw new Error('the subscription ended without an error');
+  }
+}
+
+async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function nextMessage(
+  messages: AsyncIterator<SubscriptionMessage>,
+): Promise<SubscriptionMessage> {
+  const next = await withTimeout(messages.next());
+  if (next.done) throw new Error('the subscription ended');
+  return next.value;
+}
+
+async function nextEvent(messages: AsyncIterator<SubscriptionMessage>): Promise<RecordedEvent> {
+  const message = await nextMessage(messages);
+  if (message.kind !== 'event') throw new Error(`expected an event, got ${message.kind}`);
+  return message.event;
+}
+
+async function eventsUntilCaughtUp(
+  messages: AsyncIterator<SubscriptionMessage>,
+): Promise<RecordedEvent[]> {
+  const events: RecordedEvent[] = [];
+  for (;;) {
+    const message = await nextMessage(messages);
+    if (message.kind === 'caught_up') return events;
+    events.push(message.event);
+  }
+}
