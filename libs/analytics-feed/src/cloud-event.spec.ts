@@ -1,0 +1,69 @@
+import { COURSE_EVENT_TYPES, type CourseEvent } from '@ipt/course';
+import type { RecordedEvent } from '@ipt/event-store';
+import { feedSchemas } from '../../../test/support/kafka-asyncapi';
+import { generateCourse } from '../../../test/support/kafka-courses';
+import { cloudEventType, kebabCase, toCloudEvent } from './cloud-event';
+import { emptyCourseTrack, evolveCourseTrack, outcomeSnapshot } from './course-track';
+
+const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
+
+/** The course's events as the store would record them, folded as the relay does. */
+function relayed(full: boolean, ending: 'completed' | 'withdrawn' | 'active' = 'completed') {
+  const course = generateCourse(1, { full, ending });
+  let track = emptyCourseTrack(course.courseId);
+  const out: { cloudEvent: ReturnType<typeof toCloudEvent>; snapshot: ReturnType<typeof outcomeSnapshot> }[] = [];
+  course.appends.flat().forEach((e, revision) => {
+    const recorded: RecordedEvent = { ...e, streamId: course.streamId, revision, position: BigInt(revision + 1), created: new Date() };
+    const cloudEvent = toCloudEvent({ eventId: e.eventId, revision, event: { type: e.type, data: e.data } as CourseEvent, metadata: e.metadata as { clinicId: string } }, track.facts);
+    track = evolveCourseTrack(track, recorded);
+    out.push({ cloudEvent, snapshot: outcomeSnapshot(track) });
+  });
+  return { course, out };
+}
+
+describe('de-identified CloudEvents', () => {
+  const schemas = feedSchemas();
+
+  it('names types in kebab case', () => {
+    expect(kebabCase('SessionHeld')).toBe('session-held');
+    expect(cloudEventType('AssessmentCorrected')).toBe('org.ipt.course.assessment-corrected.v1');
+  });
+
+  it('maps every event type to a CloudEvent that validates against its AsyncAPI schema, with no PHI, free text or date', () => {
+    const runs = [relayed(true, 'completed'), relayed(true, 'withdrawn'), relayed(false, 'active')];
+    const seen = new Set<string>();
+    for (const { course, out } of runs) {
+      out.forEach(({ cloudEvent, snapshot }, revision) => {
+        seen.add(cloudEvent.type);
+        expect(schemas.cloudEvent(cloudEvent)).toEqual([]);
+        expect(schemas.snapshot(snapshot)).toEqual([]);
+        expect(cloudEvent.sequence).toBe(String(revision));
+        expect(cloudEvent.subject).toBe(course.courseId);
+        expect(cloudEvent).not.toHaveProperty('time');
+        for (const text of [JSON.stringify(cloudEvent), JSON.stringify(snapshot)]) {
+          expect(text).not.toMatch(ISO_DATE);
+          expect(text).not.toContain('"phi"');
+          expect(text).not.toContain('patientRef');
+          for (const secret of course.secrets) expect(text).not.toContain(secret);
+        }
+      });
+    }
+    expect([...seen].sort()).toEqual(COURSE_EVENT_TYPES.map(cloudEventType).sort());
+  });
+
+  it('sends days since enrollment, the enrollment year, and homework by its ordinal', () => {
+    const { out } = relayed(true);
+    const byType = (t: string) => out.map((o) => o.cloudEvent).filter((c) => c.type === cloudEventType(t as never));
+    expect(byType('PatientEnrolled')[0].data).toMatchObject({ enrolledYear: 2024 });
+    expect(byType('AssessmentRecorded')[0].data).toMatchObject({ timepoint: 'baseline', day: -2 });
+    expect(byType('SessionHeld').map((c) => c.data.day)).toEqual(Array.from({ length: 12 }, (_, k) => 7 * k));
+    expect(byType('HomeworkAssigned')[0].data).toMatchObject({ homeworkNumber: 1, sessionNumber: 1, dueDay: 6 });
+    expect(byType('HomeworkSubmitted')[0].data).toEqual({ subjectId: expect.any(String), homeworkNumber: 1, day: 5 });
+  });
+
+  it('fails validation when a field leaks into data (additionalProperties: false)', () => {
+    const { out } = relayed(false);
+    const leaked = { ...out[0].cloudEvent, data: { ...out[0].cloudEvent.data, patientRef: 'MRN-1' } };
+    expect(schemas.cloudEvent(leaked).join()).toContain('must NOT have additional properties');
+  });
+});

@@ -1,0 +1,596 @@
+/**
+ * The relay: the store's ordered log → de-identified CloudEvents in Kafka,
+ * exactly once for read_committed consumers.
+ *
+ * Each batch of events, the outcome snapshots of the courses it touched and the
+ * relay's new checkpoint go out in ONE Kafka transaction, so the feed and the
+ * checkpoint can never disagree: after a crash the relay resumes from the last
+ * committed checkpoint and whatever it had sent since is aborted (a new
+ * producer with the same transactional id aborts the old one's open
+ * transaction and fences it).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  ConfigResourceTypes,
+  Kafka,
+  logLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type LogEntry,
+  type Message,
+  type Producer,
+  type TopicMessages,
+} from 'kafkajs';
+import { COURSE_STREAM_PREFIX, type CourseEvent, type EventMetadata } from '@ipt/course';
+import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
+import { CLOUD_EVENT_CONTENT_TYPE, DEFAULT_ASYNCAPI_URL, toCloudEvent } from './cloud-event';
+import { emptyCourseTrack, evolveCourseTrack, outcomeSnapshot, type CourseTrack } from './course-track';
+import { DEFAULT_TOPICS, type FeedTopics } from './topics';
+
+export type RelayState = 'starting' | 'running' | 'degraded' | 'stopped';
+
+/** pino-compatible. */
+export interface RelayLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface KafkaRelayOptions {
+  store: EventStore;
+  brokers: string[];
+  clientId?: string;
+  /** The relay's identity: a second relay with the same id fences the first. Also the checkpoint's key. */
+  transactionalId?: string;
+  topics?: Partial<FeedTopics>;
+  /** Partitions of the course-events and course-outcomes topics when the relay creates them. */
+  partitions?: number;
+  /** Replication factor for created topics; default: the broker's default. */
+  replicationFactor?: number;
+  /** retention.ms of the course-events topic; -1 keeps the whole history (the default). */
+  retentionMs?: number;
+  /** Most events in one transaction. */
+  maxBatchEvents?: number;
+  /** Where `dataschema` points (the served AsyncAPI document). */
+  asyncApiUrl?: string;
+  /** Courses whose fold state stays in memory; a miss re-reads the course stream. */
+  courseCacheSize?: number;
+  /** Backoff between attempts while Kafka (or the store) is unavailable. */
+  backoff?: { initialMs?: number; maxMs?: number };
+  transactionTimeoutMs?: number;
+  logger?: RelayLogger;
+}
+
+export interface RelayStatus {
+  state: RelayState;
+  /** True once another relay with the same transactional id took over: this one stopped for good. */
+  fenced: boolean;
+  /** Global-log position of the last event committed to Kafka (decimal string), null before the first. */
+  checkpoint: string | null;
+  /** Position of the newest course event in the store (decimal string). */
+  headPosition: string | null;
+  /**
+   * How far the feed is behind the store, in log positions (embedded store:
+   * events of any stream; EventStoreDB: bytes of log); 0 when caught up, null
+   * when unknown (store unreachable, checkpoint not read yet).
+   */
+  lag: number | null;
+  eventsRelayed: number;
+  batchesCommitted: number;
+  errors: number;
+  lastError: string | null;
+  lastCommitAt: string | null;
+}
+
+/** An existing topic whose settings would break the feed's guarantees: never "fixed" silently. */
+export class TopicConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TopicConfigurationError';
+  }
+}
+
+const SILENT: RelayLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const STATES: readonly RelayState[] = ['starting', 'running', 'degraded', 'stopped'];
+
+/** kafkajs reports fencing as INVALID_PRODUCER_EPOCH (47) with the API versions it speaks; newer brokers know PRODUCER_FENCED (90). */
+function isFenced(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const x = e as { type?: string; code?: number; cause?: unknown; originalError?: unknown };
+    if (x.type === 'INVALID_PRODUCER_EPOCH' || x.type === 'PRODUCER_FENCED' || x.code === 47 || x.code === 90) return true;
+    e = x.cause ?? x.originalError;
+  }
+  return false;
+}
+
+const message = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+
+export class KafkaRelay {
+  private readonly store: EventStore;
+  private readonly brokers: string[];
+  private readonly clientId: string;
+  private readonly transactionalId: string;
+  private readonly topics: FeedTopics;
+  private readonly partitions: number;
+  private readonly replicationFactor: number | undefined;
+  private readonly retentionMs: number;
+  private readonly maxBatchEvents: number;
+  private readonly asyncApiUrl: string;
+  private readonly courseCacheSize: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly transactionTimeoutMs: number;
+  private readonly log: RelayLogger;
+
+  private state: RelayState = 'stopped';
+  private fenced = false;
+  private checkpoint: bigint | null = null;
+  private eventsRelayed = 0;
+  private batchesCommitted = 0;
+  private errors = 0;
+  private lastError: string | null = null;
+  private lastCommitAt: Date | null = null;
+
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  /** Wakes whatever the loop waits on (backoff sleep, an empty queue) when stop() is called. */
+  private interrupt: (() => void) | undefined;
+  private subscription: StoreSubscription | undefined;
+  /** Fold state per course, in least-recently-used order (Map keeps insertion order). */
+  private readonly courses = new Map<string, CourseTrack>();
+
+  constructor(options: KafkaRelayOptions) {
+    this.store = options.store;
+    this.brokers = options.brokers;
+    this.clientId = options.clientId ?? 'ipt-course-ledger-relay';
+    this.transactionalId = options.transactionalId ?? 'ipt-course-ledger-relay';
+    this.topics = { ...DEFAULT_TOPICS, ...options.topics };
+    this.partitions = options.partitions ?? 6;
+    this.replicationFactor = options.replicationFactor;
+    this.retentionMs = options.retentionMs ?? -1;
+    this.maxBatchEvents = options.maxBatchEvents ?? 1000;
+    this.asyncApiUrl = options.asyncApiUrl ?? DEFAULT_ASYNCAPI_URL;
+    this.courseCacheSize = options.courseCacheSize ?? 20_000;
+    this.backoffInitialMs = options.backoff?.initialMs ?? 250;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    this.log = options.logger ?? SILENT;
+    if (this.brokers.length === 0) throw new Error('KafkaRelay needs at least one broker');
+  }
+
+  /**
+   * Starts relaying in the background. Resolves once the relay runs, or once
+   * its first attempt failed for a reason that may pass (broker down: it keeps
+   * retrying, state `degraded`). Rejects when it cannot run as configured (a
+   * topic with a conflicting cleanup policy) or was fenced.
+   */
+  start(): Promise<void> {
+    if (this.loop) return Promise.resolve();
+    this.stopping = false;
+    this.fenced = false;
+    this.state = 'starting';
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        if (err) reject(err);
+        else resolve();
+      };
+      this.loop = this.run(settle).finally(() => {
+        settle();
+        this.loop = undefined;
+      });
+    });
+  }
+
+  /** Finishes the transaction in flight (or abandons a retry), then disconnects. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.interrupt?.();
+    await this.subscription?.close().catch(() => undefined);
+    await this.loop;
+    this.state = 'stopped';
+  }
+
+  async status(): Promise<RelayStatus> {
+    let head: bigint | null = null;
+    try {
+      const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, streamPrefixes: [COURSE_STREAM_PREFIX] });
+      head = last?.position ?? null;
+    } catch {
+      head = null; // store unreachable: its own readiness says so
+    }
+    let lag: number | null = null;
+    if (this.checkpoint !== null || this.state === 'running') {
+      const done = this.checkpoint ?? 0n;
+      lag = head === null ? 0 : head > done ? Number(head - done) : 0;
+    }
+    return {
+      state: this.state,
+      fenced: this.fenced,
+      checkpoint: this.checkpoint?.toString() ?? null,
+      headPosition: head?.toString() ?? null,
+      lag,
+      eventsRelayed: this.eventsRelayed,
+      batchesCommitted: this.batchesCommitted,
+      errors: this.errors,
+      lastError: this.lastError,
+      lastCommitAt: this.lastCommitAt?.toISOString() ?? null,
+    };
+  }
+
+  /** The relay's figures in the Prometheus text format, for /metrics. */
+  async metricsText(): Promise<string> {
+    const s = await this.status();
+    const lines = [
+      '# HELP ipt_relay_state 1 for the state the analytics relay is in.',
+      '# TYPE ipt_relay_state gauge',
+      ...STATES.map((st) => `ipt_relay_state{state="${st}"} ${s.state === st ? 1 : 0}`),
+      '# HELP ipt_relay_up 1 while the relay commits to Kafka (state running).',
+      '# TYPE ipt_relay_up gauge',
+      `ipt_relay_up ${s.state === 'running' ? 1 : 0}`,
+      '# HELP ipt_relay_fenced 1 when another relay with the same transactional id took over.',
+      '# TYPE ipt_relay_fenced gauge',
+      `ipt_relay_fenced ${s.fenced ? 1 : 0}`,
+      '# HELP ipt_relay_lag_positions How far the feed is behind the event store, in log positions.',
+      '# TYPE ipt_relay_lag_positions gauge',
+      `ipt_relay_lag_positions ${s.lag ?? 'NaN'}`,
+      '# HELP ipt_relay_checkpoint_position Global-log position of the last event committed to Kafka.',
+      '# TYPE ipt_relay_checkpoint_position gauge',
+      `ipt_relay_checkpoint_position ${s.checkpoint ?? 'NaN'}`,
+      '# HELP ipt_relay_events_relayed_total Course events committed to Kafka by this process.',
+      '# TYPE ipt_relay_events_relayed_total counter',
+      `ipt_relay_events_relayed_total ${s.eventsRelayed}`,
+      '# HELP ipt_relay_batches_committed_total Kafka transactions committed by this process.',
+      '# TYPE ipt_relay_batches_committed_total counter',
+      `ipt_relay_batches_committed_total ${s.batchesCommitted}`,
+      '# HELP ipt_relay_errors_total Failed relay attempts (Kafka or store unavailable, fencing, bad topic settings).',
+      '# TYPE ipt_relay_errors_total counter',
+      `ipt_relay_errors_total ${s.errors}`,
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  // ---- the loop -------------------------------------------------------------
+
+  private async run(settle: (err?: unknown) => void): Promise<void> {
+    let attempt = 0;
+    while (!this.stopping) {
+      try {
+        await this.session(() => {
+          attempt = 0;
+          settle();
+        });
+      } catch (err) {
+        if (this.stopping) break;
+        this.errors++;
+        this.lastError = message(err);
+        if (isFenced(err)) {
+          this.fenced = true;
+          this.log.error({ err, transactionalId: this.transactionalId }, 'relay fenced: another relay with the same transactional id took over; stopping');
+          settle(err);
+          break;
+        }
+        if (err instanceof TopicConfigurationError) {
+          this.log.error({ err }, 'relay cannot run with these topics; stopping');
+          settle(err);
+          break;
+        }
+        this.state = 'degraded';
+        const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(attempt++, 16));
+        this.log.warn({ err: this.lastError, retryInMs: delay }, 'relay degraded: Kafka or the event store is unavailable; retrying');
+        settle();
+        await this.pause(delay * (0.8 + Math.random() * 0.4));
+      }
+    }
+    this.state = 'stopped';
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.interrupt = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private kafka(): Kafka {
+    return new Kafka({
+      clientId: this.clientId,
+      brokers: this.brokers,
+      connectionTimeout: 3000,
+      requestTimeout: 15_000,
+      // Short first retry: right after a commit the coordinator answers
+      // CONCURRENT_TRANSACTIONS until its markers are written (a few ms).
+      retry: { initialRetryTime: 25, maxRetryTime: 1000, retries: 6 },
+      logLevel: logLevel.WARN,
+      // The relay reports failures itself (state, lastError, metrics); kafkajs detail goes to debug.
+      logCreator:
+        () =>
+        ({ namespace, level, log }: LogEntry) => {
+          const { message: msg, ...extra } = log;
+          this.log.debug({ kafkajs: namespace, level, ...extra }, msg);
+        },
+    });
+  }
+
+  /** One connected stretch: ensure topics, take over the transactional id, read the checkpoint, relay until an error or stop. */
+  private async session(onRunning: () => void): Promise<void> {
+    const kafka = this.kafka();
+    const admin = kafka.admin();
+    let producer: Producer | undefined;
+    try {
+      await admin.connect();
+      await this.ensureTopics(admin);
+      producer = kafka.producer({
+        transactionalId: this.transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: this.transactionTimeoutMs,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        // A failed send aborts the whole batch and the relay retries it from its
+        // checkpoint, so bounded retries cannot duplicate (kafkajs warns otherwise).
+        retry: { initialRetryTime: 25, maxRetryTime: 1000, retries: 6 },
+      });
+      await producer.connect();
+      const checkpoint = await this.takeOverAndReadCheckpoint(kafka, admin, producer);
+      if (this.stopping) return;
+      this.checkpoint = checkpoint;
+      this.courses.clear();
+      this.state = 'running';
+      this.lastError = null;
+      this.log.info({ checkpoint: checkpoint?.toString() ?? null, transactionalId: this.transactionalId }, 'relay running');
+      onRunning();
+      await this.relayFrom(producer, checkpoint);
+    } finally {
+      await producer?.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Creates missing topics; refuses existing ones whose cleanup policy would lose or expire what must stay. */
+  private async ensureTopics(admin: Admin): Promise<void> {
+    const wanted = [
+      {
+        topic: this.topics.courseEvents,
+        numPartitions: this.partitions,
+        policy: 'delete',
+        configEntries: [
+          { name: 'cleanup.policy', value: 'delete' },
+          { name: 'retention.ms', value: String(this.retentionMs) },
+        ],
+      },
+      {
+        topic: this.topics.courseOutcomes,
+        numPartitions: this.partitions,
+        policy: 'compact',
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+      {
+        // One partition: the checkpoint and the start marker must be ordered with each other.
+        topic: this.topics.relayCheckpoints,
+        numPartitions: 1,
+        policy: 'compact',
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'segment.ms', value: String(3_600_000) },
+        ],
+      },
+    ];
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((w) => !existing.has(w.topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((w) => ({
+          topic: w.topic,
+          numPartitions: w.numPartitions,
+          ...(this.replicationFactor ? { replicationFactor: this.replicationFactor } : {}),
+          configEntries: w.configEntries,
+        })),
+      });
+      this.log.info({ topics: missing.map((w) => w.topic) }, 'relay created topics');
+    }
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: wanted.map((w) => ({ type: ConfigResourceTypes.TOPIC, name: w.topic, configNames: ['cleanup.policy'] })),
+    });
+    for (const w of wanted) {
+      const resource = described.resources.find((r) => r.resourceName === w.topic);
+      const policy = resource?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue;
+      const policies = (policy ?? '').split(',').map((p) => p.trim()).filter(Boolean).sort().join(',');
+      if (policies !== w.policy) {
+        throw new TopicConfigurationError(
+          `topic ${w.topic} has cleanup.policy=${policy ?? '(unknown)'}, the feed needs cleanup.policy=${w.policy}; fix or delete the topic`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The first transaction of a producer id fences any older relay with this
+   * transactional id and aborts its open transaction. The start marker it
+   * commits then shows where the committed checkpoint log ends: read (in
+   * read_committed) up to the marker, the last checkpoint seen is ours.
+   */
+  private async takeOverAndReadCheckpoint(kafka: Kafka, admin: Admin, producer: Producer): Promise<bigint | null> {
+    const nonce = randomUUID();
+    const markerKey = `${this.transactionalId}#start`;
+    const tx = await producer.transaction();
+    try {
+      await tx.send({
+        topic: this.topics.relayCheckpoints,
+        acks: -1,
+        messages: [{ key: markerKey, partition: 0, value: JSON.stringify({ nonce }) }],
+      });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+    const groupId = `${this.transactionalId}.checkpoint-reader.${nonce}`;
+    const consumer: Consumer = kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topics.relayCheckpoints, fromBeginning: true });
+      return await new Promise<bigint | null>((resolve, reject) => {
+        let position: bigint | null = null;
+        const timer = setTimeout(() => reject(new Error('reading the relay checkpoint timed out')), 30_000);
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ message: m }) => {
+              const key = m.key?.toString();
+              if (key === this.transactionalId && m.value) {
+                position = BigInt((JSON.parse(m.value.toString()) as { position: string }).position);
+              } else if (key === markerKey && m.value && (JSON.parse(m.value.toString()) as { nonce: string }).nonce === nonce) {
+                clearTimeout(timer);
+                resolve(position);
+              }
+            },
+          })
+          .catch((err: unknown) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      // The reader group never committed offsets; drop it rather than leave one per start.
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  }
+
+  /** Pulls the store's log into a bounded queue; each turn commits what has arrived (up to maxBatchEvents) in one transaction. */
+  private async relayFrom(producer: Producer, checkpoint: bigint | null): Promise<void> {
+    const subscription = this.store.subscribeToAll({
+      ...(checkpoint !== null ? { afterPosition: checkpoint } : {}),
+      streamPrefixes: [COURSE_STREAM_PREFIX],
+    });
+    this.subscription = subscription;
+    const queue: RecordedEvent[] = [];
+    let failure: unknown;
+    let ended = false;
+    let wakeRelay: (() => void) | undefined;
+    let wakePump: (() => void) | undefined;
+    const pump = (async () => {
+      try {
+        for await (const m of subscription) {
+          if (m.kind !== 'event') continue;
+          queue.push(m.event);
+          wakeRelay?.();
+          // Backpressure: don't read the store far ahead of what Kafka has taken.
+          if (queue.length >= 2 * this.maxBatchEvents) await new Promise<void>((r) => (wakePump = r));
+        }
+      } catch (err) {
+        failure = err;
+      } finally {
+        ended = true;
+        wakeRelay?.();
+      }
+    })();
+    try {
+      while (!this.stopping) {
+        if (failure) throw failure;
+        if (queue.length === 0) {
+          if (ended) {
+            if (this.stopping) break;
+            throw new Error('the event store subscription ended');
+          }
+          await new Promise<void>((r) => {
+            wakeRelay = r;
+            this.interrupt = r;
+          });
+          wakeRelay = undefined;
+          continue;
+        }
+        const batch = queue.splice(0, this.maxBatchEvents);
+        wakePump?.();
+        wakePump = undefined;
+        await this.commitBatch(producer, batch);
+      }
+    } finally {
+      this.subscription = undefined;
+      await subscription.close().catch(() => undefined);
+      wakePump?.();
+      await pump;
+    }
+  }
+
+  private async commitBatch(producer: Producer, batch: RecordedEvent[]): Promise<void> {
+    // Fold into a scratch overlay: the cache only takes states Kafka has committed.
+    const touched = new Map<string, CourseTrack>();
+    const events: Message[] = [];
+    for (const recorded of batch) {
+      const courseId = recorded.streamId.slice(COURSE_STREAM_PREFIX.length);
+      const before = touched.get(courseId) ?? (await this.trackBefore(courseId, recorded));
+      const event = { type: recorded.type, data: recorded.data } as CourseEvent;
+      const cloudEvent = toCloudEvent(
+        { eventId: recorded.eventId, revision: recorded.revision, event, metadata: recorded.metadata as unknown as EventMetadata },
+        before.facts,
+        this.asyncApiUrl,
+      );
+      events.push({ key: courseId, value: JSON.stringify(cloudEvent), headers: { 'content-type': CLOUD_EVENT_CONTENT_TYPE } });
+      touched.set(courseId, evolveCourseTrack(before, recorded));
+    }
+    const snapshots: Message[] = [];
+    for (const [courseId, track] of touched) {
+      snapshots.push({ key: courseId, value: JSON.stringify(outcomeSnapshot(track)), headers: { 'content-type': 'application/json' } });
+    }
+    const last = batch[batch.length - 1].position;
+    const topicMessages: TopicMessages[] = [
+      { topic: this.topics.courseEvents, messages: events },
+      { topic: this.topics.courseOutcomes, messages: snapshots },
+      {
+        topic: this.topics.relayCheckpoints,
+        messages: [{ key: this.transactionalId, partition: 0, value: JSON.stringify({ position: last.toString() }) }],
+      },
+    ];
+    const tx = await producer.transaction();
+    try {
+      await tx.sendBatch({ topicMessages, acks: -1 });
+      await tx.commit();
+    } catch (err) {
+      await tx.abort().catch(() => undefined);
+      throw err;
+    }
+    this.checkpoint = last;
+    this.eventsRelayed += batch.length;
+    this.batchesCommitted++;
+    this.lastCommitAt = new Date();
+    for (const [courseId, track] of touched) this.remember(courseId, track);
+  }
+
+  /** The course's fold state just before `recorded`: from the cache, or re-read from its stream on a miss. */
+  private async trackBefore(courseId: string, recorded: RecordedEvent): Promise<CourseTrack> {
+    const cached = this.courses.get(courseId);
+    if (cached && cached.revision === recorded.revision - 1) return cached;
+    let track = emptyCourseTrack(courseId);
+    if (recorded.revision > 0) {
+      const earlier = await this.store.readStream(recorded.streamId, { maxCount: recorded.revision });
+      for (const e of earlier) track = evolveCourseTrack(track, e);
+    }
+    return track;
+  }
+
+  private remember(courseId: string, track: CourseTrack): void {
+    this.courses.delete(courseId);
+    this.courses.set(courseId, track);
+    if (this.courses.size > this.courseCacheSize) {
+      const oldest = this.courses.keys().next().value;
+      if (oldest !== undefined) this.courses.delete(oldest);
+    }
+  }
+}
