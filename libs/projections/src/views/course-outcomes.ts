@@ -235,14 +235,16 @@ export function instrumentOutcome(
   if (!endpoint) return outcome;
 
   const change = baseline.total - endpoint.total;
-  const percentChange = baseline.total === 0 ? null : (change / baseline.total) * 100;
+  // One division of integers: the nearest double to the exact percentage (55, not 55.00000000000001).
+  const percentChange = baseline.total === 0 ? null : (change * 100) / baseline.total;
   const reliableImprovement = change >= def.reliableChange;
   const recovery = caseAtBaseline && !isCase(instrument, endpoint.total);
   return {
     ...outcome,
     change,
     percentChange,
-    response: percentChange === null ? null : percentChange >= 50,
+    // percentChange ≥ 50, decided on integers so rounding can never move the threshold.
+    response: percentChange === null ? null : 2 * change >= baseline.total,
     remission: meetsRemission(instrument, endpoint.total),
     reliableImprovement,
     reliableDeterioration: -change >= def.reliableChange,
