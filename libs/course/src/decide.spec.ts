@@ -1,4 +1,5 @@
 import type { CourseCommand } from './commands';
+import { assessmentAnswer } from './decide';
 import { CourseRuleViolation } from './errors';
 import { evolve, initialCourseState } from './evolve';
 import {
@@ -971,5 +972,25 @@ describe('decide', () => {
       expect(e.status).toBe(409);
       expect(CourseRuleViolation.validation([]).status).toBe(400);
     });
+  });
+});
+
+describe('assessmentAnswer', () => {
+  it('gives the total, severity and raised flag of an assessment append', () => {
+    const events = given(enrolled())
+      .when(
+        commands.assess(
+          'a1a1a1a1-0000-4000-8000-000000000001',
+          'PHQ-9',
+          [2, 2, 2, 1, 1, 1, 0, 0, 2],
+        ),
+      )
+      .events();
+    expect(assessmentAnswer(events)).toEqual({
+      total: 11,
+      severity: 'moderate',
+      riskFlagId: nthId(1),
+    });
+    expect(assessmentAnswer([completed()])).toBeNull();
   });
 });

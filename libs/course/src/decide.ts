@@ -47,6 +47,7 @@ import {
   WITHDRAWAL_REASONS,
   type Instrument,
   type ScreeningCriterion,
+  type Severity,
 } from './vocabulary';
 
 /** Rule 14: how far ahead of the server clock a clinical time may be (clock skew). */
@@ -717,4 +718,26 @@ function correctAssessment(
       ? []
       : riskFlagFor(course, d.assessmentId, assessment.instrument, d.items, ctx)),
   ];
+}
+
+/**
+ * What the assessment and correction routes answer besides the revision
+ * (api.md): the score of the form and the flag it raised, if any.
+ */
+export function assessmentAnswer(
+  events: readonly CourseEvent[],
+): { total: number | null; severity: Severity | null; riskFlagId: string | null } | null {
+  let answer: {
+    total: number | null;
+    severity: Severity | null;
+    riskFlagId: string | null;
+  } | null = null;
+  for (const e of events) {
+    if (e.type === 'AssessmentRecorded' || e.type === 'AssessmentCorrected') {
+      answer = { total: e.data.total, severity: e.data.severity, riskFlagId: null };
+    } else if (e.type === 'RiskFlagRaised' && answer) {
+      answer.riskFlagId = e.data.flagId;
+    }
+  }
+  return answer;
 }
