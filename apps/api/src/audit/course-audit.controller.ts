@@ -1,0 +1,84 @@
+/**
+ * What audit reviewers read: every recorded fact of a course with who, when
+ * and why, and the course as it stood at any earlier point, computed by the
+ * same folds that build the read models (domain.md, time travel).
+ */
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { courseStreamId, type CourseEvent } from '@ipt/course';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
+import { courseAsOf, recordingOf } from '@ipt/projections';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { ProblemError, courseNotFound, validationProblem } from '../http/problem';
+import { UuidParamPipe, isInstant } from '../http/validation';
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/courses')
+export class CourseAuditController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  /** Every event of the course in order, with its full metadata. */
+  @Get(':courseId/history')
+  @AllowRoles('auditor', 'clinician')
+  async history(@Param('courseId', UuidParamPipe) courseId: string, @CurrentCaller() caller: Caller) {
+    const events = await this.courseEvents(courseId, caller);
+    return {
+      courseId,
+      events: events.map((e) => ({
+        eventId: e.eventId,
+        type: e.type,
+        revision: e.revision,
+        position: Number(e.position),
+        recordedAt: e.metadata.recordedAt ?? e.created.toISOString(),
+        data: e.data,
+        metadata: e.metadata,
+      })),
+    };
+  }
+
+  /** The course and its outcomes as of a revision or an instant. */
+  @Get(':courseId/state')
+  @AllowRoles('auditor', 'clinician')
+  @ApiQuery({ name: 'revision', required: false })
+  @ApiQuery({ name: 'asOf', required: false, description: 'ISO 8601 time with offset' })
+  async state(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const point = parsePoint(query);
+    const events = await this.courseEvents(courseId, caller);
+    if ('revision' in point && point.revision > events[events.length - 1].revision) {
+      throw validationProblem([{ field: 'revision', message: 'the course has no such revision yet' }]);
+    }
+    const recorded = events.map((e) => ({ event: e as unknown as CourseEvent, meta: recordingOf(e) }));
+    const state = courseAsOf(recorded, point);
+    if (!state) throw new ProblemError(404, 'course_not_found', 'the course did not exist at that time');
+    return { courseId, revision: state.revision, course: { ...state.course, clinicId: caller.clinicId }, outcomes: state.outcomes };
+  }
+
+  private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
+    const events = await this.store.readStream(courseStreamId(courseId));
+    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId) throw courseNotFound();
+    return events;
+  }
+}
+
+function parsePoint(query: Record<string, unknown>): { revision: number } | { instant: string } {
+  const unknown = Object.keys(query).filter((k) => k !== 'revision' && k !== 'asOf');
+  if (unknown.length > 0) throw validationProblem(unknown.map((field) => ({ field, message: 'unknown query parameter' })));
+  const { revision, asOf } = query;
+  if ((revision === undefined) === (asOf === undefined)) {
+    throw validationProblem([{ field: 'revision', message: 'give exactly one of revision and asOf' }]);
+  }
+  if (revision !== undefined) {
+    if (typeof revision !== 'string' || !/^\d{1,15}$/.test(revision)) {
+      throw validationProblem([{ field: 'revision', message: 'must be a non-negative integer' }]);
+    }
+    return { revision: Number(revision) };
+  }
+  if (!isInstant(asOf)) throw validationProblem([{ field: 'asOf', message: 'must be an ISO 8601 time with an offset or Z' }]);
+  return { instant: asOf };
+}

@@ -1,0 +1,80 @@
+/**
+ * The @nestjs/cqrs side of the write path: every use case has its own command
+ * class and handler (so Nest users find the vocabulary they expect), and all
+ * handlers share one mechanism, CourseCommandsService.
+ */
+import { ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
+import { CommandBus, type ICommand } from '@nestjs/cqrs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as crypto from 'node:crypto';
+import type { CourseCommand, Role } from '@ipt/course';
+import type { Caller } from '@ipt/auth';
+import { ProblemError, validationProblem } from '../http/problem';
+import { actingRole } from '../http/auth.guard';
+import { CourseCommandsService, type CommandEnvelope } from './course-commands.service';
+import type { CommandAnswer } from './idempotency-records';
+
+export abstract class CourseCommandMessage<C extends CourseCommand = CourseCommand> implements ICommand {
+  constructor(
+    readonly command: C,
+    readonly envelope: CommandEnvelope,
+  ) {}
+}
+
+@Injectable()
+export abstract class CourseCommandHandler<M extends CourseCommandMessage> {
+  constructor(private readonly courses: CourseCommandsService) {}
+
+  execute(message: M): Promise<CommandAnswer> {
+    return this.courses.execute(message.command, message.envelope);
+  }
+}
+
+/** Only clinicians send commands (api.md, auth). */
+export const COMMAND_ROLES: Role[] = ['clinician'];
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+const IF_MATCH = /^(?:W\/)?"(\d{1,15})"$/;
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller and the command headers (Idempotency-Key, If-Match, X-Correlation-Id), validated. */
+export const Envelope = createParamDecorator((_: unknown, context: ExecutionContext): CommandEnvelope => {
+  const request = context.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
+  const caller = request.caller;
+  if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const problems = [];
+  const key = header('idempotency-key');
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+    problems.push({ field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' });
+  }
+  const ifMatchText = header('if-match');
+  const ifMatch = ifMatchText === undefined ? undefined : IF_MATCH.exec(ifMatchText.trim());
+  if (ifMatch === null) problems.push({ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' });
+  const correlation = header('x-correlation-id');
+  if (correlation !== undefined && !CORRELATION_ID.test(correlation)) {
+    problems.push({ field: 'X-Correlation-Id', message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
+  }
+  if (problems.length > 0) throw validationProblem(problems);
+  return {
+    caller,
+    role: actingRole(caller, COMMAND_ROLES),
+    idempotencyKey: key,
+    ifMatch: ifMatch ? Number(ifMatch[1]) : undefined,
+    correlationId: correlation ?? String(request.id ?? crypto.randomUUID()),
+  };
+});
+
+/** Sends a command through the bus and shapes the HTTP answer (status, ETag). */
+export async function sendCommand(
+  commandBus: CommandBus,
+  message: CourseCommandMessage,
+  reply: FastifyReply,
+): Promise<CommandAnswer['body']> {
+  const answer = await commandBus.execute<CourseCommandMessage, CommandAnswer>(message);
+  void reply.status(answer.status).header('etag', `"${answer.body.revision}"`);
+  return answer.body;
+}

@@ -1,0 +1,216 @@
+/**
+ * The write path every course command shares (architecture.md): read the
+ * course stream, fold it, decide, append with the expected revision, answer.
+ * Idempotency keys (domain rule 15) are bound to the events they produced:
+ * the key and a digest of the request travel in the events' metadata, so a
+ * retry finds its first answer in the stream itself, even if the process died
+ * between the append and writing the local record of the answer.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import {
+  SCHEMA_VERSION,
+  courseStreamId,
+  decide,
+  evolve,
+  initialCourseState,
+  type CourseCommand,
+  type CourseEvent,
+  type CourseState,
+  type EventMetadata,
+  type Role,
+} from '@ipt/course';
+import {
+  EVENT_STORE,
+  WrongExpectedRevisionError,
+  type EventStore,
+  type RecordedEvent,
+} from '@ipt/event-store';
+import type { Caller } from '@ipt/auth';
+import { ProblemError, courseNotFound } from '../http/problem';
+import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
+
+export interface CommandEnvelope {
+  caller: Caller;
+  role: Role;
+  idempotencyKey?: string;
+  /** The revision of `If-Match`, when given. */
+  ifMatch?: number;
+  correlationId: string;
+}
+
+/** How often a command is re-decided after losing a race to a concurrent writer. */
+const MAX_ATTEMPTS = 8;
+
+interface LoadedCourse {
+  events: RecordedEvent[];
+  state: CourseState;
+  /** Last revision, or undefined when the stream does not exist. */
+  revision: number | undefined;
+  clinicId: string | undefined;
+}
+
+@Injectable()
+export class CourseCommandsService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly idempotency: IdempotencyRecords,
+  ) {}
+
+  async execute(command: CourseCommand, envelope: CommandEnvelope): Promise<CommandAnswer> {
+    const { caller, idempotencyKey: key } = envelope;
+    const digest = requestDigest(command);
+    if (key) {
+      const prior = this.idempotency.find(caller.clinicId, key);
+      if (prior) return checkReplay(prior, digest);
+    }
+    const streamId = courseStreamId(command.data.courseId);
+    for (let attempt = 1; ; attempt++) {
+      const course = await this.load(streamId);
+      const exists = course.revision !== undefined;
+      if (exists && course.clinicId !== caller.clinicId) {
+        // A course of another clinic is answered like a missing one; only an
+        // enrollment of the same UUID must still be refused.
+        if (command.type === 'EnrollPatient') throw new ProblemError(409, 'course_exists', 'a course with this courseId exists');
+        throw courseNotFound();
+      }
+      if (key && exists) {
+        const first = answerFromStream(course.events, key, command.type);
+        if (first) {
+          this.idempotency.save(caller.clinicId, key, first);
+          return checkReplay(first, digest);
+        }
+      }
+      if (envelope.ifMatch !== undefined) {
+        if (!exists) throw courseNotFound();
+        if (course.revision !== envelope.ifMatch) throw revisionMismatch(course.revision!);
+      }
+
+      const commandId = crypto.randomUUID();
+      const now = new Date();
+      const idSource = key ? deterministicIds(caller.clinicId, key, digest) : () => crypto.randomUUID();
+      const decided = decide(command, course.state, { now, newId: idSource });
+      const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
+        actor: { id: caller.userId, role: envelope.role },
+        clinicId: caller.clinicId,
+        commandId,
+        correlationId: envelope.correlationId,
+        causationId: commandId,
+        ...(key ? { idempotencyKey: key } : {}),
+        schemaVersion: SCHEMA_VERSION,
+        recordedAt: now.toISOString(),
+        commandType: command.type,
+        requestDigest: digest,
+      };
+      const toAppend = decided.map((event) => ({
+        eventId: idSource(),
+        type: event.type,
+        data: event.data as unknown as Record<string, unknown>,
+        metadata: { ...metadata },
+      }));
+      try {
+        const result = await this.store.appendToStream(streamId, toAppend, {
+          expectedRevision: exists ? course.revision! : 'no_stream',
+        });
+        const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
+        // A keyed request that raced its own retry may have been deduplicated
+        // by the store: answer from what the store holds, not from our draft.
+        const recorded = key
+          ? await this.store.readStream(streamId, { fromRevision: firstRevision, maxCount: toAppend.length })
+          : decided.map((event, i) => ({ type: event.type, data: event.data, revision: firstRevision + i }));
+        const answer = answerOf(command.type, command.data.courseId, digest, recorded);
+        if (key) this.idempotency.save(caller.clinicId, key, answer);
+        return answer;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        if (envelope.ifMatch !== undefined) {
+          throw revisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
+        }
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new ProblemError(409, 'concurrency_conflict', 'the course kept changing while the command was decided; retry');
+        }
+      }
+    }
+  }
+
+  private async load(streamId: string): Promise<LoadedCourse> {
+    const events = await this.store.readStream(streamId);
+    let state = initialCourseState;
+    for (const event of events) state = evolve(state, event as unknown as CourseEvent);
+    const last = events[events.length - 1];
+    return {
+      events,
+      state,
+      revision: last?.revision,
+      clinicId: events[0]?.metadata.clinicId as string | undefined,
+    };
+  }
+}
+
+function revisionMismatch(actual: number | undefined): ProblemError {
+  const detail = 'the course is no longer at the revision of If-Match';
+  return new ProblemError(412, 'revision_mismatch', detail, actual === undefined ? {} : { currentRevision: actual });
+}
+
+function checkReplay(prior: CommandAnswer, digest: string): CommandAnswer {
+  if (prior.requestDigest !== digest) {
+    throw new ProblemError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+  }
+  return prior;
+}
+
+/** SHA-256 of the command's type and canonical data: what "the same body" means for rule 15. */
+export function requestDigest(command: CourseCommand): string {
+  return crypto.createHash('sha256').update(canonicalJson({ type: command.type, data: command.data })).digest('hex');
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * Identifiers derived from the idempotency key: a retried command proposes
+ * the same event ids (so the store, EventStoreDB included, deduplicates it)
+ * and the same flag ids. Hashed with the clinic so keys never collide across
+ * clinics; the key is the clinic system's and carries no patient data.
+ */
+function deterministicIds(clinicId: string, key: string, digest: string): () => string {
+  let counter = 0;
+  return () => {
+    const hash = crypto.createHash('sha256').update(`${clinicId}\n${key}\n${digest}\n${counter++}`).digest();
+    hash[6] = (hash[6] & 0x0f) | 0x50; // version 5 layout (name-based)
+    hash[8] = (hash[8] & 0x3f) | 0x80; // RFC 4122 variant
+    const hex = hash.subarray(0, 16).toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  };
+}
+
+type AnswerSource = Pick<RecordedEvent, 'type' | 'revision'> & { data: unknown };
+
+/** The answer of a command, from the events it recorded (fresh, or found again on replay). */
+function answerOf(commandType: string, courseId: string, digest: string, events: AnswerSource[]): CommandAnswer {
+  const body: CommandAnswer['body'] = { courseId, revision: events[events.length - 1].revision };
+  const scored = events.find((e) => e.type === 'AssessmentRecorded' || e.type === 'AssessmentCorrected');
+  if (scored) {
+    const data = scored.data as { total: number | null; severity: string | null };
+    const flag = events.find((e) => e.type === 'RiskFlagRaised');
+    body.total = data.total;
+    body.severity = data.severity;
+    body.riskFlagId = flag ? (flag.data as { flagId: string }).flagId : null;
+  }
+  return { status: commandType === 'EnrollPatient' ? 201 : 200, body, requestDigest: digest };
+}
+
+function answerFromStream(events: RecordedEvent[], key: string, commandType: string): CommandAnswer | undefined {
+  const mine = events.filter((e) => e.metadata.idempotencyKey === key);
+  if (mine.length === 0) return undefined;
+  const courseId = (mine[0].data as { courseId: string }).courseId;
+  const digest = String(mine[0].metadata.requestDigest);
+  const type = String(mine[0].metadata.commandType ?? commandType);
+  return answerOf(type, courseId, digest, mine);
+}

@@ -1,0 +1,67 @@
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  SetMetadata,
+  createParamDecorator,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import type { Role } from '@ipt/course';
+import { InvalidTokenError, verifyToken, type Caller } from '@ipt/auth';
+import { ProblemError } from './problem';
+
+export const JWT_SECRET = Symbol('JwtSecret');
+const ROLES_KEY = 'ipt:roles';
+
+/** The roles that may use a route; a route without it is public (health, docs). */
+export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(JWT_SECRET) private readonly secret: string,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!allowed) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match) throw new ProblemError(401, 'unauthorized', 'a bearer token is required', {}, bearerChallenge());
+    try {
+      request.caller = verifyToken(match[1], this.secret);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) {
+        throw new ProblemError(401, 'unauthorized', error.message, {}, bearerChallenge());
+      }
+      throw error;
+    }
+    if (!request.caller.roles.some((role) => allowed.includes(role))) {
+      throw new ProblemError(403, 'forbidden', `this route needs one of the roles: ${allowed.join(', ')}`);
+    }
+    return true;
+  }
+}
+
+const bearerChallenge = () => ({ 'www-authenticate': 'Bearer' });
+
+/** The authenticated caller, set by AuthGuard. */
+export const CurrentCaller = createParamDecorator((_: unknown, context: ExecutionContext): Caller => {
+  const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+  if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+  return caller;
+});
+
+/** The role a caller acts in, for event metadata: the first of theirs that the route allows. */
+export function actingRole(caller: Caller, allowed: Role[]): Role {
+  return caller.roles.find((role) => allowed.includes(role)) ?? caller.roles[0];
+}

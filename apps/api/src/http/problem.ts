@@ -1,0 +1,75 @@
+/**
+ * RFC 9457 problem details, the body of every 4xx/5xx answer (api.md, errors).
+ * Details are written for a clinic system's developer and never echo request
+ * content, which may be protected health information.
+ */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: FieldProblem[];
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  412: 'Precondition Failed',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+
+  toBody(): ProblemBody {
+    return problemBody(this.status, this.code, this.detail, this.extensions);
+  }
+}
+
+export function problemBody(
+  status: number,
+  code: string,
+  detail: string,
+  extensions: Record<string, unknown> = {},
+): ProblemBody {
+  return {
+    type: `https://ipt-course-ledger.dev/problems/${code.replace(/_/g, '-')}`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...extensions,
+  };
+}
+
+export const validationProblem = (errors: FieldProblem[], detail = 'the request is not valid'): ProblemError =>
+  new ProblemError(400, 'validation_failed', detail, { errors });
+
+export const courseNotFound = (): ProblemError =>
+  new ProblemError(404, 'course_not_found', 'no such course in your clinic');

@@ -1,0 +1,97 @@
+/**
+ * Request validation with class-validator: unknown properties are refused,
+ * every failure is reported as {field, message} in a 400 problem.
+ */
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import {
+  ValidationError,
+  registerDecorator,
+  validateSync,
+  type ValidationOptions,
+} from 'class-validator';
+import { validationProblem, type FieldProblem } from './problem';
+
+/** ISO 8601 date-time with an explicit offset or Z (api.md: times). */
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function isInstant(value: unknown): value is string {
+  return typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+export function IsInstant(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isInstant',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an ISO 8601 time with an offset or Z`, ...options },
+      validator: { validate: isInstant },
+    });
+}
+
+/** Rubric items: an array of integers or nulls; ranges are the instrument's (domain rule 9). */
+export function IsItemScores(options?: ValidationOptions) {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isItemScores',
+      target: target.constructor,
+      propertyName,
+      options: { message: `${propertyName} must be an array of integers or nulls`, ...options },
+      validator: {
+        validate: (value: unknown) =>
+          Array.isArray(value) && value.length <= 64 && value.every((item) => item === null || Number.isInteger(item)),
+      },
+    });
+}
+
+function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      // class-validator names the property in the message; keep it, but never the value.
+      message: message.replace(/^property (\S+) should not exist$/, 'unknown property'),
+    }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+export function validateBody<T extends object>(cls: new () => T, value: unknown): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw validationProblem([{ field: '', message: 'the body must be a JSON object' }]);
+  }
+  const instance = plainToInstance(cls, value, { enableImplicitConversion: false });
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  if (errors.length > 0) throw validationProblem(flatten(errors));
+  return instance;
+}
+
+/** Validates @Body() against its DTO class. */
+@Injectable()
+export class BodyValidationPipe implements PipeTransform {
+  transform(value: unknown, metadata: ArgumentMetadata): unknown {
+    if (metadata.type !== 'body' || !metadata.metatype || metadata.metatype === Object) return value;
+    return validateBody(metadata.metatype as new () => object, value);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** Path parameters that must be UUIDs (courseId, flagId, assessmentId). */
+@Injectable()
+export class UuidParamPipe implements PipeTransform<string, string> {
+  transform(value: string, metadata: ArgumentMetadata): string {
+    if (!isUuid(value)) throw validationProblem([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+    return value.toLowerCase();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Starts the projections with the app and stops them with it. They read the
+ * event store's ordered log, never the in-memory EventBus (architecture.md).
+ */
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
+import { LOCAL_DATABASE } from './local-database';
+
+@Injectable()
+export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('projections');
+  readonly runners: ProjectionRunner[];
+
+  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(LOCAL_DATABASE) db: Database) {
+    this.runners = createReadModelProjections().map((projection) => new ProjectionRunner(store, db, projection, this.logger));
+  }
+
+  onApplicationBootstrap(): void {
+    for (const runner of this.runners) runner.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all(this.runners.map((runner) => runner.stop()));
+  }
+
+  runner(name: string): ProjectionRunner | undefined {
+    return this.runners.find((runner) => runner.projection.name === name);
+  }
+
+  /** Every projection is following the log (not stopped, not failing). */
+  running(): boolean {
+    return this.runners.every((runner) => ['catching_up', 'live'].includes(runner.status().state));
+  }
+}

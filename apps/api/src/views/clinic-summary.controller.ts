@@ -1,0 +1,25 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { addContribution, emptyClinicTally, summaryFromTally } from '@ipt/projections';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { ProblemError } from '../http/problem';
+import { ViewReader } from './view-reader.service';
+
+@ApiTags('views')
+@ApiBearerAuth()
+@Controller('v1/clinics')
+export class ClinicSummaryController {
+  constructor(private readonly views: ViewReader) {}
+
+  /** Completion, dropout and outcome rates of the caller's clinic; no PHI. */
+  @Get(':clinicId/summary')
+  @AllowRoles('analyst', 'clinician', 'auditor')
+  summary(@Param('clinicId') clinicId: string, @CurrentCaller() caller: Caller) {
+    if (clinicId !== caller.clinicId) {
+      throw new ProblemError(403, 'forbidden', "only your own clinic's summary is visible to you");
+    }
+    const tally = this.views.queries.clinicContributions(clinicId).reduce(addContribution, emptyClinicTally());
+    return summaryFromTally(clinicId, tally);
+  }
+}

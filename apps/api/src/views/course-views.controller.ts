@@ -1,0 +1,129 @@
+import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { COURSE_STATUSES, type CourseStatus, type Role } from '@ipt/course';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { validationProblem, type FieldProblem } from '../http/problem';
+import { UuidParamPipe } from '../http/validation';
+import { ViewReader, parseMinRevision } from './view-reader.service';
+
+export const COURSE_VIEW_ROLES: Role[] = ['clinician', 'auditor'];
+
+/** Sends a JSON text as it is stored, without parsing it again. */
+export function sendJson(reply: FastifyReply, json: string): string {
+  void reply.header('content-type', 'application/json; charset=utf-8');
+  return json;
+}
+
+@ApiTags('views')
+@ApiBearerAuth()
+@Controller('v1/courses')
+export class CourseViewsController {
+  constructor(private readonly views: ViewReader) {}
+
+  /** Course list of the caller's clinic, newest enrollment first, cursor-paginated. */
+  @Get()
+  @AllowRoles(...COURSE_VIEW_ROLES)
+  @ApiQuery({ name: 'status', required: false, enum: COURSE_STATUSES })
+  @ApiQuery({ name: 'therapistId', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false })
+  list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: FastifyReply) {
+    const { status, therapistId, limit, after } = parseListQuery(query);
+    const page = this.views.queries.listCourses({ clinicId: caller.clinicId, status, therapistId, limit: limit + 1, after });
+    const items = page.views.slice(0, limit);
+    // One extra row tells whether a next page exists without a count query.
+    const nextCursor = page.views.length > limit ? encodeCursor(this.views.queries.listCourses({
+      clinicId: caller.clinicId, status, therapistId, limit, after,
+    }).last!) : null;
+    return sendJson(reply, `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
+  }
+
+  /** The course-completion view of one course. */
+  @Get(':courseId')
+  @AllowRoles(...COURSE_VIEW_ROLES)
+  @ApiHeader({ name: 'X-Min-Revision', required: false })
+  async course(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @Headers('x-min-revision') minRevision: string | undefined,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const json = await this.views.courseView('course_completion', caller.clinicId, courseId, parseMinRevision(minRevision));
+    return sendJson(reply, json);
+  }
+
+  /** Outcomes per instrument and every risk flag of one course. */
+  @Get(':courseId/outcomes')
+  @AllowRoles(...COURSE_VIEW_ROLES)
+  @ApiHeader({ name: 'X-Min-Revision', required: false })
+  async outcomes(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @Headers('x-min-revision') minRevision: string | undefined,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const json = await this.views.courseView('course_outcomes', caller.clinicId, courseId, parseMinRevision(minRevision));
+    return sendJson(reply, json);
+  }
+}
+
+interface ListQuery {
+  status?: CourseStatus;
+  therapistId?: string;
+  limit: number;
+  after?: { enrolledAt: string; courseId: string };
+}
+
+const LIST_PARAMS = ['status', 'therapistId', 'limit', 'cursor'];
+
+function parseListQuery(query: Record<string, unknown>): ListQuery {
+  const problems: FieldProblem[] = [];
+  for (const name of Object.keys(query)) {
+    if (!LIST_PARAMS.includes(name)) problems.push({ field: name, message: 'unknown query parameter' });
+  }
+  const single = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      problems.push({ field: name, message: 'must be given once' });
+      return undefined;
+    }
+    return value;
+  };
+  const status = single('status');
+  if (status !== undefined && !(COURSE_STATUSES as readonly string[]).includes(status)) {
+    problems.push({ field: 'status', message: `must be one of ${COURSE_STATUSES.join(', ')}` });
+  }
+  const therapistId = single('therapistId');
+  if (therapistId !== undefined && (therapistId.length < 1 || therapistId.length > 64)) {
+    problems.push({ field: 'therapistId', message: 'must be 1-64 characters' });
+  }
+  const limitText = single('limit');
+  const limit = limitText === undefined ? 50 : Number(limitText);
+  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500)) {
+    problems.push({ field: 'limit', message: 'must be an integer from 1 to 500' });
+  }
+  const cursor = single('cursor');
+  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  if (cursor !== undefined && !after) problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
+  if (problems.length > 0) throw validationProblem(problems);
+  return { status: status as CourseStatus | undefined, therapistId, limit, after };
+}
+
+function encodeCursor(last: { enrolledAt: string; courseId: string }): string {
+  return Buffer.from(JSON.stringify([last.enrolledAt, last.courseId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { enrolledAt: string; courseId: string } | undefined {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+      return { enrolledAt: value[0], courseId: value[1] };
+    }
+  } catch {
+    // fall through: not ours
+  }
+  return undefined;
+}

@@ -1,0 +1,36 @@
+/**
+ * Groups what an async source has ready into batches, without waiting for
+ * more: a batch ends at `max` items or when the next item is not ready within
+ * one turn of the event loop. Catch-up reads fill whole batches (one
+ * transaction per batch); live events flow one by one with no added delay.
+ */
+const NOT_READY = Symbol('not-ready');
+
+export async function* readyBatches<T>(source: AsyncIterable<T>, max: number): AsyncGenerator<T[]> {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<T>> | undefined;
+  try {
+    for (;;) {
+      const first = await (pending ?? iterator.next());
+      pending = undefined;
+      if (first.done) return;
+      const batch = [first.value];
+      while (batch.length < max) {
+        const next = iterator.next();
+        const result = await Promise.race([next, new Promise<typeof NOT_READY>((r) => setImmediate(r, NOT_READY))]);
+        if (result === NOT_READY) {
+          pending = next; // keep it: the item it brings belongs to the next batch
+          break;
+        }
+        if (result.done) {
+          yield batch;
+          return;
+        }
+        batch.push(result.value);
+      }
+      yield batch;
+    }
+  } finally {
+    await iterator.return?.();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * A projection that keeps one row per course: the fold state of a pure read
+ * model (views/) plus what queries need. A batch loads each touched course
+ * once, folds its events, and writes each row once.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { COURSE_STREAM_PREFIX, type CourseEvent } from '@ipt/course';
+import type { RecordedEvent } from '@ipt/event-store';
+import type { Projection } from './projection';
+import type { EventRecording } from './views';
+
+export interface CourseRow<S> {
+  courseId: string;
+  clinicId: string;
+  revision: number;
+  state: S;
+}
+
+export interface CourseFoldSpec<S> {
+  name: string;
+  table: string;
+  /** Extra columns (name → SQL type) that queries filter on, derived from the state. */
+  columns: Record<string, string>;
+  indexes?: string[];
+  evolve(state: S | null, event: CourseEvent, recording: EventRecording): S | null;
+  /** Values of the extra columns (and `view`, the answer a read serves as it is). */
+  columnValues(row: CourseRow<S>): Record<string, string | number | null>;
+}
+
+export function courseIdOf(streamId: string): string {
+  return streamId.slice(COURSE_STREAM_PREFIX.length);
+}
+
+export function recordingOf(event: RecordedEvent): EventRecording {
+  return { revision: event.revision, recordedAt: String(event.metadata.recordedAt ?? event.created.toISOString()) };
+}
+
+export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
+  const extra = Object.keys(spec.columns);
+  let statements: { load: Statement<[string]>; save: Statement<unknown[]> } | undefined;
+  let statementsDb: Database | undefined;
+  const prepared = (db: Database) => {
+    if (!statements || statementsDb !== db) {
+      statementsDb = db;
+      const names = ['course_id', 'clinic_id', 'revision', 'state', ...extra];
+      statements = {
+        load: db.prepare(`SELECT clinic_id, revision, state FROM ${spec.table} WHERE course_id = ?`),
+        save: db.prepare(
+          `INSERT OR REPLACE INTO ${spec.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+        ),
+      };
+    }
+    return statements;
+  };
+
+  return {
+    name: spec.name,
+    migrate(db) {
+      const columns = Object.entries(spec.columns).map(([name, type]) => `${name} ${type}`);
+      db.exec(`CREATE TABLE IF NOT EXISTS ${spec.table} (
+        course_id TEXT PRIMARY KEY,
+        clinic_id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        state TEXT NOT NULL${columns.map((c) => `,\n        ${c}`).join('')}
+      )`);
+      for (const index of spec.indexes ?? []) db.exec(index);
+    },
+    reset(db) {
+      db.exec(`DELETE FROM ${spec.table}`);
+    },
+    apply(db, events) {
+      const { load, save } = prepared(db);
+      const touched = new Map<string, CourseRow<S>>();
+      for (const recorded of events) {
+        const courseId = courseIdOf(recorded.streamId);
+        let row = touched.get(courseId);
+        if (!row) {
+          const stored = load.get(courseId) as { clinic_id: string; revision: number; state: string } | undefined;
+          row = stored
+            ? { courseId, clinicId: stored.clinic_id, revision: stored.revision, state: JSON.parse(stored.state) as S }
+            : { courseId, clinicId: String(recorded.metadata.clinicId), revision: -1, state: null as S };
+        }
+        // The log may deliver an event the row already reflects only after a
+        // rebuild race; folding it twice would double-count, so skip it.
+        if (recorded.revision <= row.revision) continue;
+        const next = spec.evolve(row.state, recorded as unknown as CourseEvent, recordingOf(recorded));
+        touched.set(courseId, { ...row, revision: recorded.revision, state: next as S });
+      }
+      for (const row of touched.values()) {
+        if (row.state === null) continue; // events before an enrollment: nothing to show
+        const values = spec.columnValues(row);
+        save.run(row.courseId, row.clinicId, row.revision, JSON.stringify(row.state), ...extra.map((c) => values[c] ?? null));
+      }
+    },
+  };
+}

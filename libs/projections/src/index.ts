@@ -1,0 +1,6 @@
+export * from './views';
+export * from './projection';
+export * from './projection-runner';
+export * from './batches';
+export * from './course-fold-projection';
+export * from './read-models';

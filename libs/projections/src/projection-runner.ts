@@ -1,0 +1,166 @@
+/**
+ * Runs one projection: a catch-up subscription to the store's ordered log from
+ * the projection's checkpoint, applying each ready batch of course events and
+ * the new checkpoint in one SQLite transaction. When the store goes away it
+ * retries with backoff and resumes from the checkpoint.
+ */
+import type { Database } from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { COURSE_STREAM_PREFIX } from '@ipt/course';
+import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
+import { readyBatches } from './batches';
+import type { Projection } from './projection';
+
+export type ProjectionState = 'starting' | 'catching_up' | 'live' | 'retrying' | 'stopped';
+
+export interface ProjectionStatus {
+  name: string;
+  state: ProjectionState;
+  /** Position of the last applied event, as a decimal string (null before the first). */
+  checkpoint: string | null;
+  eventsApplied: number;
+  lastError: string | null;
+}
+
+export interface RunnerLogger {
+  warn(message: string): void;
+  log(message: string): void;
+}
+
+const BATCH_SIZE = 1000;
+const MAX_BACKOFF_MS = 5000;
+
+export function migrateCheckpoints(db: Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+    name TEXT PRIMARY KEY,
+    position TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  )`);
+}
+
+export class ProjectionRunner {
+  private state: ProjectionState = 'stopped';
+  private lastError: string | null = null;
+  private eventsApplied = 0;
+  private subscription?: StoreSubscription;
+  private loop?: Promise<void>;
+  private stopping = false;
+  private wakeRetry?: () => void;
+  /** Emits 'applied' after each committed batch. */
+  readonly events = new EventEmitter();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Database,
+    readonly projection: Projection,
+    private readonly logger: RunnerLogger,
+  ) {
+    this.events.setMaxListeners(0);
+    migrateCheckpoints(db);
+    projection.migrate(db);
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.state = 'starting';
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+      this.state = 'stopped';
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeRetry?.();
+    await this.subscription?.close();
+    await this.loop;
+  }
+
+  /** Replays the projection from the start of the log. */
+  async rebuild(): Promise<void> {
+    await this.stop();
+    this.db.transaction(() => {
+      this.projection.reset(this.db);
+      this.db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(this.projection.name);
+    })();
+    this.eventsApplied = 0;
+    this.start();
+  }
+
+  /** Resolves when the projection has caught up with the log (or rejects after the timeout). */
+  async waitUntilLive(timeoutMs = 30000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.state !== 'live') {
+      if (Date.now() > deadline) throw new Error(`projection ${this.projection.name} did not catch up`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  status(): ProjectionStatus {
+    return {
+      name: this.projection.name,
+      state: this.state,
+      checkpoint: this.checkpoint()?.toString() ?? null,
+      eventsApplied: this.eventsApplied,
+      lastError: this.lastError,
+    };
+  }
+
+  checkpoint(): bigint | undefined {
+    const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(this.projection.name) as
+      | { position: string }
+      | undefined;
+    return row ? BigInt(row.position) : undefined;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 100;
+    while (!this.stopping) {
+      this.state = 'catching_up';
+      try {
+        this.subscription = this.store.subscribeToAll({
+          afterPosition: this.checkpoint(),
+          streamPrefixes: [COURSE_STREAM_PREFIX],
+        });
+        for await (const batch of readyBatches(this.subscription, BATCH_SIZE)) {
+          const events: RecordedEvent[] = [];
+          for (const message of batch) {
+            if (message.kind === 'event') events.push(message.event);
+            else if (message.kind === 'caught_up') this.state = 'live';
+          }
+          if (events.length > 0) this.applyBatch(events);
+          backoff = 100;
+          this.lastError = null;
+        }
+        if (!this.stopping) throw new Error('subscription ended');
+      } catch (error) {
+        if (this.stopping) break;
+        this.state = 'retrying';
+        this.lastError = (error as Error).message;
+        this.logger.warn(`projection ${this.projection.name}: ${this.lastError}; retrying in ${backoff} ms`);
+        await this.subscription?.close().catch(() => undefined);
+        await new Promise<void>((resolve) => {
+          this.wakeRetry = resolve;
+          setTimeout(resolve, backoff);
+        });
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  private applyBatch(events: RecordedEvent[]): void {
+    const last = events[events.length - 1].position;
+    this.db.transaction(() => {
+      this.projection.apply(this.db, events);
+      this.db
+        .prepare(
+          `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+        )
+        .run(this.projection.name, last.toString(), new Date().toISOString());
+    })();
+    this.eventsApplied += events.length;
+    this.events.emit('applied', events);
+  }
+}
