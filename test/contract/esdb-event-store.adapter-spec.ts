@@ -87,6 +87,39 @@ describe('system events', () => {
   });
 });
 
+describe('readAll paging', () => {
+  it('gives the same answers in pages of 2 or 3 as in one page', async () => {
+    for (let i = 0; i < 7; i++) {
+      await store.appendToStream(`course-${i % 3}`, [courseEvent()], { expectedRevision: 'any' });
+      writeSystemEvent('$stats-node', '$statsCollected');
+      await store.appendToStream(`audit-${i % 2}`, [courseEvent()], { expectedRevision: 'any' });
+    }
+    const everything = await store.readAll();
+    expect(everything).toHaveLength(14);
+    const middle = everything[5].position;
+    const queries = [
+      {},
+      { streamPrefixes: ['course-'] },
+      { streamPrefixes: ['audit-'], maxCount: 4 },
+      { fromPosition: middle },
+      { fromPosition: middle, streamPrefixes: ['course-'], maxCount: 2 },
+      { direction: 'backwards' as const },
+      { direction: 'backwards' as const, streamPrefixes: ['course-'] },
+      { direction: 'backwards' as const, fromPosition: middle, streamPrefixes: ['audit-'] },
+    ];
+    for (const readPageSize of [2, 3]) {
+      const paging = EsdbEventStore.fromConnectionString(server.connectionString, { readPageSize });
+      try {
+        for (const query of queries) {
+          expect(await paging.readAll(query)).toEqual(await store.readAll(query));
+        }
+      } finally {
+        await paging.close();
+      }
+    }
+  });
+});
+
 describe('filtered subscriptions', () => {
   it('deliver exactly the matching events while the server interleaves checkpoints', async () => {
     const prefix = `c${randomUUID().slice(0, 8)}-course-`;

@@ -51,7 +51,7 @@ import {
 export interface EsdbEventStoreOptions {
   /** How long ping() waits for an answer before reporting the store unreachable. Default 2,000 ms. */
   pingTimeoutMs?: number;
-  /** Events per request when readAll has to page (filtered or unbounded reads). Default 1,000. */
+  /** Events per request when readAll has to page (filtered or unbounded reads). Default 1,000; at least 2. */
   readPageSize?: number;
 }
 
@@ -77,7 +77,8 @@ export class EsdbEventStore implements EventStore {
     options: EsdbEventStoreOptions = {},
   ) {
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
-    this.readPageSize = options.readPageSize ?? 1_000;
+    // Forward pages overlap by one event, so a page must hold at least two to make progress.
+    this.readPageSize = Math.max(2, options.readPageSize ?? 1_000);
   }
 
   /** `esdb://host:2113?tls=false`, `esdb+discover://…`: anything the client's connection string accepts. */
