@@ -1,0 +1,163 @@
+/**
+ * The analytics feed against a real broker: what analytics consumers receive
+ * (de-identified, schema-valid CloudEvents), and that they receive all of it,
+ * once, in order per course, across relay restarts.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { COURSE_EVENT_TYPES } from '@ipt/course';
+import { cloudEventType, KafkaRelay, TopicConfigurationError, topicsWithSuffix } from '@ipt/analytics-feed';
+import { feedSchemas } from '../support/kafka-asyncapi';
+import { appendInterleaved, eventCount, generateCourse, type GeneratedCourse } from '../support/kafka-courses';
+import {
+  assertExactlyOnceInOrder,
+  memoryLogger,
+  parseEvents,
+  readFeed,
+  tempStore,
+  testBrokers,
+  uniqueSuffix,
+  waitFor,
+  type TempStore,
+} from '../support/kafka-feed';
+
+jest.setTimeout(120_000);
+
+const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
+const expectedIds = (courses: GeneratedCourse[]) =>
+  new Map(courses.map((c) => [c.courseId, c.appends.flat().map((e) => e.eventId)]));
+
+describe('analytics feed on a real Kafka broker', () => {
+  const brokers = testBrokers();
+  let temp: TempStore;
+  let relays: KafkaRelay[] = [];
+
+  beforeEach(() => {
+    temp = tempStore();
+    relays = [];
+  });
+  afterEach(async () => {
+    for (const r of relays) await r.stop();
+    await temp.close();
+  });
+
+  const relay = (suffix: string, extra: Partial<ConstructorParameters<typeof KafkaRelay>[0]> = {}) => {
+    const r = new KafkaRelay({
+      store: temp.store,
+      brokers,
+      clientId: 'feed-test',
+      transactionalId: `relay${suffix}`,
+      topics: topicsWithSuffix(suffix),
+      partitions: 3,
+      logger: memoryLogger(),
+      ...extra,
+    });
+    relays.push(r);
+    return r;
+  };
+
+  it('delivers every event type as a CloudEvent valid against its AsyncAPI schema, with no patientRef, phi, free text or date in the bytes', async () => {
+    const suffix = uniqueSuffix();
+    const topics = topicsWithSuffix(suffix);
+    const courses = [
+      generateCourse(1, { full: true, ending: 'completed' }),
+      generateCourse(2, { full: true, ending: 'withdrawn' }),
+      generateCourse(3, { ending: 'active' }),
+    ];
+    const total = courses.reduce((n, c) => n + eventCount(c), 0);
+    await appendInterleaved(temp.store, courses);
+    await relay(suffix).start();
+
+    const messages = await readFeed(brokers, [topics.courseEvents, topics.courseOutcomes], {
+      done: (ms) =>
+        ms.filter((m) => m.topic === topics.courseEvents).length >= total &&
+        courses.every((c) =>
+          ms.some((m) => m.topic === topics.courseOutcomes && m.key === c.courseId && JSON.parse(m.raw.toString()).revision === eventCount(c) - 1),
+        ),
+    });
+    const schemas = feedSchemas();
+    const events = messages.filter((m) => m.topic === topics.courseEvents);
+    const snapshots = messages.filter((m) => m.topic === topics.courseOutcomes);
+    const secrets = courses.flatMap((c) => c.secrets);
+    const times = courses.flatMap((c) => c.times);
+
+    for (const m of [...events, ...snapshots]) {
+      const text = m.raw.toString('utf8');
+      expect(text).not.toMatch(ISO_DATE);
+      expect(text).not.toContain('"phi"');
+      expect(text).not.toContain('patientRef');
+      for (const s of [...secrets, ...times]) expect(text).not.toContain(s);
+    }
+    for (const m of events) {
+      expect(m.headers['content-type']?.toString()).toBe('application/cloudevents+json');
+      const ce = JSON.parse(m.raw.toString('utf8'));
+      expect(schemas.cloudEvent(ce)).toEqual([]);
+      expect(ce).not.toHaveProperty('time');
+      expect(ce.source).toBe('/clinics/clinic-analytics-test');
+    }
+    for (const m of snapshots) expect(schemas.snapshot(JSON.parse(m.raw.toString('utf8')))).toEqual([]);
+    expect(new Set(parseEvents(events).map((e) => e.type))).toEqual(new Set(COURSE_EVENT_TYPES.map(cloudEventType)));
+    assertExactlyOnceInOrder(parseEvents(events), expectedIds(courses));
+
+    // The latest snapshot per course reflects the whole course.
+    const latest = new Map(snapshots.map((m) => [m.key, JSON.parse(m.raw.toString('utf8'))]));
+    expect(latest.get(courses[0].courseId)).toMatchObject({ completion: { status: 'completed', sessionsHeld: 12 } });
+    expect(latest.get(courses[1].courseId)).toMatchObject({ completion: { status: 'withdrawn', withdrawalReason: 'moved' } });
+    expect(latest.get(courses[2].courseId)).toMatchObject({ completion: { status: 'active' } });
+  });
+
+  it('delivers a generated run of many courses once each, in revision order per course, across a restart and live appends', async () => {
+    const suffix = uniqueSuffix();
+    const topics = topicsWithSuffix(suffix);
+    const first = Array.from({ length: 120 }, (_, i) => generateCourse(i, { ending: i % 5 === 0 ? 'withdrawn' : 'completed' }));
+    const second = Array.from({ length: 80 }, (_, i) => generateCourse(1000 + i, { full: i % 4 === 0 }));
+    await appendInterleaved(temp.store, first.slice(0, 60));
+
+    const a = relay(suffix, { maxBatchEvents: 250 });
+    await a.start();
+    // Live appends while the relay runs.
+    await appendInterleaved(temp.store, first.slice(60));
+    await waitFor(async () => (await a.status()).lag === 0, 60_000, () => 'for the relay to catch up');
+    const afterFirst = await a.status();
+    expect(afterFirst).toMatchObject({ state: 'running', lag: 0, eventsRelayed: first.reduce((n, c) => n + eventCount(c), 0) });
+    await a.stop();
+    expect((await a.status()).state).toBe('stopped');
+
+    // Written while no relay runs; a new relay resumes from the committed checkpoint.
+    await appendInterleaved(temp.store, second);
+    const b = relay(suffix, { maxBatchEvents: 250 });
+    await b.start();
+    const all = [...first, ...second];
+    const total = all.reduce((n, c) => n + eventCount(c), 0);
+    await waitFor(async () => (await b.status()).lag === 0, 60_000, () => 'for the second relay to catch up');
+    expect((await b.status()).eventsRelayed).toBe(second.reduce((n, c) => n + eventCount(c), 0));
+
+    const messages = await readFeed(brokers, [topics.courseEvents], { done: (ms) => ms.length >= total });
+    assertExactlyOnceInOrder(parseEvents(messages), expectedIds(all));
+
+    const metrics = await b.metricsText();
+    expect(metrics).toMatch(/^ipt_relay_state\{state="running"\} 1$/m);
+    expect(metrics).toMatch(/^ipt_relay_lag_positions 0$/m);
+    expect(metrics).toMatch(/^ipt_relay_events_relayed_total \d+$/m);
+    expect(metrics).toMatch(/^ipt_relay_batches_committed_total \d+$/m);
+  });
+
+  it('refuses to run on an existing topic whose cleanup policy conflicts, and says so', async () => {
+    const suffix = uniqueSuffix();
+    const topics = topicsWithSuffix(suffix);
+    const admin = new Kafka({ clientId: 'feed-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: topics.courseOutcomes, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const r = relay(suffix);
+    await expect(r.start()).rejects.toThrow(TopicConfigurationError);
+    const status = await r.status();
+    expect(status.state).toBe('stopped');
+    expect(status.lastError).toContain(`${topics.courseOutcomes} has cleanup.policy=delete`);
+  });
+});

@@ -1,0 +1,142 @@
+/** What the Kafka suites share: the broker address, temp stores, and consumers that read the feed as analytics would. */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { SqliteEventStore } from '@ipt/event-store';
+import type { RelayLogger } from '@ipt/analytics-feed';
+
+export function testBrokers(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is unset: run the Kafka suites through jest (its global setup starts a broker)');
+  return brokers.split(',');
+}
+
+/** A suffix that gives one test its own topics and transactional id. */
+export const uniqueSuffix = (): string => `-t${randomUUID().slice(0, 8)}`;
+
+export interface TempStore {
+  store: SqliteEventStore;
+  file: string;
+  close(): Promise<void>;
+}
+
+export function tempStore(): TempStore {
+  const dir = mkdtempSync(join(tmpdir(), 'ipt-kafka-'));
+  const file = join(dir, 'events.db');
+  const store = new SqliteEventStore(file);
+  return {
+    store,
+    file,
+    close: async () => {
+      await store.close().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface FeedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  /** The raw bytes of the value, as a consumer gets them. */
+  raw: Buffer;
+  headers: IHeaders;
+}
+
+/**
+ * Reads `topics` from the beginning with a fresh consumer group until `done`
+ * holds, then keeps reading for `quietMs` so that a duplicate would show up.
+ */
+export async function readFeed(
+  brokers: string[],
+  topics: string[],
+  options: { isolation?: 'read_committed' | 'read_uncommitted'; done: (messages: FeedMessage[]) => boolean; timeoutMs?: number; quietMs?: number },
+): Promise<FeedMessage[]> {
+  const kafka = new Kafka({ clientId: 'feed-test-reader', brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({
+    groupId: `feed-test-${randomUUID()}`,
+    readUncommitted: options.isolation === 'read_uncommitted',
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+  });
+  const messages: FeedMessage[] = [];
+  try {
+    await consumer.connect();
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ topic, partition, message }) => {
+        messages.push({
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? '',
+          raw: message.value ?? Buffer.alloc(0),
+          headers: message.headers ?? {},
+        });
+      },
+    });
+    await waitFor(() => options.done(messages), options.timeoutMs ?? 60_000, () => `read ${messages.length} messages`);
+    await new Promise((r) => setTimeout(r, options.quietMs ?? 1500));
+    return messages;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms ${what()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Keeps the relay's own log lines for a failing test's message, instead of printing them. */
+export function memoryLogger(): RelayLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (obj: object, msg?: string) => {
+    if (level !== 'debug') lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+  };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface ParsedEvent {
+  key: string;
+  partition: number;
+  id: string;
+  subject: string;
+  sequence: number;
+  type: string;
+}
+
+export const parseEvents = (messages: FeedMessage[]): ParsedEvent[] =>
+  messages.map((m) => {
+    const ce = JSON.parse(m.raw.toString('utf8')) as { id: string; subject: string; sequence: string; type: string };
+    return { key: m.key, partition: m.partition, id: ce.id, subject: ce.subject, sequence: Number(ce.sequence), type: ce.type };
+  });
+
+/**
+ * Exactly once, in order per course: every expected event id once, no other,
+ * and each course's revisions 0..n-1 in partition order on one partition.
+ */
+export function assertExactlyOnceInOrder(events: ParsedEvent[], expected: Map<string, string[]>): void {
+  const ids = events.map((e) => e.id);
+  const unique = new Set(ids);
+  expect(ids.length - unique.size).toBe(0); // no duplicates
+  const expectedIds = [...expected.values()].flat();
+  expect(unique.size).toBe(expectedIds.length);
+  for (const id of expectedIds) if (!unique.has(id)) throw new Error(`event ${id} never arrived`);
+  const byCourse = new Map<string, ParsedEvent[]>();
+  for (const e of events) byCourse.set(e.key, [...(byCourse.get(e.key) ?? []), e]);
+  for (const [courseId, eventIds] of expected) {
+    const got = byCourse.get(courseId) ?? [];
+    expect(got.map((e) => e.sequence)).toEqual(eventIds.map((_, i) => i));
+    expect(got.map((e) => e.id)).toEqual(eventIds);
+    expect(new Set(got.map((e) => e.partition)).size).toBe(1);
+    expect(got.every((e) => e.subject === courseId)).toBe(true);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Jest global setup: a real Kafka broker for the test/kafka suites. Started
+ * only when KAFKA_BROKERS is unset and a Kafka suite is among the selected
+ * tests; its address goes to the workers through KAFKA_BROKERS.
+ */
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
+const broker = require('../../infra/kafka/broker.js') as {
+  startBroker(o: { port: number; controllerPort: number; fresh?: boolean }): Promise<{ bootstrap: string; port: number; startMs: number }>;
+  stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+interface JestGlobalConfig {
+  rootDir: string;
+  testPathPattern?: string;
+}
+
+const STARTED = Symbol.for('ipt.kafka.testBroker');
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function kafkaSuitesSelected(config: JestGlobalConfig): boolean {
+  const dir = join(__dirname, '..', 'kafka');
+  let suites: string[];
+  try {
+    suites = readdirSync(dir).filter((f) => f.endsWith('-spec.ts')).map((f) => join(dir, f));
+  } catch {
+    return false;
+  }
+  const pattern = config.testPathPattern ?? '';
+  if (!pattern) return suites.length > 0;
+  const re = new RegExp(pattern, 'i');
+  return suites.some((s) => re.test(s));
+}
+
+export default async function kafkaGlobalSetup(config: JestGlobalConfig): Promise<void> {
+  if (process.env.KAFKA_BROKERS || !kafkaSuitesSelected(config)) return;
+  const port = Number(process.env.KAFKA_PORT) || (await freePort());
+  const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT) || (await freePort());
+  const started = await broker.startBroker({ port, controllerPort });
+  process.stderr.write(`\n[kafka] test broker ${started.bootstrap} ready in ${(started.startMs / 1000).toFixed(1)}s\n`);
+  process.env.KAFKA_BROKERS = started.bootstrap;
+  (globalThis as Record<symbol, unknown>)[STARTED] = port;
+}
+
+export async function stopTestBroker(): Promise<void> {
+  const port = (globalThis as Record<symbol, unknown>)[STARTED];
+  if (typeof port !== 'number') return;
+  await broker.stopBroker({ port, removeData: true });
+  delete process.env.KAFKA_BROKERS;
+  delete (globalThis as Record<symbol, unknown>)[STARTED];
+}
