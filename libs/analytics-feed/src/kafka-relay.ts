@@ -516,6 +516,8 @@ export class KafkaRelay {
           wakeRelay = undefined;
           continue;
         }
+        // One macrotask turn lets the pump drain the page the store just read, so a batch is not one event.
+        if (queue.length < this.maxBatchEvents) await new Promise<void>((r) => setImmediate(r));
         const batch = queue.splice(0, this.maxBatchEvents);
         wakePump?.();
         wakePump = undefined;
