@@ -10,6 +10,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import {
   SCHEMA_VERSION,
+  assessmentAnswer,
   courseStreamId,
   decide,
   evolve,
@@ -194,15 +195,11 @@ type AnswerSource = Pick<RecordedEvent, 'type' | 'revision'> & { data: unknown }
 
 /** The answer of a command, from the events it recorded (fresh, or found again on replay). */
 function answerOf(commandType: string, courseId: string, digest: string, events: AnswerSource[]): CommandAnswer {
-  const body: CommandAnswer['body'] = { courseId, revision: events[events.length - 1].revision };
-  const scored = events.find((e) => e.type === 'AssessmentRecorded' || e.type === 'AssessmentCorrected');
-  if (scored) {
-    const data = scored.data as { total: number | null; severity: string | null };
-    const flag = events.find((e) => e.type === 'RiskFlagRaised');
-    body.total = data.total;
-    body.severity = data.severity;
-    body.riskFlagId = flag ? (flag.data as { flagId: string }).flagId : null;
-  }
+  const body: CommandAnswer['body'] = {
+    courseId,
+    revision: events[events.length - 1].revision,
+    ...assessmentAnswer(events as unknown as CourseEvent[]),
+  };
   return { status: commandType === 'EnrollPatient' ? 201 : 200, body, requestDigest: digest };
 }
 

@@ -72,4 +72,4 @@ export const validationProblem = (errors: FieldProblem[], detail = 'the request 
   new ProblemError(400, 'validation_failed', detail, { errors });
 
 export const courseNotFound = (): ProblemError =>
-  new ProblemError(404, 'course_not_found', 'no such course in your clinic');
+  new ProblemError(404, 'course_not_found', 'no such course');

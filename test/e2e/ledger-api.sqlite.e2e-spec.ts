@@ -1,0 +1,3 @@
+import { describeLedgerApi } from './ledger-api';
+
+describeLedgerApi('the embedded SQLite store', { env: () => ({}) });

@@ -1,0 +1,139 @@
+/**
+ * Starts the built API (dist/) as a real child process on a free port with a
+ * temporary data folder, for end-to-end tests over real HTTP. `npm test`
+ * builds first; a missing build fails with a clear message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { signToken } from '@ipt/auth';
+import type { Role } from '@ipt/course';
+
+export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters!';
+const MAIN = path.resolve(__dirname, '../../dist/apps/api/src/main.js');
+
+export interface LedgerAppOptions {
+  env?: Record<string, string>;
+  dataDir?: string;
+}
+
+export interface LedgerApp {
+  baseUrl: string;
+  dataDir: string;
+  /** Stops the process: SIGTERM (graceful) or SIGKILL (crash). */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Output so far, for failure messages. */
+  output(): string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDataDir(prefix = 'ipt-ledger-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<LedgerApp> {
+  if (!fs.existsSync(MAIN)) throw new Error(`no build at ${MAIN}: run npm run build (npm test does)`);
+  const dataDir = options.dataDir ?? tempDataDir();
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the API did not start within 30 s:\n${output}`)), 30000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('"msg":"listening"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the API exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function tokenFor(clinicId: string, roles: Role[], sub = `${roles[0]}@${clinicId}`, expiresInSeconds = 3600): string {
+  return signToken({ sub, clinicId, roles }, TEST_JWT_SECRET, expiresInSeconds);
+}
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A small HTTP client over fetch that keeps the status, headers and parsed body. */
+export class LedgerClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  as(token: string | undefined): LedgerClient {
+    return new LedgerClient(this.baseUrl, token);
+  }
+
+  get<T = any>(route: string, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+    return this.request<T>('GET', route, undefined, headers);
+  }
+
+  post<T = any>(route: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+    return this.request<T>('POST', route, body, headers);
+  }
+
+  async request<T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+    const response = await fetch(this.baseUrl + route, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  }
+}
