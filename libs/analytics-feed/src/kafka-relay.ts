@@ -195,6 +195,11 @@ export class KafkaRelay {
     this.state = 'stopped';
   }
 
+  /** Settles when the relay has stopped, whether asked to or on its own (fenced, bad topic settings). */
+  async whenStopped(): Promise<void> {
+    await this.loop;
+  }
+
   async status(): Promise<RelayStatus> {
     let head: bigint | null = null;
     try {
