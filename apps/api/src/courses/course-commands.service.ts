@@ -8,27 +8,11 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
-import {
-  SCHEMA_VERSION,
-  assessmentAnswer,
-  courseStreamId,
-  decide,
-  evolve,
-  initialCourseState,
-  type CourseCommand,
-  type CourseEvent,
-  type CourseState,
-  type EventMetadata,
-  type Role,
-} from '@ipt/course';
-import {
-  EVENT_STORE,
-  WrongExpectedRevisionError,
-  type EventStore,
-  type RecordedEvent,
-} from '@ipt/event-store';
+import { SCHEMA_VERSION, courseStreamId, decide, type CourseCommand, type EventMetadata, type Role } from '@ipt/course';
+import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@ipt/event-store';
 import type { Caller } from '@ipt/auth';
 import { ProblemError, courseNotFound } from '../http/problem';
+import { CourseStreams, answerOf, answerOfKeyed } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 
 export interface CommandEnvelope {
@@ -43,20 +27,16 @@ export interface CommandEnvelope {
 /** How often a command is re-decided after losing a race to a concurrent writer. */
 const MAX_ATTEMPTS = 8;
 
-interface LoadedCourse {
-  events: RecordedEvent[];
-  state: CourseState;
-  /** Last revision, or undefined when the stream does not exist. */
-  revision: number | undefined;
-  clinicId: string | undefined;
-}
-
 @Injectable()
 export class CourseCommandsService {
+  private readonly streams: CourseStreams;
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly idempotency: IdempotencyRecords,
-  ) {}
+  ) {
+    this.streams = new CourseStreams(store);
+  }
 
   async execute(command: CourseCommand, envelope: CommandEnvelope): Promise<CommandAnswer> {
     const { caller, idempotencyKey: key } = envelope;
@@ -67,7 +47,7 @@ export class CourseCommandsService {
     }
     const streamId = courseStreamId(command.data.courseId);
     for (let attempt = 1; ; attempt++) {
-      const course = await this.load(streamId);
+      const course = await this.streams.load(streamId);
       const exists = course.revision !== undefined;
       if (exists && course.clinicId !== caller.clinicId) {
         // A course of another clinic is answered like a missing one; only an
@@ -75,12 +55,12 @@ export class CourseCommandsService {
         if (command.type === 'EnrollPatient') throw new ProblemError(409, 'course_exists', 'a course with this courseId exists');
         throw courseNotFound();
       }
-      if (key && exists) {
-        const first = answerFromStream(course.events, key, command.type);
-        if (first) {
-          this.idempotency.save(caller.clinicId, key, first);
-          return checkReplay(first, digest);
-        }
+      const keyedBefore = key ? course.keyed.get(key) : undefined;
+      if (key && keyedBefore) {
+        // The process may have died between an earlier append and its local record.
+        const first = answerOfKeyed(command.data.courseId, keyedBefore);
+        this.idempotency.save(caller.clinicId, key, first);
+        return checkReplay(first, digest);
       }
       if (envelope.ifMatch !== undefined) {
         if (!exists) throw courseNotFound();
@@ -124,6 +104,7 @@ export class CourseCommandsService {
         return answer;
       } catch (error) {
         if (!(error instanceof WrongExpectedRevisionError)) throw error;
+        this.streams.forget(streamId);
         if (envelope.ifMatch !== undefined) {
           throw revisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
         }
@@ -132,19 +113,6 @@ export class CourseCommandsService {
         }
       }
     }
-  }
-
-  private async load(streamId: string): Promise<LoadedCourse> {
-    const events = await this.store.readStream(streamId);
-    let state = initialCourseState;
-    for (const event of events) state = evolve(state, event as unknown as CourseEvent);
-    const last = events[events.length - 1];
-    return {
-      events,
-      state,
-      revision: last?.revision,
-      clinicId: events[0]?.metadata.clinicId as string | undefined,
-    };
   }
 }
 
@@ -189,25 +157,4 @@ function deterministicIds(clinicId: string, key: string, digest: string): () => 
     const hex = hash.subarray(0, 16).toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   };
-}
-
-type AnswerSource = Pick<RecordedEvent, 'type' | 'revision'> & { data: unknown };
-
-/** The answer of a command, from the events it recorded (fresh, or found again on replay). */
-function answerOf(commandType: string, courseId: string, digest: string, events: AnswerSource[]): CommandAnswer {
-  const body: CommandAnswer['body'] = {
-    courseId,
-    revision: events[events.length - 1].revision,
-    ...assessmentAnswer(events as unknown as CourseEvent[]),
-  };
-  return { status: commandType === 'EnrollPatient' ? 201 : 200, body, requestDigest: digest };
-}
-
-function answerFromStream(events: RecordedEvent[], key: string, commandType: string): CommandAnswer | undefined {
-  const mine = events.filter((e) => e.metadata.idempotencyKey === key);
-  if (mine.length === 0) return undefined;
-  const courseId = (mine[0].data as { courseId: string }).courseId;
-  const digest = String(mine[0].metadata.requestDigest);
-  const type = String(mine[0].metadata.commandType ?? commandType);
-  return answerOf(type, courseId, digest, mine);
 }

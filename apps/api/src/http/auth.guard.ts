@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '@ipt/course';
-import { InvalidTokenError, verifyToken, type Caller } from '@ipt/auth';
+import { InvalidTokenError, TokenVerifier, type Caller } from '@ipt/auth';
 import { ProblemError } from './problem';
 
 export const JWT_SECRET = Symbol('JwtSecret');
@@ -22,10 +22,14 @@ type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly tokens: TokenVerifier;
+
   constructor(
     private readonly reflector: Reflector,
-    @Inject(JWT_SECRET) private readonly secret: string,
-  ) {}
+    @Inject(JWT_SECRET) secret: string,
+  ) {
+    this.tokens = new TokenVerifier(secret);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
@@ -38,7 +42,7 @@ export class AuthGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new ProblemError(401, 'unauthorized', 'a bearer token is required', {}, bearerChallenge());
     try {
-      request.caller = verifyToken(match[1], this.secret);
+      request.caller = this.tokens.verify(match[1]);
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         throw new ProblemError(401, 'unauthorized', error.message, {}, bearerChallenge());

@@ -1,0 +1,110 @@
+/**
+ * The decision state of courses, kept folded between commands. Each load
+ * reads only the events after the cached revision, so a command costs one
+ * short read however long the course is, and writes by other processes (a
+ * second API instance on EventStoreDB) are still seen before deciding. The
+ * append's expected revision remains the guard against races.
+ */
+import {
+  assessmentAnswer,
+  evolve,
+  initialCourseState,
+  type CourseEvent,
+  type CourseState,
+} from '@ipt/course';
+import type { EventStore, RecordedEvent } from '@ipt/event-store';
+import type { CommandAnswer } from './idempotency-records';
+
+/** The events one keyed command recorded: enough to give its answer again. */
+interface KeyedCommand {
+  commandId: string;
+  commandType: string;
+  requestDigest: string;
+  events: Pick<RecordedEvent, 'type' | 'data' | 'revision'>[];
+}
+
+export interface LoadedCourse {
+  state: CourseState;
+  /** Last revision; undefined when the stream does not exist. */
+  revision: number | undefined;
+  clinicId: string | undefined;
+  /** Idempotency keys found in the stream, by key. */
+  keyed: Map<string, KeyedCommand>;
+}
+
+const EMPTY: LoadedCourse = { state: initialCourseState, revision: undefined, clinicId: undefined, keyed: new Map() };
+
+export class CourseStreams {
+  private readonly cache = new Map<string, LoadedCourse>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly maxCourses = 20000,
+  ) {}
+
+  async load(streamId: string): Promise<LoadedCourse> {
+    const cached = this.cache.get(streamId);
+    const from = cached?.revision === undefined ? 0 : cached.revision + 1;
+    const events = await this.store.readStream(streamId, { fromRevision: from });
+    if (!cached && events.length === 0) return EMPTY;
+    // Copy-on-write: concurrent commands may hold the previous entry.
+    const course: LoadedCourse = cached
+      ? { ...cached, keyed: events.some((e) => e.metadata.idempotencyKey) ? new Map(cached.keyed) : cached.keyed }
+      : { ...EMPTY, keyed: new Map(), clinicId: events[0].metadata.clinicId as string | undefined };
+    for (const event of events) {
+      course.state = evolve(course.state, event as unknown as CourseEvent);
+      course.revision = event.revision;
+      const key = event.metadata.idempotencyKey;
+      if (typeof key === 'string') rememberKeyed(course.keyed, key, event);
+    }
+    this.remember(streamId, course);
+    return course;
+  }
+
+  /** Forgets a course whose cached state may be behind (after a lost race). */
+  forget(streamId: string): void {
+    this.cache.delete(streamId);
+  }
+
+  private remember(streamId: string, course: LoadedCourse): void {
+    this.cache.delete(streamId); // re-insert: Map order is the recency order
+    this.cache.set(streamId, course);
+    if (this.cache.size > this.maxCourses) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+function rememberKeyed(keyed: Map<string, KeyedCommand>, key: string, event: RecordedEvent): void {
+  const commandId = String(event.metadata.commandId);
+  const known = keyed.get(key);
+  const entry = { type: event.type, data: event.data, revision: event.revision };
+  if (known && known.commandId === commandId) {
+    known.events = [...known.events, entry];
+    return;
+  }
+  if (known) return; // the key's first command wins; a later reuse was refused before appending
+  keyed.set(key, {
+    commandId,
+    commandType: String(event.metadata.commandType),
+    requestDigest: String(event.metadata.requestDigest),
+    events: [entry],
+  });
+}
+
+/** The answer of a command, from the events it recorded (fresh, or found again on replay). */
+export function answerOf(
+  commandType: string,
+  courseId: string,
+  requestDigest: string,
+  events: Pick<RecordedEvent, 'type' | 'data' | 'revision'>[],
+): CommandAnswer {
+  const body: CommandAnswer['body'] = {
+    courseId,
+    revision: events[events.length - 1].revision,
+    ...assessmentAnswer(events as unknown as CourseEvent[]),
+  };
+  return { status: commandType === 'EnrollPatient' ? 201 : 200, body, requestDigest };
+}
+
+export function answerOfKeyed(courseId: string, command: KeyedCommand): CommandAnswer {
+  return answerOf(command.commandType, courseId, command.requestDigest, command.events);
+}
