@@ -21,6 +21,7 @@ export interface LedgerAppOptions {
 
 export interface LedgerApp {
   baseUrl: string;
+  pid: number;
   dataDir: string;
   /** Stops the process: SIGTERM (graceful) or SIGKILL (crash). */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -79,6 +80,7 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
   });
   return {
     baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     dataDir,
     output: () => output,
     async stop(signal = 'SIGTERM') {
