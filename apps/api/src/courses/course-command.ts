@@ -14,7 +14,9 @@ import { actingRole } from '../http/auth.guard';
 import { CourseCommandsService, type CommandEnvelope } from './course-commands.service';
 import type { CommandAnswer } from './idempotency-records';
 
-export abstract class CourseCommandMessage<C extends CourseCommand = CourseCommand> implements ICommand {
+export abstract class CourseCommandMessage<
+  C extends CourseCommand = CourseCommand,
+> implements ICommand {
   constructor(
     readonly command: C,
     readonly envelope: CommandEnvelope,
@@ -38,35 +40,44 @@ const IF_MATCH = /^(?:W\/)?"(\d{1,15})"$/;
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller and the command headers (Idempotency-Key, If-Match, X-Correlation-Id), validated. */
-export const Envelope = createParamDecorator((_: unknown, context: ExecutionContext): CommandEnvelope => {
-  const request = context.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
-  const caller = request.caller;
-  if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
-  const header = (name: string): string | undefined => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
-  const problems = [];
-  const key = header('idempotency-key');
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    problems.push({ field: 'Idempotency-Key', message: 'must be 1-128 visible ASCII characters' });
-  }
-  const ifMatchText = header('if-match');
-  const ifMatch = ifMatchText === undefined ? undefined : IF_MATCH.exec(ifMatchText.trim());
-  if (ifMatch === null) problems.push({ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' });
-  const correlation = header('x-correlation-id');
-  if (correlation !== undefined && !CORRELATION_ID.test(correlation)) {
-    problems.push({ field: 'X-Correlation-Id', message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -' });
-  }
-  if (problems.length > 0) throw validationProblem(problems);
-  return {
-    caller,
-    role: actingRole(caller, COMMAND_ROLES),
-    idempotencyKey: key,
-    ifMatch: ifMatch ? Number(ifMatch[1]) : undefined,
-    correlationId: correlation ?? String(request.id ?? crypto.randomUUID()),
-  };
-});
+export const Envelope = createParamDecorator(
+  (_: unknown, context: ExecutionContext): CommandEnvelope => {
+    const request = context.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
+    const caller = request.caller;
+    if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+    const header = (name: string): string | undefined => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const problems = [];
+    const key = header('idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      problems.push({
+        field: 'Idempotency-Key',
+        message: 'must be 1-128 visible ASCII characters',
+      });
+    }
+    const ifMatchText = header('if-match');
+    const ifMatch = ifMatchText === undefined ? undefined : IF_MATCH.exec(ifMatchText.trim());
+    if (ifMatch === null)
+      problems.push({ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' });
+    const correlation = header('x-correlation-id');
+    if (correlation !== undefined && !CORRELATION_ID.test(correlation)) {
+      problems.push({
+        field: 'X-Correlation-Id',
+        message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -',
+      });
+    }
+    if (problems.length > 0) throw validationProblem(problems);
+    return {
+      caller,
+      role: actingRole(caller, COMMAND_ROLES),
+      idempotencyKey: key,
+      ifMatch: ifMatch ? Number(ifMatch[1]) : undefined,
+      correlationId: correlation ?? String(request.id ?? crypto.randomUUID()),
+    };
+  },
+);
 
 /** Sends a command through the bus and shapes the HTTP answer (status, ETag). */
 export async function sendCommand(

@@ -8,11 +8,19 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
-import { SCHEMA_VERSION, courseStreamId, decide, type CourseCommand, type EventMetadata, type Role } from '@ipt/course';
+import {
+  CourseRuleViolation,
+  SCHEMA_VERSION,
+  courseStreamId,
+  decide,
+  type CourseCommand,
+  type EventMetadata,
+  type Role,
+} from '@ipt/course';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@ipt/event-store';
 import type { Caller } from '@ipt/auth';
 import { ProblemError, courseNotFound } from '../http/problem';
-import { CourseStreams, answerOf, answerOfKeyed } from './course-streams';
+import { CourseStreams, answerOf, answerOfKeyed, type LoadedCourse } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 
 export interface CommandEnvelope {
@@ -46,91 +54,140 @@ export class CourseCommandsService {
       if (prior) return checkReplay(prior, digest);
     }
     const streamId = courseStreamId(command.data.courseId);
+    let course = this.streams.cached(streamId) ?? (await this.streams.load(streamId));
     for (let attempt = 1; ; attempt++) {
-      const course = await this.streams.load(streamId);
-      const exists = course.revision !== undefined;
-      if (exists && course.clinicId !== caller.clinicId) {
-        // A course of another clinic is answered like a missing one; only an
-        // enrollment of the same UUID must still be refused.
-        if (command.type === 'EnrollPatient') throw new ProblemError(409, 'course_exists', 'a course with this courseId exists');
-        throw courseNotFound();
-      }
-      const keyedBefore = key ? course.keyed.get(key) : undefined;
-      if (key && keyedBefore) {
-        // The process may have died between an earlier append and its local record.
-        const first = answerOfKeyed(command.data.courseId, keyedBefore);
-        this.idempotency.save(caller.clinicId, key, first);
-        return checkReplay(first, digest);
-      }
-      if (envelope.ifMatch !== undefined) {
-        if (!exists) throw courseNotFound();
-        if (course.revision !== envelope.ifMatch) throw revisionMismatch(course.revision!);
-      }
-
-      const commandId = crypto.randomUUID();
-      const now = new Date();
-      const idSource = key ? deterministicIds(caller.clinicId, key, digest) : () => crypto.randomUUID();
-      const decided = decide(command, course.state, { now, newId: idSource });
-      const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
-        actor: { id: caller.userId, role: envelope.role },
-        clinicId: caller.clinicId,
-        commandId,
-        correlationId: envelope.correlationId,
-        causationId: commandId,
-        ...(key ? { idempotencyKey: key } : {}),
-        schemaVersion: SCHEMA_VERSION,
-        recordedAt: now.toISOString(),
-        commandType: command.type,
-        requestDigest: digest,
-      };
-      const toAppend = decided.map((event) => ({
-        eventId: idSource(),
-        type: event.type,
-        data: event.data as unknown as Record<string, unknown>,
-        metadata: { ...metadata },
-      }));
       try {
-        const result = await this.store.appendToStream(streamId, toAppend, {
-          expectedRevision: exists ? course.revision! : 'no_stream',
-        });
-        const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
-        // A keyed request that raced its own retry may have been deduplicated
-        // by the store: answer from what the store holds, not from our draft.
-        const recorded = key
-          ? await this.store.readStream(streamId, { fromRevision: firstRevision, maxCount: toAppend.length })
-          : decided.map((event, i) => ({ type: event.type, data: event.data, revision: firstRevision + i }));
-        const answer = answerOf(command.type, command.data.courseId, digest, recorded);
-        if (key) this.idempotency.save(caller.clinicId, key, answer);
-        return answer;
+        return await this.decideAndAppend(command, envelope, digest, streamId, course);
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        this.streams.forget(streamId);
-        if (envelope.ifMatch !== undefined) {
-          throw revisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
+        if (error instanceof WrongExpectedRevisionError) {
+          this.streams.forget(streamId);
+          if (envelope.ifMatch !== undefined) {
+            throw revisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
+          }
+          if (attempt >= MAX_ATTEMPTS) {
+            throw new ProblemError(
+              409,
+              'concurrency_conflict',
+              'the course kept changing while the command was decided; retry',
+            );
+          }
+        } else if (course.fresh || !isRefusal(error)) {
+          throw error;
         }
-        if (attempt >= MAX_ATTEMPTS) {
-          throw new ProblemError(409, 'concurrency_conflict', 'the course kept changing while the command was decided; retry');
-        }
+        // A refusal decided on cached state, or a lost race: decide again on what the store holds now.
+        course = await this.streams.load(streamId);
       }
     }
   }
+
+  private async decideAndAppend(
+    command: CourseCommand,
+    envelope: CommandEnvelope,
+    digest: string,
+    streamId: string,
+    course: LoadedCourse,
+  ): Promise<CommandAnswer> {
+    const { caller, idempotencyKey: key } = envelope;
+    const exists = course.revision !== undefined;
+    if (exists && course.clinicId !== caller.clinicId) {
+      // A course of another clinic is answered like a missing one; only an
+      // enrollment of the same UUID must still be refused.
+      if (command.type === 'EnrollPatient')
+        throw new ProblemError(409, 'course_exists', 'a course with this courseId exists');
+      throw courseNotFound();
+    }
+    const keyedBefore = key ? course.keyed.get(key) : undefined;
+    if (key && keyedBefore) {
+      // The process may have died between an earlier append and its local record.
+      const first = answerOfKeyed(command.data.courseId, keyedBefore);
+      this.idempotency.save(caller.clinicId, key, first);
+      return checkReplay(first, digest);
+    }
+    if (envelope.ifMatch !== undefined) {
+      if (!exists) throw courseNotFound();
+      if (course.revision !== envelope.ifMatch) throw revisionMismatch(course.revision!);
+    }
+
+    const commandId = crypto.randomUUID();
+    const now = new Date();
+    const idSource = key
+      ? deterministicIds(caller.clinicId, key, digest)
+      : () => crypto.randomUUID();
+    const decided = decide(command, course.state, { now, newId: idSource });
+    const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
+      actor: { id: caller.userId, role: envelope.role },
+      clinicId: caller.clinicId,
+      commandId,
+      correlationId: envelope.correlationId,
+      causationId: commandId,
+      ...(key ? { idempotencyKey: key } : {}),
+      schemaVersion: SCHEMA_VERSION,
+      recordedAt: now.toISOString(),
+      commandType: command.type,
+      requestDigest: digest,
+    };
+    const toAppend = decided.map((event) => ({
+      eventId: idSource(),
+      type: event.type,
+      data: event.data as unknown as Record<string, unknown>,
+      metadata: { ...metadata },
+    }));
+    const result = await this.store.appendToStream(streamId, toAppend, {
+      expectedRevision: exists ? course.revision! : 'no_stream',
+    });
+    const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
+    const recorded = toAppend.map((event, i) => ({ ...event, revision: firstRevision + i }));
+    if (key) {
+      // A keyed request that raced its own retry may have been deduplicated
+      // by the store: answer from what the store holds, not from our draft.
+      const stored = await this.store.readStream(streamId, {
+        fromRevision: firstRevision,
+        maxCount: toAppend.length,
+      });
+      const answer = answerOf(command.type, command.data.courseId, digest, stored);
+      this.idempotency.save(caller.clinicId, key, answer);
+      this.streams.appended(streamId, course, stored);
+      return answer;
+    }
+    this.streams.appended(streamId, course, recorded);
+    return answerOf(command.type, command.data.courseId, digest, recorded);
+  }
+}
+
+/** An answer the command's own content or the course's state caused: worth checking on fresh state. */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof CourseRuleViolation || (error instanceof ProblemError && error.status < 500)
+  );
 }
 
 function revisionMismatch(actual: number | undefined): ProblemError {
   const detail = 'the course is no longer at the revision of If-Match';
-  return new ProblemError(412, 'revision_mismatch', detail, actual === undefined ? {} : { currentRevision: actual });
+  return new ProblemError(
+    412,
+    'revision_mismatch',
+    detail,
+    actual === undefined ? {} : { currentRevision: actual },
+  );
 }
 
 function checkReplay(prior: CommandAnswer, digest: string): CommandAnswer {
   if (prior.requestDigest !== digest) {
-    throw new ProblemError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
+    throw new ProblemError(
+      422,
+      'idempotency_key_reused',
+      'this Idempotency-Key was used for a different request',
+    );
   }
   return prior;
 }
 
 /** SHA-256 of the command's type and canonical data: what "the same body" means for rule 15. */
 export function requestDigest(command: CourseCommand): string {
-  return crypto.createHash('sha256').update(canonicalJson({ type: command.type, data: command.data })).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(canonicalJson({ type: command.type, data: command.data }))
+    .digest('hex');
 }
 
 export function canonicalJson(value: unknown): string {
@@ -151,7 +208,10 @@ export function canonicalJson(value: unknown): string {
 function deterministicIds(clinicId: string, key: string, digest: string): () => string {
   let counter = 0;
   return () => {
-    const hash = crypto.createHash('sha256').update(`${clinicId}\n${key}\n${digest}\n${counter++}`).digest();
+    const hash = crypto
+      .createHash('sha256')
+      .update(`${clinicId}\n${key}\n${digest}\n${counter++}`)
+      .digest();
     hash[6] = (hash[6] & 0x0f) | 0x50; // version 5 layout (name-based)
     hash[8] = (hash[8] & 0x3f) | 0x80; // RFC 4122 variant
     const hex = hash.subarray(0, 16).toString('hex');

@@ -24,6 +24,8 @@ interface KeyedCommand {
 }
 
 export interface LoadedCourse {
+  /** True when read from the store just now; false when taken from the cache unchecked. */
+  fresh: boolean;
   state: CourseState;
   /** Last revision; undefined when the stream does not exist. */
   revision: number | undefined;
@@ -32,7 +34,13 @@ export interface LoadedCourse {
   keyed: Map<string, KeyedCommand>;
 }
 
-const EMPTY: LoadedCourse = { state: initialCourseState, revision: undefined, clinicId: undefined, keyed: new Map() };
+const EMPTY: LoadedCourse = {
+  fresh: true,
+  state: initialCourseState,
+  revision: undefined,
+  clinicId: undefined,
+  keyed: new Map(),
+};
 
 export class CourseStreams {
   private readonly cache = new Map<string, LoadedCourse>();
@@ -42,6 +50,26 @@ export class CourseStreams {
     private readonly maxCourses = 20000,
   ) {}
 
+  /**
+   * The cached state without reading the store. Deciding on it is safe for
+   * acceptance (the append's expected revision refuses a stale decision);
+   * a refusal computed from it must be checked again on a fresh `load`.
+   */
+  cached(streamId: string): LoadedCourse | undefined {
+    const course = this.cache.get(streamId);
+    return course && { ...course, fresh: false };
+  }
+
+  /** Folds the events this process just appended into the cached state. */
+  appended(streamId: string, before: LoadedCourse, events: RecordedEventLike[]): void {
+    const cached = this.cache.get(streamId);
+    if (cached && cached.revision !== before.revision) return; // moved on meanwhile: next load reads it
+    const course: LoadedCourse = { ...before, fresh: false, keyed: before.keyed };
+    if (!cached) course.clinicId ??= events[0]?.metadata.clinicId as string | undefined;
+    this.fold(course, events);
+    this.remember(streamId, course);
+  }
+
   async load(streamId: string): Promise<LoadedCourse> {
     const cached = this.cache.get(streamId);
     const from = cached?.revision === undefined ? 0 : cached.revision + 1;
@@ -49,16 +77,22 @@ export class CourseStreams {
     if (!cached && events.length === 0) return EMPTY;
     // Copy-on-write: concurrent commands may hold the previous entry.
     const course: LoadedCourse = cached
-      ? { ...cached, keyed: events.some((e) => e.metadata.idempotencyKey) ? new Map(cached.keyed) : cached.keyed }
+      ? { ...cached, fresh: true }
       : { ...EMPTY, keyed: new Map(), clinicId: events[0].metadata.clinicId as string | undefined };
+    this.fold(course, events);
+    this.remember(streamId, course);
+    return course;
+  }
+
+  private fold(course: LoadedCourse, events: RecordedEventLike[]): void {
+    // Copy-on-write: concurrent commands may hold the previous entry.
+    if (events.some((e) => e.metadata.idempotencyKey)) course.keyed = new Map(course.keyed);
     for (const event of events) {
       course.state = evolve(course.state, event as unknown as CourseEvent);
       course.revision = event.revision;
       const key = event.metadata.idempotencyKey;
       if (typeof key === 'string') rememberKeyed(course.keyed, key, event);
     }
-    this.remember(streamId, course);
-    return course;
   }
 
   /** Forgets a course whose cached state may be behind (after a lost race). */
@@ -68,12 +102,18 @@ export class CourseStreams {
 
   private remember(streamId: string, course: LoadedCourse): void {
     this.cache.delete(streamId); // re-insert: Map order is the recency order
-    this.cache.set(streamId, course);
+    this.cache.set(streamId, { ...course, fresh: false });
     if (this.cache.size > this.maxCourses) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 
-function rememberKeyed(keyed: Map<string, KeyedCommand>, key: string, event: RecordedEvent): void {
+export type RecordedEventLike = Pick<RecordedEvent, 'type' | 'data' | 'metadata' | 'revision'>;
+
+function rememberKeyed(
+  keyed: Map<string, KeyedCommand>,
+  key: string,
+  event: RecordedEventLike,
+): void {
   const commandId = String(event.metadata.commandId);
   const known = keyed.get(key);
   const entry = { type: event.type, data: event.data, revision: event.revision };

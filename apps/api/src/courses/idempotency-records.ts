@@ -35,7 +35,9 @@ export class IdempotencyRecords implements OnModuleInit {
       recorded_at TEXT NOT NULL,
       PRIMARY KEY (clinic_id, key)
     ) WITHOUT ROWID`);
-    this.findStatement = this.db.prepare('SELECT answer FROM idempotency_keys WHERE clinic_id = ? AND key = ?');
+    this.findStatement = this.db.prepare(
+      'SELECT answer FROM idempotency_keys WHERE clinic_id = ? AND key = ?',
+    );
     this.saveStatement = this.db.prepare(
       'INSERT OR IGNORE INTO idempotency_keys (clinic_id, key, answer, recorded_at) VALUES (?, ?, ?, ?)',
     );
