@@ -15,9 +15,16 @@ import { setUpOpenApi } from './operations/openapi';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** Homework ids are chosen by the clinic and may carry anything: keep them out of logs. */
+export function loggableUrl(url: string): string {
+  return url.replace(/\/homework\/[^/?]+/, '/homework/:homeworkId');
+}
+
 export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<NestFastifyApplication> {
   const config = loadConfig(env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {
+    req: (request: { method: string; url: string }) => ({ method: request.method, url: loggableUrl(request.url) }),
+  });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     disableRequestLogging: false,
