@@ -4,7 +4,7 @@
  * the new checkpoint in one SQLite transaction. When the store goes away it
  * retries with backoff and resumes from the checkpoint.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
@@ -46,6 +46,8 @@ export class ProjectionRunner {
   private loop?: Promise<void>;
   private stopping = false;
   private wakeRetry?: () => void;
+  private readCheckpoint?: Statement;
+  private writeCheckpoint?: Statement;
   /** Emits 'applied' after each committed batch. */
   readonly events = new EventEmitter();
 
@@ -108,7 +110,8 @@ export class ProjectionRunner {
   }
 
   checkpoint(): bigint | undefined {
-    const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').get(this.projection.name) as
+    this.readCheckpoint ??= this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?');
+    const row = this.readCheckpoint.get(this.projection.name) as
       | { position: string }
       | undefined;
     return row ? BigInt(row.position) : undefined;
@@ -153,12 +156,11 @@ export class ProjectionRunner {
     const last = events[events.length - 1].position;
     this.db.transaction(() => {
       this.projection.apply(this.db, events);
-      this.db
-        .prepare(
-          `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-        )
-        .run(this.projection.name, last.toString(), new Date().toISOString());
+      this.writeCheckpoint ??= this.db.prepare(
+        `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+      );
+      this.writeCheckpoint.run(this.projection.name, last.toString(), new Date().toISOString());
     })();
     this.eventsApplied += events.length;
     this.events.emit('applied', events);

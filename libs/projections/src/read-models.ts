@@ -3,7 +3,7 @@
  * views serve from them. Each projection folds independently with its own
  * checkpoint, so each can be rebuilt alone.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import type { CourseStatus } from '@ipt/course';
 import { courseFoldProjection, type CourseRow } from './course-fold-projection';
 import type { Projection } from './projection';
@@ -87,18 +87,28 @@ export interface CourseListQuery {
 
 /** Reads the read models. Every query is scoped by the caller's clinic. */
 export class ReadModelQueries {
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Database) {}
+
+  /** Prepared once, on first use (the projections create the tables at start). */
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
 
   /** A row of one read model table, only when it belongs to the clinic. */
   row(table: 'course_completion' | 'course_outcomes', clinicId: string, courseId: string) {
-    return this.db
-      .prepare(`SELECT revision, view FROM ${table} WHERE course_id = ? AND clinic_id = ?`)
-      .get(courseId, clinicId) as { revision: number; view: string } | undefined;
+    return this.statement(`SELECT revision, view FROM ${table} WHERE course_id = ? AND clinic_id = ?`).get(courseId, clinicId) as { revision: number; view: string } | undefined;
   }
 
   /** Whether any clinic has this course in the read model (to tell lag from absence). */
   exists(table: 'course_completion' | 'course_outcomes', courseId: string): boolean {
-    return this.db.prepare(`SELECT 1 FROM ${table} WHERE course_id = ?`).get(courseId) !== undefined;
+    return this.statement(`SELECT 1 FROM ${table} WHERE course_id = ?`).get(courseId) !== undefined;
   }
 
   listCourses(query: CourseListQuery): { views: string[]; last?: { enrolledAt: string; courseId: string } } {
@@ -117,12 +127,10 @@ export class ReadModelQueries {
       params.push(query.after.enrolledAt, query.after.enrolledAt, query.after.courseId);
     }
     params.push(query.limit);
-    const rows = this.db
-      .prepare(
-        `SELECT course_id, enrolled_at, view FROM course_completion WHERE ${where.join(' AND ')}
+    const rows = this.statement(
+      `SELECT course_id, enrolled_at, view FROM course_completion WHERE ${where.join(' AND ')}
          ORDER BY enrolled_at DESC, course_id DESC LIMIT ?`,
-      )
-      .all(...params) as { course_id: string; enrolled_at: string; view: string }[];
+    ).all(...params) as { course_id: string; enrolled_at: string; view: string }[];
     const lastRow = rows[rows.length - 1];
     return {
       views: rows.map((r) => r.view),
@@ -131,9 +139,9 @@ export class ReadModelQueries {
   }
 
   clinicContributions(clinicId: string): CourseSummaryContribution[] {
-    const rows = this.db
-      .prepare('SELECT contribution FROM clinic_summary_courses WHERE clinic_id = ? AND contribution IS NOT NULL')
-      .all(clinicId) as { contribution: string }[];
+    const rows = this.statement(
+      'SELECT contribution FROM clinic_summary_courses WHERE clinic_id = ? AND contribution IS NOT NULL',
+    ).all(clinicId) as { contribution: string }[];
     return rows.map((r) => JSON.parse(r.contribution) as CourseSummaryContribution);
   }
 }
