@@ -42,9 +42,13 @@ function ensureJars() {
   const ok = fs.existsSync(LIB) && fs.readdirSync(LIB).some((f) => /^kafka_2\.13-.*\.jar$/.test(f));
   if (ok) return;
   log('resolving broker jars with Maven (first run only)…');
-  const r = spawnSync('mvn', ['-q', '-B', '-f', path.join(HERE, 'pom.xml'), 'dependency:copy-dependencies'], {
-    stdio: 'inherit',
-  });
+  const r = spawnSync(
+    'mvn',
+    ['-q', '-B', '-f', path.join(HERE, 'pom.xml'), 'dependency:copy-dependencies'],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (r.status !== 0) throw new Error(`mvn dependency:copy-dependencies failed (exit ${r.status})`);
 }
 
@@ -96,8 +100,15 @@ function tail(file, n = 40) {
 
 async function describeCluster(bootstrap) {
   // kafkajs from the project: the same client the relay uses must see the broker.
-  const { Kafka, logLevel } = require(require.resolve('kafkajs', { paths: [path.join(HERE, '..', '..')] }));
-  const admin = new Kafka({ clientId: 'broker-ready-check', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+  const { Kafka, logLevel } = require(
+    require.resolve('kafkajs', { paths: [path.join(HERE, '..', '..')] }),
+  );
+  const admin = new Kafka({
+    clientId: 'broker-ready-check',
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 2 },
+  }).admin();
   try {
     await admin.connect();
     return await admin.describeCluster();
@@ -118,13 +129,18 @@ async function startBroker({ port = 9092, controllerPort = 9093, fresh = true } 
   ensureJars();
   const dir = runDir(port);
   const existing = readPid(port);
-  if (existing && alive(existing)) throw new Error(`a broker already runs on port ${port} (pid ${existing}); run kafka:stop first`);
+  if (existing && alive(existing))
+    throw new Error(
+      `a broker already runs on port ${port} (pid ${existing}); run kafka:stop first`,
+    );
   if (fresh) fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const config = writeConfig(dir, port, controllerPort);
   if (fresh) {
     // format refuses a formatted dir: a fresh dir per run.
-    const r = java(['kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config], { encoding: 'utf8' });
+    const r = java(['kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`kafka storage format failed: ${r.stderr || r.stdout}`);
   }
   const logFile = path.join(dir, 'server.log');
@@ -142,12 +158,15 @@ async function startBroker({ port = 9092, controllerPort = 9093, fresh = true } 
   const bootstrap = `127.0.0.1:${port}`;
   const deadline = t0 + READY_TIMEOUT_MS;
   for (;;) {
-    if (!alive(child.pid)) throw new Error(`the broker exited during start; last log lines:\n${tail(logFile)}`);
+    if (!alive(child.pid))
+      throw new Error(`the broker exited during start; last log lines:\n${tail(logFile)}`);
     const text = fs.readFileSync(logFile, 'utf8').slice(readFrom);
     if (text.includes(READY_LINE)) break;
     if (Date.now() > deadline) {
       await stopBroker({ port });
-      throw new Error(`the broker did not start within ${READY_TIMEOUT_MS / 1000}s; last log lines:\n${tail(logFile)}`);
+      throw new Error(
+        `the broker did not start within ${READY_TIMEOUT_MS / 1000}s; last log lines:\n${tail(logFile)}`,
+      );
     }
     await sleep(100);
   }
@@ -191,7 +210,9 @@ if (require.main === module) {
           process.stdout.write(`${b.bootstrap}\n`);
         })
       : cmd === 'stop'
-        ? stopBroker({ port }).then((pid) => log(pid ? `stopped pid ${pid}` : `no broker ran on port ${port}`))
+        ? stopBroker({ port }).then((pid) =>
+            log(pid ? `stopped pid ${pid}` : `no broker ran on port ${port}`),
+          )
         : Promise.reject(new Error('usage: broker.js start|stop'));
   run.catch((err) => {
     log(err.message);

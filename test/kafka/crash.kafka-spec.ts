@@ -23,11 +23,17 @@ jest.setTimeout(120_000);
 const ROOT = join(__dirname, '..', '..');
 
 /** Runs the relay in a child process until it dies; resolves with how it ended and what it printed. */
-function runRelayProcess(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+function runRelayProcess(
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['-r', join(ROOT, 'test/support/kafka-ts-register.js'), join(ROOT, 'test/support/kafka-relay-child.ts')],
+      [
+        '-r',
+        join(ROOT, 'test/support/kafka-ts-register.js'),
+        join(ROOT, 'test/support/kafka-relay-child.ts'),
+      ],
       { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
@@ -69,8 +75,15 @@ describe('relay crash between send and commit', () => {
 
       // The last batch's records are in the log but not committed: a read_uncommitted reader sees them,
       // a read_committed reader only the batches committed before.
-      const uncommitted = await readFeed(brokers, [topics.courseEvents], { isolation: 'read_uncommitted', done: (ms) => ms.length > 0, quietMs: 2000 });
-      const committed = await readFeed(brokers, [topics.courseEvents], { done: (ms) => ms.length > 0, quietMs: 2000 });
+      const uncommitted = await readFeed(brokers, [topics.courseEvents], {
+        isolation: 'read_uncommitted',
+        done: (ms) => ms.length > 0,
+        quietMs: 2000,
+      });
+      const committed = await readFeed(brokers, [topics.courseEvents], {
+        done: (ms) => ms.length > 0,
+        quietMs: 2000,
+      });
       const aborted = uncommitted.length - committed.length;
       expect(committed.length).toBeGreaterThan(0);
       expect(aborted).toBeGreaterThan(0);
@@ -91,18 +104,28 @@ describe('relay crash between send and commit', () => {
       });
       await relay.start();
       try {
-        await waitFor(async () => (await relay.status()).lag === 0, 60_000, () => 'for the restarted relay to catch up');
+        await waitFor(
+          async () => (await relay.status()).lag === 0,
+          60_000,
+          () => 'for the restarted relay to catch up',
+        );
         const all = [...before, ...after];
         const total = all.reduce((n, c) => n + eventCount(c), 0);
         expect((await relay.status()).eventsRelayed).toBe(total - committed.length);
 
-        const messages = await readFeed(brokers, [topics.courseEvents], { done: (ms) => ms.length >= total });
+        const messages = await readFeed(brokers, [topics.courseEvents], {
+          done: (ms) => ms.length >= total,
+        });
         assertExactlyOnceInOrder(
           parseEvents(messages),
           new Map(all.map((c) => [c.courseId, c.appends.flat().map((e) => e.eventId)])),
         );
         // The aborted batch is still in the log: only the transaction markers keep it from consumers.
-        const raw = await readFeed(brokers, [topics.courseEvents], { isolation: 'read_uncommitted', done: (ms) => ms.length >= total + aborted, quietMs: 1000 });
+        const raw = await readFeed(brokers, [topics.courseEvents], {
+          isolation: 'read_uncommitted',
+          done: (ms) => ms.length >= total + aborted,
+          quietMs: 1000,
+        });
         expect(raw).toHaveLength(total + aborted);
       } finally {
         await relay.stop();

@@ -5,9 +5,19 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { COURSE_EVENT_TYPES } from '@ipt/course';
-import { cloudEventType, KafkaRelay, TopicConfigurationError, topicsWithSuffix } from '@ipt/analytics-feed';
+import {
+  cloudEventType,
+  KafkaRelay,
+  TopicConfigurationError,
+  topicsWithSuffix,
+} from '@ipt/analytics-feed';
 import { feedSchemas } from '../support/kafka-asyncapi';
-import { appendInterleaved, eventCount, generateCourse, type GeneratedCourse } from '../support/kafka-courses';
+import {
+  appendInterleaved,
+  eventCount,
+  generateCourse,
+  type GeneratedCourse,
+} from '../support/kafka-courses';
 import {
   assertExactlyOnceInOrder,
   memoryLogger,
@@ -40,7 +50,10 @@ describe('analytics feed on a real Kafka broker', () => {
     await temp.close();
   });
 
-  const relay = (suffix: string, extra: Partial<ConstructorParameters<typeof KafkaRelay>[0]> = {}) => {
+  const relay = (
+    suffix: string,
+    extra: Partial<ConstructorParameters<typeof KafkaRelay>[0]> = {},
+  ) => {
     const r = new KafkaRelay({
       store: temp.store,
       brokers,
@@ -71,7 +84,12 @@ describe('analytics feed on a real Kafka broker', () => {
       done: (ms) =>
         ms.filter((m) => m.topic === topics.courseEvents).length >= total &&
         courses.every((c) =>
-          ms.some((m) => m.topic === topics.courseOutcomes && m.key === c.courseId && JSON.parse(m.raw.toString()).revision === eventCount(c) - 1),
+          ms.some(
+            (m) =>
+              m.topic === topics.courseOutcomes &&
+              m.key === c.courseId &&
+              JSON.parse(m.raw.toString()).revision === eventCount(c) - 1,
+          ),
         ),
     });
     const schemas = feedSchemas();
@@ -94,31 +112,50 @@ describe('analytics feed on a real Kafka broker', () => {
       expect(ce).not.toHaveProperty('time');
       expect(ce.source).toBe('/clinics/clinic-analytics-test');
     }
-    for (const m of snapshots) expect(schemas.snapshot(JSON.parse(m.raw.toString('utf8')))).toEqual([]);
-    expect(new Set(parseEvents(events).map((e) => e.type))).toEqual(new Set(COURSE_EVENT_TYPES.map(cloudEventType)));
+    for (const m of snapshots)
+      expect(schemas.snapshot(JSON.parse(m.raw.toString('utf8')))).toEqual([]);
+    expect(new Set(parseEvents(events).map((e) => e.type))).toEqual(
+      new Set(COURSE_EVENT_TYPES.map(cloudEventType)),
+    );
     assertExactlyOnceInOrder(parseEvents(events), expectedIds(courses));
 
     // The latest snapshot per course reflects the whole course.
     const latest = new Map(snapshots.map((m) => [m.key, JSON.parse(m.raw.toString('utf8'))]));
-    expect(latest.get(courses[0].courseId)).toMatchObject({ completion: { status: 'completed', sessionsHeld: 12 } });
-    expect(latest.get(courses[1].courseId)).toMatchObject({ completion: { status: 'withdrawn', withdrawalReason: 'moved' } });
+    expect(latest.get(courses[0].courseId)).toMatchObject({
+      completion: { status: 'completed', sessionsHeld: 12 },
+    });
+    expect(latest.get(courses[1].courseId)).toMatchObject({
+      completion: { status: 'withdrawn', withdrawalReason: 'moved' },
+    });
     expect(latest.get(courses[2].courseId)).toMatchObject({ completion: { status: 'active' } });
   });
 
   it('delivers a generated run of many courses once each, in revision order per course, across a restart and live appends', async () => {
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
-    const first = Array.from({ length: 120 }, (_, i) => generateCourse(i, { ending: i % 5 === 0 ? 'withdrawn' : 'completed' }));
-    const second = Array.from({ length: 80 }, (_, i) => generateCourse(1000 + i, { full: i % 4 === 0 }));
+    const first = Array.from({ length: 120 }, (_, i) =>
+      generateCourse(i, { ending: i % 5 === 0 ? 'withdrawn' : 'completed' }),
+    );
+    const second = Array.from({ length: 80 }, (_, i) =>
+      generateCourse(1000 + i, { full: i % 4 === 0 }),
+    );
     await appendInterleaved(temp.store, first.slice(0, 60));
 
     const a = relay(suffix, { maxBatchEvents: 250 });
     await a.start();
     // Live appends while the relay runs.
     await appendInterleaved(temp.store, first.slice(60));
-    await waitFor(async () => (await a.status()).lag === 0, 60_000, () => 'for the relay to catch up');
+    await waitFor(
+      async () => (await a.status()).lag === 0,
+      60_000,
+      () => 'for the relay to catch up',
+    );
     const afterFirst = await a.status();
-    expect(afterFirst).toMatchObject({ state: 'running', lag: 0, eventsRelayed: first.reduce((n, c) => n + eventCount(c), 0) });
+    expect(afterFirst).toMatchObject({
+      state: 'running',
+      lag: 0,
+      eventsRelayed: first.reduce((n, c) => n + eventCount(c), 0),
+    });
     await a.stop();
     expect((await a.status()).state).toBe('stopped');
 
@@ -128,10 +165,16 @@ describe('analytics feed on a real Kafka broker', () => {
     await b.start();
     const all = [...first, ...second];
     const total = all.reduce((n, c) => n + eventCount(c), 0);
-    await waitFor(async () => (await b.status()).lag === 0, 60_000, () => 'for the second relay to catch up');
+    await waitFor(
+      async () => (await b.status()).lag === 0,
+      60_000,
+      () => 'for the second relay to catch up',
+    );
     expect((await b.status()).eventsRelayed).toBe(second.reduce((n, c) => n + eventCount(c), 0));
 
-    const messages = await readFeed(brokers, [topics.courseEvents], { done: (ms) => ms.length >= total });
+    const messages = await readFeed(brokers, [topics.courseEvents], {
+      done: (ms) => ms.length >= total,
+    });
     assertExactlyOnceInOrder(parseEvents(messages), expectedIds(all));
 
     const metrics = await b.metricsText();
@@ -141,15 +184,75 @@ describe('analytics feed on a real Kafka broker', () => {
     expect(metrics).toMatch(/^ipt_relay_batches_committed_total \d+$/m);
   });
 
+  it('relays smaller batches when the broker refuses one as too large, and loses nothing', async () => {
+    const suffix = uniqueSuffix();
+    const topics = topicsWithSuffix(suffix);
+    const admin = new Kafka({
+      clientId: 'feed-test-admin',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
+    await admin.connect();
+    try {
+      // A small max.message.bytes: 500 events with their snapshots cannot fit in one record batch.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic: topics.courseOutcomes,
+            numPartitions: 1,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'max.message.bytes', value: '32768' },
+            ],
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const courses = Array.from({ length: 40 }, (_, i) => generateCourse(i));
+    await appendInterleaved(temp.store, courses);
+    const r = relay(suffix, {
+      maxBatchEvents: 500,
+      compression: 'none',
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    await r.start();
+    await waitFor(
+      async () => (await r.status()).lag === 0,
+      60_000,
+      () => 'for the relay to catch up',
+    );
+    const status = await r.status();
+    expect(status.state).toBe('running');
+    expect(status.errors).toBeGreaterThan(0);
+    const total = courses.reduce((n, c) => n + eventCount(c), 0);
+    const messages = await readFeed(brokers, [topics.courseEvents], {
+      done: (ms) => ms.length >= total,
+    });
+    assertExactlyOnceInOrder(parseEvents(messages), expectedIds(courses));
+  });
+
   it('refuses to run on an existing topic whose cleanup policy conflicts, and says so', async () => {
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
-    const admin = new Kafka({ clientId: 'feed-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({
+      clientId: 'feed-test-admin',
+      brokers,
+      logLevel: logLevel.NOTHING,
+    }).admin();
     await admin.connect();
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [{ topic: topics.courseOutcomes, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }],
+        topics: [
+          {
+            topic: topics.courseOutcomes,
+            numPartitions: 1,
+            configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
+          },
+        ],
       });
     } finally {
       await admin.disconnect();

@@ -21,7 +21,11 @@ import {
 
 /* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
 const broker = require('../../infra/kafka/broker.js') as {
-  startBroker(o: { port: number; controllerPort: number; fresh?: boolean }): Promise<{ bootstrap: string; startMs: number }>;
+  startBroker(o: {
+    port: number;
+    controllerPort: number;
+    fresh?: boolean;
+  }): Promise<{ bootstrap: string; startMs: number }>;
   stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -51,7 +55,11 @@ describe('broker outage', () => {
       const before = Array.from({ length: 20 }, (_, i) => generateCourse(i));
       await appendInterleaved(temp.store, before);
       await relay.start();
-      await waitFor(async () => (await relay.status()).lag === 0, 60_000, () => 'for the relay to catch up');
+      await waitFor(
+        async () => (await relay.status()).lag === 0,
+        60_000,
+        () => 'for the relay to catch up',
+      );
 
       await broker.stopBroker({ port });
       // Commands keep being recorded while Kafka is away.
@@ -60,22 +68,35 @@ describe('broker outage', () => {
       await appendInterleaved(temp.store, during);
       expect(Date.now() - t0).toBeLessThan(5000);
 
-      await waitFor(async () => (await relay.status()).state === 'degraded', 60_000, () => 'for the relay to report the outage');
+      await waitFor(
+        async () => (await relay.status()).state === 'degraded',
+        60_000,
+        () => 'for the relay to report the outage',
+      );
       const down = await relay.status();
       expect(down.lag).toBeGreaterThan(0);
       expect(down.lastError).toBeTruthy();
       expect(await relay.metricsText()).toMatch(/^ipt_relay_up 0$/m);
 
       await broker.startBroker({ port, controllerPort, fresh: false });
-      await waitFor(async () => {
-        const s = await relay.status();
-        return s.state === 'running' && s.lag === 0;
-      }, 90_000, () => 'for the relay to catch up after the outage');
+      await waitFor(
+        async () => {
+          const s = await relay.status();
+          return s.state === 'running' && s.lag === 0;
+        },
+        90_000,
+        () => 'for the relay to catch up after the outage',
+      );
 
       const all = [...before, ...during];
       const total = all.reduce((n, c) => n + c.appends.flat().length, 0);
-      const messages = await readFeed([bootstrap], [topics.courseEvents], { done: (ms) => ms.length >= total });
-      assertExactlyOnceInOrder(parseEvents(messages), new Map(all.map((c) => [c.courseId, c.appends.flat().map((e) => e.eventId)])));
+      const messages = await readFeed([bootstrap], [topics.courseEvents], {
+        done: (ms) => ms.length >= total,
+      });
+      assertExactlyOnceInOrder(
+        parseEvents(messages),
+        new Map(all.map((c) => [c.courseId, c.appends.flat().map((e) => e.eventId)])),
+      );
     } finally {
       await relay.stop();
       await temp.close();

@@ -13,7 +13,9 @@ export interface FeedSchemas {
 
 export function feedSchemas(): FeedSchemas {
   const doc = loadAsyncApiDocument() as {
-    components: { schemas: Record<string, { allOf?: { properties?: { type?: { const?: string } } }[] }> };
+    components: {
+      schemas: Record<string, { allOf?: { properties?: { type?: { const?: string } } }[] }>;
+    };
   };
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -36,7 +38,9 @@ export function feedSchemas(): FeedSchemas {
     return v;
   };
   const errors = (v: ValidateFunction, value: unknown): string[] =>
-    v(value) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+    v(value)
+      ? []
+      : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
   return {
     types,
     cloudEvent(value) {

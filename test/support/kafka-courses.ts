@@ -46,7 +46,8 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
   const sessions = options.sessions ?? (full ? 12 : 6);
   const ending = options.ending ?? 'completed';
   const enrolled = options.enrolledAt ?? new Date(Date.UTC(2024, 0, 8, 9) + (n % 200) * DAY);
-  const at = (days: number, hours = 0): string => new Date(enrolled.getTime() + days * DAY + hours * HOUR).toISOString();
+  const at = (days: number, hours = 0): string =>
+    new Date(enrolled.getTime() + days * DAY + hours * HOUR).toISOString();
   const sessionAt = (k: number): string => at(7 * (k - 1), 1);
   const tag = `${n}-${courseId.slice(0, 8)}`;
   const secrets = {
@@ -70,7 +71,12 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
     therapistId: `therapist-${n % 7}`,
     plannedSessions: 12,
     enrolledAt: t(at(0)),
-    screening: { psychosis: false, bipolarDisorder: false, primarySubstanceUse: full, acuteSuicideRisk: false },
+    screening: {
+      psychosis: false,
+      bipolarDisorder: false,
+      primarySubstanceUse: full,
+      acuteSuicideRisk: false,
+    },
     ...(full ? { override: { reason: secrets.override } } : {}),
   });
   // Baseline two days before enrollment (a negative day); PHQ-9 item 9 ≥ 1 raises a risk flag in full courses.
@@ -84,24 +90,67 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
   });
   c('SelectProblemArea', { area: 'role_transition' });
   if (full) c('SelectProblemArea', { area: 'role_dispute', reason: secrets.areaReason });
-  c('RecordSessionHeld', { sessionNumber: 1, heldAt: t(sessionAt(1)), durationMinutes: 50, modality: 'in_person' });
-  c('AssignHomework', { homeworkId: secrets.homeworkId, sessionNumber: 1, dueAt: t(at(6)), description: secrets.homework });
+  c('RecordSessionHeld', {
+    sessionNumber: 1,
+    heldAt: t(sessionAt(1)),
+    durationMinutes: 50,
+    modality: 'in_person',
+  });
+  c('AssignHomework', {
+    homeworkId: secrets.homeworkId,
+    sessionNumber: 1,
+    dueAt: t(at(6)),
+    description: secrets.homework,
+  });
   c('SubmitHomework', { homeworkId: secrets.homeworkId, submittedAt: t(at(5, 18)) });
   c('RecordSessionMissed', { scheduledAt: t(at(10, 2)), kind: 'did_not_attend' });
-  if (full) c('ResolveRiskFlag', { flagIdFromState: true, disposition: 'safety_plan', note: secrets.riskNote });
+  if (full)
+    c('ResolveRiskFlag', {
+      flagIdFromState: true,
+      disposition: 'safety_plan',
+      note: secrets.riskNote,
+    });
   for (let k = 2; k <= sessions; k++) {
-    c('RecordSessionHeld', { sessionNumber: k, heldAt: t(sessionAt(k)), durationMinutes: 45 + (k % 3) * 5, modality: k % 2 ? 'video' : 'in_person' });
+    c('RecordSessionHeld', {
+      sessionNumber: k,
+      heldAt: t(sessionAt(k)),
+      durationMinutes: 45 + (k % 3) * 5,
+      modality: k % 2 ? 'video' : 'in_person',
+    });
   }
   const endId = randomUUID();
   const last = 7 * (sessions - 1);
   if (ending !== 'active') {
-    c('RecordAssessment', { assessmentId: endId, instrument: 'PHQ-9', timepoint: 'end', administeredAt: t(at(last, 3)), items: [1, 1, 1, 0, 1, 0, 0, 0, 0] });
-    c('RecordAssessment', { assessmentId: randomUUID(), instrument: 'GAD-7', timepoint: 'end', administeredAt: t(at(last, 3)), items: [1, 1, 0, 1, 0, 1, 0] });
-    if (full) c('CorrectAssessment', { assessmentId: endId, items: [1, 1, 2, 0, 1, 0, 0, 0, 0], reason: secrets.correction });
+    c('RecordAssessment', {
+      assessmentId: endId,
+      instrument: 'PHQ-9',
+      timepoint: 'end',
+      administeredAt: t(at(last, 3)),
+      items: [1, 1, 1, 0, 1, 0, 0, 0, 0],
+    });
+    c('RecordAssessment', {
+      assessmentId: randomUUID(),
+      instrument: 'GAD-7',
+      timepoint: 'end',
+      administeredAt: t(at(last, 3)),
+      items: [1, 1, 0, 1, 0, 1, 0],
+    });
+    if (full)
+      c('CorrectAssessment', {
+        assessmentId: endId,
+        items: [1, 1, 2, 0, 1, 0, 0, 0, 0],
+        reason: secrets.correction,
+      });
     if (ending === 'completed') c('CompleteCourse', { completedAt: t(at(last, 4)) });
     else c('WithdrawPatient', { withdrawnAt: t(at(last, 4)), reason: 'moved' });
     if (full) {
-      c('RecordAssessment', { assessmentId: randomUUID(), instrument: 'PHQ-9', timepoint: 'follow_up', administeredAt: t(at(last + 90)), items: [0, 1, 0, 0, 1, 0, 0, 0, 0] });
+      c('RecordAssessment', {
+        assessmentId: randomUUID(),
+        instrument: 'PHQ-9',
+        timepoint: 'follow_up',
+        administeredAt: t(at(last + 90)),
+        items: [0, 1, 0, 0, 1, 0, 0, 0, 0],
+      });
     }
   }
 
@@ -128,22 +177,38 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
           schemaVersion: 1,
           recordedAt: now.toISOString(),
         };
-        return { eventId: randomUUID(), type: event.type, data: event.data as Record<string, unknown>, metadata: { ...metadata } };
+        return {
+          eventId: randomUUID(),
+          type: event.type,
+          data: event.data as Record<string, unknown>,
+          metadata: { ...metadata },
+        };
       }),
     );
   }
   times.push(now.toISOString());
-  return { courseId, streamId: `course-${courseId}`, appends, secrets: Object.values(secrets), times };
+  return {
+    courseId,
+    streamId: `course-${courseId}`,
+    appends,
+    secrets: Object.values(secrets),
+    times,
+  };
 }
 
-export const eventCount = (course: GeneratedCourse): number => course.appends.reduce((n, a) => n + a.length, 0);
+export const eventCount = (course: GeneratedCourse): number =>
+  course.appends.reduce((n, a) => n + a.length, 0);
 
 /**
  * Appends the courses as a clinic would: one command at a time per course,
  * courses interleaved (so the global log mixes them), concurrent commands
  * committed together by the store.
  */
-export async function appendInterleaved(store: EventStore, courses: GeneratedCourse[], concurrency = 64): Promise<number> {
+export async function appendInterleaved(
+  store: EventStore,
+  courses: GeneratedCourse[],
+  concurrency = 64,
+): Promise<number> {
   let appended = 0;
   const steps = Math.max(...courses.map((c) => c.appends.length));
   for (let step = 0; step < steps; step++) {
@@ -152,7 +217,9 @@ export async function appendInterleaved(store: EventStore, courses: GeneratedCou
       await Promise.all(
         due.slice(i, i + concurrency).map(async (c) => {
           const events = c.appends[step];
-          await store.appendToStream(c.streamId, events, { expectedRevision: step === 0 ? 'no_stream' : 'any' });
+          await store.appendToStream(c.streamId, events, {
+            expectedRevision: step === 0 ? 'no_stream' : 'any',
+          });
           appended += events.length;
         }),
       );

@@ -9,7 +9,10 @@ import type { RelayLogger } from '@ipt/analytics-feed';
 
 export function testBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is unset: run the Kafka suites through jest (its global setup starts a broker)');
+  if (!brokers)
+    throw new Error(
+      'KAFKA_BROKERS is unset: run the Kafka suites through jest (its global setup starts a broker)',
+    );
   return brokers.split(',');
 }
 
@@ -53,7 +56,12 @@ export interface FeedMessage {
 export async function readFeed(
   brokers: string[],
   topics: string[],
-  options: { isolation?: 'read_committed' | 'read_uncommitted'; done: (messages: FeedMessage[]) => boolean; timeoutMs?: number; quietMs?: number },
+  options: {
+    isolation?: 'read_committed' | 'read_uncommitted';
+    done: (messages: FeedMessage[]) => boolean;
+    timeoutMs?: number;
+    quietMs?: number;
+  },
 ): Promise<FeedMessage[]> {
   const kafka = new Kafka({ clientId: 'feed-test-reader', brokers, logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({
@@ -79,7 +87,11 @@ export async function readFeed(
         });
       },
     });
-    await waitFor(() => options.done(messages), options.timeoutMs ?? 60_000, () => `read ${messages.length} messages`);
+    await waitFor(
+      () => options.done(messages),
+      options.timeoutMs ?? 60_000,
+      () => `read ${messages.length} messages`,
+    );
     await new Promise((r) => setTimeout(r, options.quietMs ?? 1500));
     return messages;
   } finally {
@@ -87,7 +99,11 @@ export async function readFeed(
   }
 }
 
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string = () => ''): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: () => string = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms ${what()}`);
@@ -115,15 +131,30 @@ export interface ParsedEvent {
 
 export const parseEvents = (messages: FeedMessage[]): ParsedEvent[] =>
   messages.map((m) => {
-    const ce = JSON.parse(m.raw.toString('utf8')) as { id: string; subject: string; sequence: string; type: string };
-    return { key: m.key, partition: m.partition, id: ce.id, subject: ce.subject, sequence: Number(ce.sequence), type: ce.type };
+    const ce = JSON.parse(m.raw.toString('utf8')) as {
+      id: string;
+      subject: string;
+      sequence: string;
+      type: string;
+    };
+    return {
+      key: m.key,
+      partition: m.partition,
+      id: ce.id,
+      subject: ce.subject,
+      sequence: Number(ce.sequence),
+      type: ce.type,
+    };
   });
 
 /**
  * Exactly once, in order per course: every expected event id once, no other,
  * and each course's revisions 0..n-1 in partition order on one partition.
  */
-export function assertExactlyOnceInOrder(events: ParsedEvent[], expected: Map<string, string[]>): void {
+export function assertExactlyOnceInOrder(
+  events: ParsedEvent[],
+  expected: Map<string, string[]>,
+): void {
   const ids = events.map((e) => e.id);
   const unique = new Set(ids);
   expect(ids.length - unique.size).toBe(0); // no duplicates

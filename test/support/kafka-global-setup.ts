@@ -9,7 +9,11 @@ import { join } from 'node:path';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
 const broker = require('../../infra/kafka/broker.js') as {
-  startBroker(o: { port: number; controllerPort: number; fresh?: boolean }): Promise<{ bootstrap: string; port: number; startMs: number }>;
+  startBroker(o: {
+    port: number;
+    controllerPort: number;
+    fresh?: boolean;
+  }): Promise<{ bootstrap: string; port: number; startMs: number }>;
   stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
@@ -29,7 +33,11 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -38,7 +46,9 @@ function kafkaSuitesSelected(config: JestGlobalConfig): boolean {
   const dir = join(__dirname, '..', 'kafka');
   let suites: string[];
   try {
-    suites = readdirSync(dir).filter((f) => f.endsWith('-spec.ts')).map((f) => join(dir, f));
+    suites = readdirSync(dir)
+      .filter((f) => f.endsWith('-spec.ts'))
+      .map((f) => join(dir, f));
   } catch {
     return false;
   }
@@ -53,7 +63,9 @@ export default async function kafkaGlobalSetup(config: JestGlobalConfig): Promis
   const port = Number(process.env.KAFKA_PORT) || (await freePort());
   const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT) || (await freePort());
   const started = await broker.startBroker({ port, controllerPort });
-  process.stderr.write(`\n[kafka] test broker ${started.bootstrap} ready in ${(started.startMs / 1000).toFixed(1)}s\n`);
+  process.stderr.write(
+    `\n[kafka] test broker ${started.bootstrap} ready in ${(started.startMs / 1000).toFixed(1)}s\n`,
+  );
   process.env.KAFKA_BROKERS = started.bootstrap;
   (globalThis as Record<symbol, unknown>)[STARTED] = port;
 }

@@ -49,5 +49,8 @@ void relay.start().then(async () => {
   process.stdout.write(`started ${(await relay.status()).state}\n`);
 });
 process.on('SIGTERM', () => {
-  void relay.stop().then(() => store.close()).then(() => process.exit(0));
+  void relay
+    .stop()
+    .then(() => store.close())
+    .then(() => process.exit(0));
 });

@@ -33,12 +33,18 @@ function healthServer(relay: KafkaRelay, host: string, port: number): Server {
       res.end(body);
     };
     void (async () => {
-      if (req.url === '/health/live') return send(200, 'application/json', JSON.stringify({ status: 'ok' }));
+      if (req.url === '/health/live')
+        return send(200, 'application/json', JSON.stringify({ status: 'ok' }));
       if (req.url === '/health/ready') {
         const relayStatus = await relay.status();
-        return send(relayStatus.state === 'running' ? 200 : 503, 'application/json', JSON.stringify({ relay: relayStatus }));
+        return send(
+          relayStatus.state === 'running' ? 200 : 503,
+          'application/json',
+          JSON.stringify({ relay: relayStatus }),
+        );
       }
-      if (req.url === '/metrics') return send(200, 'text/plain; version=0.0.4', await relay.metricsText());
+      if (req.url === '/metrics')
+        return send(200, 'text/plain; version=0.0.4', await relay.metricsText());
       return send(404, 'application/json', JSON.stringify({ status: 404, title: 'Not Found' }));
     })().catch(() => send(500, 'application/json', '{}'));
   }).listen(port, host);
@@ -88,7 +94,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String((err as Error)?.stack ?? err)}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : String((err as Error)?.stack ?? err)}\n`,
+    );
     process.exit(err instanceof ConfigError ? 2 : 1);
   },
 );

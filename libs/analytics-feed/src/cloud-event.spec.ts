@@ -11,10 +11,27 @@ const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
 function relayed(full: boolean, ending: 'completed' | 'withdrawn' | 'active' = 'completed') {
   const course = generateCourse(1, { full, ending });
   let track = emptyCourseTrack(course.courseId);
-  const out: { cloudEvent: ReturnType<typeof toCloudEvent>; snapshot: ReturnType<typeof outcomeSnapshot> }[] = [];
+  const out: {
+    cloudEvent: ReturnType<typeof toCloudEvent>;
+    snapshot: ReturnType<typeof outcomeSnapshot>;
+  }[] = [];
   course.appends.flat().forEach((e, revision) => {
-    const recorded: RecordedEvent = { ...e, streamId: course.streamId, revision, position: BigInt(revision + 1), created: new Date() };
-    const cloudEvent = toCloudEvent({ eventId: e.eventId, revision, event: { type: e.type, data: e.data } as CourseEvent, metadata: e.metadata as { clinicId: string } }, track.facts);
+    const recorded: RecordedEvent = {
+      ...e,
+      streamId: course.streamId,
+      revision,
+      position: BigInt(revision + 1),
+      created: new Date(),
+    };
+    const cloudEvent = toCloudEvent(
+      {
+        eventId: e.eventId,
+        revision,
+        event: { type: e.type, data: e.data } as CourseEvent,
+        metadata: e.metadata as { clinicId: string },
+      },
+      track.facts,
+    );
     track = evolveCourseTrack(track, recorded);
     out.push({ cloudEvent, snapshot: outcomeSnapshot(track) });
   });
@@ -53,17 +70,31 @@ describe('de-identified CloudEvents', () => {
 
   it('sends days since enrollment, the enrollment year, and homework by its ordinal', () => {
     const { out } = relayed(true);
-    const byType = (t: string) => out.map((o) => o.cloudEvent).filter((c) => c.type === cloudEventType(t as never));
+    const byType = (t: string) =>
+      out.map((o) => o.cloudEvent).filter((c) => c.type === cloudEventType(t as never));
     expect(byType('PatientEnrolled')[0].data).toMatchObject({ enrolledYear: 2024 });
     expect(byType('AssessmentRecorded')[0].data).toMatchObject({ timepoint: 'baseline', day: -2 });
-    expect(byType('SessionHeld').map((c) => c.data.day)).toEqual(Array.from({ length: 12 }, (_, k) => 7 * k));
-    expect(byType('HomeworkAssigned')[0].data).toMatchObject({ homeworkNumber: 1, sessionNumber: 1, dueDay: 6 });
-    expect(byType('HomeworkSubmitted')[0].data).toEqual({ subjectId: expect.any(String), homeworkNumber: 1, day: 5 });
+    expect(byType('SessionHeld').map((c) => c.data.day)).toEqual(
+      Array.from({ length: 12 }, (_, k) => 7 * k),
+    );
+    expect(byType('HomeworkAssigned')[0].data).toMatchObject({
+      homeworkNumber: 1,
+      sessionNumber: 1,
+      dueDay: 6,
+    });
+    expect(byType('HomeworkSubmitted')[0].data).toEqual({
+      subjectId: expect.any(String),
+      homeworkNumber: 1,
+      day: 5,
+    });
   });
 
   it('fails validation when a field leaks into data (additionalProperties: false)', () => {
     const { out } = relayed(false);
-    const leaked = { ...out[0].cloudEvent, data: { ...out[0].cloudEvent.data, patientRef: 'MRN-1' } };
+    const leaked = {
+      ...out[0].cloudEvent,
+      data: { ...out[0].cloudEvent.data, patientRef: 'MRN-1' },
+    };
     expect(schemas.cloudEvent(leaked).join()).toContain('must NOT have additional properties');
   });
 });

@@ -44,7 +44,10 @@ export interface CourseFacts {
 }
 
 /** The course facts after `event`; undefined until the course's enrollment. */
-export function evolveCourseFacts(facts: CourseFacts | undefined, event: CourseEvent): CourseFacts | undefined {
+export function evolveCourseFacts(
+  facts: CourseFacts | undefined,
+  event: CourseEvent,
+): CourseFacts | undefined {
   if (event.type === 'PatientEnrolled') {
     return {
       courseId: event.data.courseId,
@@ -53,7 +56,11 @@ export function evolveCourseFacts(facts: CourseFacts | undefined, event: CourseE
       homeworkNumbers: new Map(),
     };
   }
-  if (event.type === 'HomeworkAssigned' && facts && !facts.homeworkNumbers.has(event.data.homeworkId)) {
+  if (
+    event.type === 'HomeworkAssigned' &&
+    facts &&
+    !facts.homeworkNumbers.has(event.data.homeworkId)
+  ) {
     const homeworkNumbers = new Map(facts.homeworkNumbers);
     homeworkNumbers.set(event.data.homeworkId, homeworkNumbers.size + 1);
     return { ...facts, homeworkNumbers };
@@ -62,15 +69,19 @@ export function evolveCourseFacts(facts: CourseFacts | undefined, event: CourseE
 }
 
 /** `SessionHeld` → `session-held`. */
-export const kebabCase = (name: string): string => name.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
+export const kebabCase = (name: string): string =>
+  name.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
 
-export const cloudEventType = (eventType: CourseEventType): string => `org.ipt.course.${kebabCase(eventType)}.v1`;
+export const cloudEventType = (eventType: CourseEventType): string =>
+  `org.ipt.course.${kebabCase(eventType)}.v1`;
 
 /** Name of the JSON Schema of an event type's `data` in the AsyncAPI document. */
 export const dataSchemaName = (eventType: CourseEventType): string => `${eventType}Data`;
 
-export const dataSchemaUrl = (eventType: CourseEventType, asyncApiUrl = DEFAULT_ASYNCAPI_URL): string =>
-  `${asyncApiUrl}#/components/schemas/${dataSchemaName(eventType)}`;
+export const dataSchemaUrl = (
+  eventType: CourseEventType,
+  asyncApiUrl = DEFAULT_ASYNCAPI_URL,
+): string => `${asyncApiUrl}#/components/schemas/${dataSchemaName(eventType)}`;
 
 export class UnmappableEventError extends Error {
   constructor(message: string) {
@@ -96,8 +107,12 @@ export function toCloudEvent(
   asyncApiUrl = DEFAULT_ASYNCAPI_URL,
 ): CourseCloudEvent {
   const { event } = recorded;
-  const facts = event.type === 'PatientEnrolled' ? evolveCourseFacts(undefined, event) : factsBefore;
-  if (!facts) throw new UnmappableEventError(`${event.type} at revision ${recorded.revision} of course ${event.data.courseId} precedes its enrollment`);
+  const facts =
+    event.type === 'PatientEnrolled' ? evolveCourseFacts(undefined, event) : factsBefore;
+  if (!facts)
+    throw new UnmappableEventError(
+      `${event.type} at revision ${recorded.revision} of course ${event.data.courseId} precedes its enrollment`,
+    );
   return {
     specversion: '1.0',
     id: recorded.eventId,
@@ -118,7 +133,8 @@ export function dayOf(facts: Pick<CourseFacts, 'enrolledAtMs'>, iso: string): nu
 
 function homeworkNumber(facts: CourseFacts, homeworkId: string): number {
   const n = facts.homeworkNumbers.get(homeworkId);
-  if (n === undefined) throw new UnmappableEventError(`homework of course ${facts.courseId} was never assigned`);
+  if (n === undefined)
+    throw new UnmappableEventError(`homework of course ${facts.courseId} was never assigned`);
   return n;
 }
 
@@ -161,7 +177,12 @@ function deidentifiedData(event: CourseEvent, facts: CourseFacts): Record<string
       // homeworkId is clinic-chosen free text: send the assignment's ordinal instead.
       const d = event.data;
       const number = facts.homeworkNumbers.get(d.homeworkId) ?? facts.homeworkNumbers.size + 1;
-      return { subjectId, homeworkNumber: number, sessionNumber: d.sessionNumber, dueDay: dayOf(facts, d.dueAt) };
+      return {
+        subjectId,
+        homeworkNumber: number,
+        sessionNumber: d.sessionNumber,
+        dueDay: dayOf(facts, d.dueAt),
+      };
     }
     case 'HomeworkSubmitted':
       return {
@@ -219,7 +240,9 @@ function deidentifiedData(event: CourseEvent, facts: CourseFacts): Record<string
     }
     default: {
       const unknown: never = event;
-      throw new UnmappableEventError(`no analytics mapping for event type ${(unknown as { type: string }).type}`);
+      throw new UnmappableEventError(
+        `no analytics mapping for event type ${(unknown as { type: string }).type}`,
+      );
     }
   }
 }

@@ -44,7 +44,10 @@ export function evolveCourseTrack(track: CourseTrack, recorded: RecordedEvent): 
   const metadata = recorded.metadata as { clinicId?: unknown; recordedAt?: unknown };
   const meta = {
     revision: recorded.revision,
-    recordedAt: typeof metadata.recordedAt === 'string' ? metadata.recordedAt : recorded.created.toISOString(),
+    recordedAt:
+      typeof metadata.recordedAt === 'string'
+        ? metadata.recordedAt
+        : recorded.created.toISOString(),
   };
   return {
     courseId: track.courseId,
@@ -73,11 +76,17 @@ export interface CourseOutcomesSnapshot {
 
 export function outcomeSnapshot(track: CourseTrack): CourseOutcomesSnapshot {
   const { facts, completion, outcomes } = track;
-  if (!facts || !completion || !outcomes) throw new Error(`course ${track.courseId} has no enrollment to snapshot`);
+  if (!facts || !completion || !outcomes)
+    throw new Error(`course ${track.courseId} has no enrollment to snapshot`);
   const day = (iso: string | null): number | null => (iso === null ? null : dayOf(facts, iso));
   const f = toCompletionFigures(completion);
   const point = (p: OutcomePoint | null) =>
-    p && { assessmentId: p.assessmentId, score: p.score, severity: p.severity, day: dayOf(facts, p.administeredAt) };
+    p && {
+      assessmentId: p.assessmentId,
+      score: p.score,
+      severity: p.severity,
+      day: dayOf(facts, p.administeredAt),
+    };
   const instrument = (o: InstrumentOutcome) => ({
     baseline: point(o.baseline),
     endpoint: point(o.endpoint),

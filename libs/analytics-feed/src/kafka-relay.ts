@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  CompressionTypes,
   ConfigResourceTypes,
   Kafka,
   logLevel,
@@ -25,7 +26,12 @@ import {
 import { COURSE_STREAM_PREFIX, type CourseEvent, type EventMetadata } from '@ipt/course';
 import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
 import { CLOUD_EVENT_CONTENT_TYPE, DEFAULT_ASYNCAPI_URL, toCloudEvent } from './cloud-event';
-import { emptyCourseTrack, evolveCourseTrack, outcomeSnapshot, type CourseTrack } from './course-track';
+import {
+  emptyCourseTrack,
+  evolveCourseTrack,
+  outcomeSnapshot,
+  type CourseTrack,
+} from './course-track';
 import { DEFAULT_TOPICS, type FeedTopics } from './topics';
 
 export type RelayState = 'starting' | 'running' | 'degraded' | 'stopped';
@@ -60,6 +66,8 @@ export interface KafkaRelayOptions {
   /** Backoff between attempts while Kafka (or the store) is unavailable. */
   backoff?: { initialMs?: number; maxMs?: number };
   transactionTimeoutMs?: number;
+  /** Compression of produced batches: gzip (zlib, off the main thread) halves the bytes of the JSON values. */
+  compression?: 'gzip' | 'none';
   logger?: RelayLogger;
 }
 
@@ -92,20 +100,50 @@ export class TopicConfigurationError extends Error {
   }
 }
 
-const SILENT: RelayLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const SILENT: RelayLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 const STATES: readonly RelayState[] = ['starting', 'running', 'degraded', 'stopped'];
 
 /** kafkajs reports fencing as INVALID_PRODUCER_EPOCH (47) with the API versions it speaks; newer brokers know PRODUCER_FENCED (90). */
 function isFenced(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const x = e as { type?: string; code?: number; cause?: unknown; originalError?: unknown };
-    if (x.type === 'INVALID_PRODUCER_EPOCH' || x.type === 'PRODUCER_FENCED' || x.code === 47 || x.code === 90) return true;
+    if (
+      x.type === 'INVALID_PRODUCER_EPOCH' ||
+      x.type === 'PRODUCER_FENCED' ||
+      x.code === 47 ||
+      x.code === 90
+    )
+      return true;
     e = x.cause ?? x.originalError;
   }
   return false;
 }
 
-const message = (err: unknown): string => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+interface PreparedBatch {
+  events: Message[];
+  snapshots: Message[];
+  touched: Map<string, CourseTrack>;
+  /** Position of the batch's last event: the checkpoint once committed. */
+  last: bigint;
+  size: number;
+}
+
+function isTooLarge(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const x = e as { type?: string; cause?: unknown; originalError?: unknown };
+    if (x.type === 'MESSAGE_TOO_LARGE' || x.type === 'RECORD_LIST_TOO_LARGE') return true;
+    e = x.cause ?? x.originalError;
+  }
+  return false;
+}
+
+const message = (err: unknown): string =>
+  err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 
 export class KafkaRelay {
   private readonly store: EventStore;
@@ -122,6 +160,7 @@ export class KafkaRelay {
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
   private readonly transactionTimeoutMs: number;
+  private readonly compression: CompressionTypes;
   private readonly log: RelayLogger;
 
   private state: RelayState = 'stopped';
@@ -140,6 +179,10 @@ export class KafkaRelay {
   private subscription: StoreSubscription | undefined;
   /** Fold state per course, in least-recently-used order (Map keeps insertion order). */
   private readonly courses = new Map<string, CourseTrack>();
+  /** Fold states of batches prepared but not yet committed. */
+  private readonly ahead = new Map<string, CourseTrack>();
+  /** Events per transaction now: maxBatchEvents, halved while the broker refuses a batch as too large. */
+  private batchLimit: number;
 
   constructor(options: KafkaRelayOptions) {
     this.store = options.store;
@@ -151,11 +194,14 @@ export class KafkaRelay {
     this.replicationFactor = options.replicationFactor;
     this.retentionMs = options.retentionMs ?? -1;
     this.maxBatchEvents = options.maxBatchEvents ?? 1000;
+    this.batchLimit = this.maxBatchEvents;
     this.asyncApiUrl = options.asyncApiUrl ?? DEFAULT_ASYNCAPI_URL;
     this.courseCacheSize = options.courseCacheSize ?? 20_000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 250;
     this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
+    this.compression =
+      options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
     this.log = options.logger ?? SILENT;
     if (this.brokers.length === 0) throw new Error('KafkaRelay needs at least one broker');
   }
@@ -203,7 +249,11 @@ export class KafkaRelay {
   async status(): Promise<RelayStatus> {
     let head: bigint | null = null;
     try {
-      const [last] = await this.store.readAll({ direction: 'backwards', maxCount: 1, streamPrefixes: [COURSE_STREAM_PREFIX] });
+      const [last] = await this.store.readAll({
+        direction: 'backwards',
+        maxCount: 1,
+        streamPrefixes: [COURSE_STREAM_PREFIX],
+      });
       head = last?.position ?? null;
     } catch {
       head = null; // store unreachable: its own readiness says so
@@ -275,7 +325,10 @@ export class KafkaRelay {
         this.lastError = message(err);
         if (isFenced(err)) {
           this.fenced = true;
-          this.log.error({ err, transactionalId: this.transactionalId }, 'relay fenced: another relay with the same transactional id took over; stopping');
+          this.log.error(
+            { err, transactionalId: this.transactionalId },
+            'relay fenced: another relay with the same transactional id took over; stopping',
+          );
           settle(err);
           break;
         }
@@ -284,9 +337,23 @@ export class KafkaRelay {
           settle(err);
           break;
         }
+        if (isTooLarge(err) && this.batchLimit > 1) {
+          // A partition's share of the batch exceeds the topic's max.message.bytes: retry smaller.
+          this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+          this.log.warn(
+            { batchLimit: this.batchLimit },
+            'the broker refused a batch as too large; relaying smaller batches',
+          );
+        }
         this.state = 'degraded';
-        const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** Math.min(attempt++, 16));
-        this.log.warn({ err: this.lastError, retryInMs: delay }, 'relay degraded: Kafka or the event store is unavailable; retrying');
+        const delay = Math.min(
+          this.backoffMaxMs,
+          this.backoffInitialMs * 2 ** Math.min(attempt++, 16),
+        );
+        this.log.warn(
+          { err: this.lastError, retryInMs: delay },
+          'relay degraded: Kafka or the event store is unavailable; retrying',
+        );
         settle();
         await this.pause(delay * (0.8 + Math.random() * 0.4));
       }
@@ -349,7 +416,10 @@ export class KafkaRelay {
       this.courses.clear();
       this.state = 'running';
       this.lastError = null;
-      this.log.info({ checkpoint: checkpoint?.toString() ?? null, transactionalId: this.transactionalId }, 'relay running');
+      this.log.info(
+        { checkpoint: checkpoint?.toString() ?? null, transactionalId: this.transactionalId },
+        'relay running',
+      );
       onRunning();
       await this.relayFrom(producer, checkpoint);
     } finally {
@@ -403,12 +473,23 @@ export class KafkaRelay {
     }
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: wanted.map((w) => ({ type: ConfigResourceTypes.TOPIC, name: w.topic, configNames: ['cleanup.policy'] })),
+      resources: wanted.map((w) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: w.topic,
+        configNames: ['cleanup.policy'],
+      })),
     });
     for (const w of wanted) {
       const resource = described.resources.find((r) => r.resourceName === w.topic);
-      const policy = resource?.configEntries.find((c) => c.configName === 'cleanup.policy')?.configValue;
-      const policies = (policy ?? '').split(',').map((p) => p.trim()).filter(Boolean).sort().join(',');
+      const policy = resource?.configEntries.find(
+        (c) => c.configName === 'cleanup.policy',
+      )?.configValue;
+      const policies = (policy ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .sort()
+        .join(',');
       if (policies !== w.policy) {
         throw new TopicConfigurationError(
           `topic ${w.topic} has cleanup.policy=${policy ?? '(unknown)'}, the feed needs cleanup.policy=${w.policy}; fix or delete the topic`,
@@ -423,7 +504,11 @@ export class KafkaRelay {
    * commits then shows where the committed checkpoint log ends: read (in
    * read_committed) up to the marker, the last checkpoint seen is ours.
    */
-  private async takeOverAndReadCheckpoint(kafka: Kafka, admin: Admin, producer: Producer): Promise<bigint | null> {
+  private async takeOverAndReadCheckpoint(
+    kafka: Kafka,
+    admin: Admin,
+    producer: Producer,
+  ): Promise<bigint | null> {
     const nonce = randomUUID();
     const markerKey = `${this.transactionalId}#start`;
     const tx = await producer.transaction();
@@ -452,15 +537,24 @@ export class KafkaRelay {
       await consumer.subscribe({ topic: this.topics.relayCheckpoints, fromBeginning: true });
       return await new Promise<bigint | null>((resolve, reject) => {
         let position: bigint | null = null;
-        const timer = setTimeout(() => reject(new Error('reading the relay checkpoint timed out')), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error('reading the relay checkpoint timed out')),
+          30_000,
+        );
         consumer
           .run({
             autoCommit: false,
             eachMessage: async ({ message: m }) => {
               const key = m.key?.toString();
               if (key === this.transactionalId && m.value) {
-                position = BigInt((JSON.parse(m.value.toString()) as { position: string }).position);
-              } else if (key === markerKey && m.value && (JSON.parse(m.value.toString()) as { nonce: string }).nonce === nonce) {
+                position = BigInt(
+                  (JSON.parse(m.value.toString()) as { position: string }).position,
+                );
+              } else if (
+                key === markerKey &&
+                m.value &&
+                (JSON.parse(m.value.toString()) as { nonce: string }).nonce === nonce
+              ) {
                 clearTimeout(timer);
                 resolve(position);
               }
@@ -497,7 +591,8 @@ export class KafkaRelay {
           queue.push(m.event);
           wakeRelay?.();
           // Backpressure: don't read the store far ahead of what Kafka has taken.
-          if (queue.length >= 2 * this.maxBatchEvents) await new Promise<void>((r) => (wakePump = r));
+          if (queue.length >= 2 * this.maxBatchEvents)
+            await new Promise<void>((r) => (wakePump = r));
         }
       } catch (err) {
         failure = err;
@@ -506,14 +601,19 @@ export class KafkaRelay {
         wakeRelay?.();
       }
     })();
+    // Pipeline: the next batch is mapped while the previous transaction waits on the broker.
+    let inFlight: Promise<void> = Promise.resolve();
     try {
       while (!this.stopping) {
         if (failure) throw failure;
         if (queue.length === 0) {
+          // Nothing to prepare: settle the transaction in flight first, so its failure is seen now.
+          await inFlight;
           if (ended) {
             if (this.stopping) break;
             throw new Error('the event store subscription ended');
           }
+          if (queue.length > 0 || failure) continue;
           await new Promise<void>((r) => {
             wakeRelay = r;
             this.interrupt = r;
@@ -522,13 +622,21 @@ export class KafkaRelay {
           continue;
         }
         // One macrotask turn lets the pump drain the page the store just read, so a batch is not one event.
-        if (queue.length < this.maxBatchEvents) await new Promise<void>((r) => setImmediate(r));
-        const batch = queue.splice(0, this.maxBatchEvents);
+        if (queue.length < this.batchLimit) await new Promise<void>((r) => setImmediate(r));
+        const batch = queue.splice(0, this.batchLimit);
         wakePump?.();
         wakePump = undefined;
-        await this.commitBatch(producer, batch);
+        const prepared = await this.prepareBatch(batch);
+        await inFlight;
+        inFlight = this.commitBatch(producer, prepared);
+        inFlight.catch(() => undefined); // awaited on the next turn; no unhandled rejection meanwhile
       }
+      await inFlight;
+    } catch (err) {
+      await inFlight.catch(() => undefined);
+      throw err;
     } finally {
+      this.ahead.clear();
       this.subscription = undefined;
       await subscription.close().catch(() => undefined);
       wakePump?.();
@@ -536,8 +644,8 @@ export class KafkaRelay {
     }
   }
 
-  private async commitBatch(producer: Producer, batch: RecordedEvent[]): Promise<void> {
-    // Fold into a scratch overlay: the cache only takes states Kafka has committed.
+  /** Maps a batch and folds its courses forward (into `ahead`: the cache only takes what Kafka committed). */
+  private async prepareBatch(batch: RecordedEvent[]): Promise<PreparedBatch> {
     const touched = new Map<string, CourseTrack>();
     const events: Message[] = [];
     for (const recorded of batch) {
@@ -545,48 +653,83 @@ export class KafkaRelay {
       const before = touched.get(courseId) ?? (await this.trackBefore(courseId, recorded));
       const event = { type: recorded.type, data: recorded.data } as CourseEvent;
       const cloudEvent = toCloudEvent(
-        { eventId: recorded.eventId, revision: recorded.revision, event, metadata: recorded.metadata as unknown as EventMetadata },
+        {
+          eventId: recorded.eventId,
+          revision: recorded.revision,
+          event,
+          metadata: recorded.metadata as unknown as EventMetadata,
+        },
         before.facts,
         this.asyncApiUrl,
       );
-      events.push({ key: courseId, value: JSON.stringify(cloudEvent), headers: { 'content-type': CLOUD_EVENT_CONTENT_TYPE } });
+      events.push({
+        key: courseId,
+        value: JSON.stringify(cloudEvent),
+        headers: { 'content-type': CLOUD_EVENT_CONTENT_TYPE },
+      });
       touched.set(courseId, evolveCourseTrack(before, recorded));
     }
     const snapshots: Message[] = [];
     for (const [courseId, track] of touched) {
-      snapshots.push({ key: courseId, value: JSON.stringify(outcomeSnapshot(track)), headers: { 'content-type': 'application/json' } });
+      snapshots.push({
+        key: courseId,
+        value: JSON.stringify(outcomeSnapshot(track)),
+        headers: { 'content-type': 'application/json' },
+      });
+      this.ahead.set(courseId, track);
     }
-    const last = batch[batch.length - 1].position;
+    return {
+      events,
+      snapshots,
+      touched,
+      last: batch[batch.length - 1].position,
+      size: batch.length,
+    };
+  }
+
+  /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint. */
+  private async commitBatch(producer: Producer, prepared: PreparedBatch): Promise<void> {
     const topicMessages: TopicMessages[] = [
-      { topic: this.topics.courseEvents, messages: events },
-      { topic: this.topics.courseOutcomes, messages: snapshots },
+      { topic: this.topics.courseEvents, messages: prepared.events },
+      { topic: this.topics.courseOutcomes, messages: prepared.snapshots },
       {
         topic: this.topics.relayCheckpoints,
-        messages: [{ key: this.transactionalId, partition: 0, value: JSON.stringify({ position: last.toString() }) }],
+        messages: [
+          {
+            key: this.transactionalId,
+            partition: 0,
+            value: JSON.stringify({ position: prepared.last.toString() }),
+          },
+        ],
       },
     ];
     const tx = await producer.transaction();
     try {
-      await tx.sendBatch({ topicMessages, acks: -1 });
+      await tx.sendBatch({ topicMessages, acks: -1, compression: this.compression });
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => undefined);
       throw err;
     }
-    this.checkpoint = last;
-    this.eventsRelayed += batch.length;
+    this.checkpoint = prepared.last;
+    this.eventsRelayed += prepared.size;
     this.batchesCommitted++;
     this.lastCommitAt = new Date();
-    for (const [courseId, track] of touched) this.remember(courseId, track);
+    for (const [courseId, track] of prepared.touched) {
+      this.remember(courseId, track);
+      if (this.ahead.get(courseId) === track) this.ahead.delete(courseId);
+    }
   }
 
   /** The course's fold state just before `recorded`: from the cache, or re-read from its stream on a miss. */
   private async trackBefore(courseId: string, recorded: RecordedEvent): Promise<CourseTrack> {
-    const cached = this.courses.get(courseId);
+    const cached = this.ahead.get(courseId) ?? this.courses.get(courseId);
     if (cached && cached.revision === recorded.revision - 1) return cached;
     let track = emptyCourseTrack(courseId);
     if (recorded.revision > 0) {
-      const earlier = await this.store.readStream(recorded.streamId, { maxCount: recorded.revision });
+      const earlier = await this.store.readStream(recorded.streamId, {
+        maxCount: recorded.revision,
+      });
       for (const e of earlier) track = evolveCourseTrack(track, e);
     }
     return track;
