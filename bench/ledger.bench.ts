@@ -57,7 +57,10 @@ async function bareFastify(): Promise<LoadResult> {
     const app = require('fastify')();
     app.post('/echo', async (req) => ({ ok: true, n: req.body.n }));
     app.listen({ port: ${port}, host: '127.0.0.1' }).then(() => console.log('ready'));`;
-  const child = spawn(process.execPath, ['-e', script], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: path.join(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
   try {
     return await load({
@@ -110,20 +113,35 @@ async function service(): Promise<void> {
     const reads = await load({
       url: app.baseUrl,
       headers: { authorization: `Bearer ${token}` },
-      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/courses/${randomCourse()}` }) }],
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (request) => ({ ...request, path: `/v1/courses/${randomCourse()}` }),
+        },
+      ],
     });
 
     say('');
-    say(`## HTTP (${CONNECTIONS} connections, ${SECONDS} s each, ${COURSES.toLocaleString('en')} courses)`);
+    say(
+      `## HTTP (${CONNECTIONS} connections, ${SECONDS} s each, ${COURSES.toLocaleString('en')} courses)`,
+    );
     say('');
     say('| load | requests/s | p50 ms | p99 ms | non-2xx | errors | target |');
     say('|---|---|---|---|---|---|---|');
     const bare = await bareFastify();
     say(row('bare Fastify JSON POST (ceiling)', bare, 'about 67,000/s on the reference machine'));
-    say(row('commands (missed session) over HTTP', commands, '≥ 10,000/s and ≥ 15 % of bare; p99 ≤ 20 ms'));
+    say(
+      row(
+        'commands (missed session) over HTTP',
+        commands,
+        '≥ 10,000/s and ≥ 15 % of bare; p99 ≤ 20 ms',
+      ),
+    );
     say(row('course view reads', reads, '≥ 30,000/s'));
     say('');
-    say(`Commands reached ${((commands.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)} % of the bare handler.`);
+    say(
+      `Commands reached ${((commands.requestsPerSecond / bare.requestsPerSecond) * 100).toFixed(1)} % of the bare handler.`,
+    );
 
     // Projection rebuild: replay the whole log into each read model.
     const admin = client.as(tokenFor(clinicId, ['admin']));
@@ -139,14 +157,20 @@ async function service(): Promise<void> {
       await admin.post(`/v1/admin/projections/${name}/rebuild`, {});
       let status: { state: string; eventsApplied: number } | undefined;
       for (;;) {
-        const all = (await admin.get('/v1/admin/projections')).body.projections as { name: string; state: string; eventsApplied: number }[];
+        const all = (await admin.get('/v1/admin/projections')).body.projections as {
+          name: string;
+          state: string;
+          eventsApplied: number;
+        }[];
         status = all.find((p) => p.name === name)!;
         peak = Math.max(peak, rssMb(app.pid));
         if (status.state === 'live') break;
         await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      say(`| ${name} | ${status.eventsApplied.toLocaleString('en')} | ${seconds.toFixed(2)} | ${Math.round(status.eventsApplied / seconds).toLocaleString('en')} | ${before} | ${peak} |`);
+      say(
+        `| ${name} | ${status.eventsApplied.toLocaleString('en')} | ${seconds.toFixed(2)} | ${Math.round(status.eventsApplied / seconds).toLocaleString('en')} | ${before} | ${peak} |`,
+      );
     }
   } finally {
     await app.stop();
@@ -168,7 +192,11 @@ async function appendCost(): Promise<void> {
   const fillTo = async (target: number) => {
     while (stored < target) {
       const n = Math.min(100, target - stored);
-      await store.appendToStream(streams[stored % streams.length], Array.from({ length: n }, (_, i) => event(i)), { expectedRevision: 'any' });
+      await store.appendToStream(
+        streams[stored % streams.length],
+        Array.from({ length: n }, (_, i) => event(i)),
+        { expectedRevision: 'any' },
+      );
       stored += n;
     }
   };
@@ -178,7 +206,11 @@ async function appendCost(): Promise<void> {
     await Promise.all(
       Array.from({ length: CONNECTIONS }, async () => {
         while (Date.now() < until) {
-          await store.appendToStream(streams[Math.floor(Math.random() * streams.length)], [event(done)], { expectedRevision: 'any' });
+          await store.appendToStream(
+            streams[Math.floor(Math.random() * streams.length)],
+            [event(done)],
+            { expectedRevision: 'any' },
+          );
           done++;
         }
       }),
@@ -187,7 +219,9 @@ async function appendCost(): Promise<void> {
     return Math.round(done / 3);
   };
   say('');
-  say('## Append cost as the embedded store grows (64 concurrent single-event appends, synchronous=FULL)');
+  say(
+    '## Append cost as the embedded store grows (64 concurrent single-event appends, synchronous=FULL)',
+  );
   say('');
   say('| events stored | appends/s |');
   say('|---|---|');
@@ -205,9 +239,11 @@ async function appendCost(): Promise<void> {
 async function main(): Promise<void> {
   say('# Benchmark results');
   say('');
-  say(`Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0].model}), ` +
-    `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. The service runs as one process on the embedded store; ` +
-    'the load generator (autocannon) runs in another.');
+  say(
+    `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0].model}), ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}. The service runs as one process on the embedded store; ` +
+      'the load generator (autocannon) runs in another.',
+  );
   await service();
   await appendCost();
   say('');

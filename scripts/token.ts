@@ -26,18 +26,28 @@ function main(): void {
   }
   if (!Number.isFinite(hours) || hours <= 0) problems.push('--hours must be a positive number');
   if (problems.length > 0) {
-    process.stderr.write(`${problems.join('\n')}\nusage: npm run token -- --clinic C --role R [--sub S] [--hours H]\n`);
+    process.stderr.write(
+      `${problems.join('\n')}\nusage: npm run token -- --clinic C --role R [--sub S] [--hours H]\n`,
+    );
     process.exit(2);
   }
   const config = loadConfig();
   const secret = resolveJwtSecret(config.authJwtSecret, config.dataDir);
   const sub = values.sub ?? `${roles[0]}@${values.clinic}`;
-  process.stdout.write(signToken({ sub, clinicId: values.clinic!, roles: roles as Role[] }, secret, Math.round(hours * 3600)) + '\n');
+  process.stdout.write(
+    signToken(
+      { sub, clinicId: values.clinic!, roles: roles as Role[] },
+      secret,
+      Math.round(hours * 3600),
+    ) + '\n',
+  );
 }
 
 try {
   main();
 } catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).message}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? error.message : (error as Error).message}\n`,
+  );
   process.exit(1);
 }

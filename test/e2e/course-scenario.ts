@@ -34,11 +34,28 @@ export function enrollment(overrides: Record<string, unknown> = {}) {
 }
 
 export function session(sessionNumber: number, overrides: Record<string, unknown> = {}) {
-  return { sessionNumber, heldAt: day(7 * (sessionNumber - 1)), durationMinutes: 50, modality: 'in_person', ...overrides };
+  return {
+    sessionNumber,
+    heldAt: day(7 * (sessionNumber - 1)),
+    durationMinutes: 50,
+    modality: 'in_person',
+    ...overrides,
+  };
 }
 
-export function assessment(instrument: string, items: (number | null)[], overrides: Record<string, unknown> = {}) {
-  return { assessmentId: randomUUID(), instrument, timepoint: 'session', administeredAt: day(0, 9), items, ...overrides };
+export function assessment(
+  instrument: string,
+  items: (number | null)[],
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    assessmentId: randomUUID(),
+    instrument,
+    timepoint: 'session',
+    administeredAt: day(0, 9),
+    items,
+    ...overrides,
+  };
 }
 
 export function expectAccepted(answer: HttpAnswer, what: string): void {
@@ -56,7 +73,10 @@ export class CourseDriver {
     readonly courseId: string,
   ) {}
 
-  static async enroll(api: LedgerClient, overrides: Record<string, unknown> = {}): Promise<CourseDriver> {
+  static async enroll(
+    api: LedgerClient,
+    overrides: Record<string, unknown> = {},
+  ): Promise<CourseDriver> {
     const body = enrollment(overrides);
     const answer = await api.post('/v1/courses', body);
     expectAccepted(answer, 'enrollment');
@@ -76,7 +96,11 @@ export class CourseDriver {
   }
 
   /** Sends a command as it is, whatever the answer. */
-  attempt(suffix: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer> {
+  attempt(
+    suffix: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer> {
     return this.api.post(this.path(suffix), body, headers);
   }
 
@@ -86,8 +110,11 @@ export class CourseDriver {
 
   /** The course view once the projection reflects the last command. */
   async view(suffix = ''): Promise<any> {
-    const answer = await this.api.get(this.path(suffix), { 'x-min-revision': String(this.revision) });
-    if (answer.status !== 200) throw new Error(`GET ${suffix}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    const answer = await this.api.get(this.path(suffix), {
+      'x-min-revision': String(this.revision),
+    });
+    if (answer.status !== 200)
+      throw new Error(`GET ${suffix}: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   }
 }

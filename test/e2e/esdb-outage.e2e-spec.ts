@@ -45,14 +45,20 @@ describe('the app on EventStoreDB through a server outage', () => {
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     const history = await clinician.get(course.path('/history'));
     expect(history.status).toBe(503);
-    await waitFor('readiness to drop', async () => (await anonymous.get('/health/ready')).status === 503);
+    await waitFor(
+      'readiness to drop',
+      async () => (await anonymous.get('/health/ready')).status === 503,
+    );
     const ready = await anonymous.get('/health/ready');
     expect(ready.body.checks.eventStore).toBe('down');
     // Views are served from the read models while the store is away.
     expect((await clinician.get(course.path())).body.sessionsHeld).toBe(3);
 
     await server.restart();
-    await waitFor('readiness to return', async () => (await anonymous.get('/health/ready')).status === 200);
+    await waitFor(
+      'readiness to return',
+      async () => (await anonymous.get('/health/ready')).status === 200,
+    );
     await course.holdSessions(4, 6);
     await course.send('/assessments', assessment('PHQ-9', [1, 1, 1, 1, 1, 1, 1, 1, 0]));
     const view = await course.view();
@@ -62,7 +68,9 @@ describe('the app on EventStoreDB through a server outage', () => {
     // The refused command left nothing behind; projections counted each event once.
     const events = (await clinician.get(course.path('/history'))).body.events;
     expect(events.filter((e: { type: string }) => e.type === 'SessionHeld')).toHaveLength(6);
-    expect(events.map((e: { revision: number }) => e.revision)).toEqual(events.map((_: unknown, i: number) => i));
+    expect(events.map((e: { revision: number }) => e.revision)).toEqual(
+      events.map((_: unknown, i: number) => i),
+    );
     const admin = clinician.as(tokenFor(clinicId, ['admin']));
     const projections = (await admin.get('/v1/admin/projections')).body.projections;
     for (const projection of projections) {

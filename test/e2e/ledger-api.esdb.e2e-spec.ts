@@ -9,13 +9,16 @@ import { describeLedgerApi } from './ledger-api';
 const external = process.env.EVENTSTORE_CONNECTION_STRING;
 let server: EsdbTestServer | undefined;
 
-describeLedgerApi(external ? `EventStoreDB at ${external}` : 'EventStoreDB (protocol test server)', {
-  env: () => ({ EVENTSTORE_CONNECTION_STRING: external ?? server!.connectionString }),
-  async start() {
-    if (!external && !server) server = await startEsdbTestServer();
+describeLedgerApi(
+  external ? `EventStoreDB at ${external}` : 'EventStoreDB (protocol test server)',
+  {
+    env: () => ({ EVENTSTORE_CONNECTION_STRING: external ?? server!.connectionString }),
+    async start() {
+      if (!external && !server) server = await startEsdbTestServer();
+    },
+    async stop() {
+      await server?.stop();
+      server = undefined;
+    },
   },
-  async stop() {
-    await server?.stop();
-    server = undefined;
-  },
-});
+);

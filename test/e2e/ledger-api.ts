@@ -6,7 +6,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
-import { CourseDriver, ENROLLED_AT, assessment, day, enrollment, expectAccepted, session } from './course-scenario';
+import {
+  CourseDriver,
+  ENROLLED_AT,
+  assessment,
+  day,
+  enrollment,
+  expectAccepted,
+  session,
+} from './course-scenario';
 
 export interface StoreUnderTest {
   /** Environment that points the app at the store (empty for the embedded default). */
@@ -39,7 +47,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
     });
 
     const eventCount = async (course: CourseDriver): Promise<number> => {
-      const history = await course.api.as(tokenFor(clinicId, ['auditor'])).get(course.path('/history'));
+      const history = await course.api
+        .as(tokenFor(clinicId, ['auditor']))
+        .get(course.path('/history'));
       return history.body.events.length;
     };
 
@@ -48,17 +58,41 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const course = await CourseDriver.enroll(clinician, { plannedSessions: 12 });
         const phqBaseline = await course.send(
           '/assessments',
-          assessment('PHQ-9', [3, 3, 2, 2, 2, 2, 2, 2, 0], { timepoint: 'baseline', administeredAt: day(0, 9) }),
+          assessment('PHQ-9', [3, 3, 2, 2, 2, 2, 2, 2, 0], {
+            timepoint: 'baseline',
+            administeredAt: day(0, 9),
+          }),
         );
-        expect(phqBaseline.body).toMatchObject({ revision: 1, total: 18, severity: 'moderately_severe', riskFlagId: null });
-        await course.send('/assessments', assessment('GAD-7', [2, 2, 2, 2, 2, 1, 1], { timepoint: 'baseline' }));
+        expect(phqBaseline.body).toMatchObject({
+          revision: 1,
+          total: 18,
+          severity: 'moderately_severe',
+          riskFlagId: null,
+        });
+        await course.send(
+          '/assessments',
+          assessment('GAD-7', [2, 2, 2, 2, 2, 1, 1], { timepoint: 'baseline' }),
+        );
         await course.send('/problem-area', { area: 'role_transition' });
         await course.holdSessions(1, 2);
-        await course.send('/homework', { homeworkId: 'hw-1', sessionNumber: 1, dueAt: day(7), description: 'Talk to a friend' });
-        await course.send('/homework', { homeworkId: 'hw-2', sessionNumber: 2, dueAt: day(14), description: 'Role map' });
+        await course.send('/homework', {
+          homeworkId: 'hw-1',
+          sessionNumber: 1,
+          dueAt: day(7),
+          description: 'Talk to a friend',
+        });
+        await course.send('/homework', {
+          homeworkId: 'hw-2',
+          sessionNumber: 2,
+          dueAt: day(14),
+          description: 'Role map',
+        });
         await course.send('/homework/hw-1/submission', { submittedAt: day(5) });
         await course.send('/missed-sessions', { scheduledAt: day(14, 15), kind: 'did_not_attend' });
-        await course.send('/missed-sessions', { scheduledAt: day(28, 15), kind: 'cancelled_by_clinic' });
+        await course.send('/missed-sessions', {
+          scheduledAt: day(28, 15),
+          kind: 'cancelled_by_clinic',
+        });
         await course.holdSessions(3, 6);
         const mid = await course.send(
           '/assessments',
@@ -67,21 +101,41 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(mid.body).toMatchObject({ total: 11, severity: 'moderate' });
         expect(mid.body.riskFlagId).toMatch(/^[0-9a-f-]{36}$/);
         expect((await course.view()).openRiskFlags).toBe(1);
-        await course.send(`/risk-flags/${mid.body.riskFlagId}/resolution`, { disposition: 'safety_plan', note: 'Plan agreed' });
+        await course.send(`/risk-flags/${mid.body.riskFlagId}/resolution`, {
+          disposition: 'safety_plan',
+          note: 'Plan agreed',
+        });
         await course.holdSessions(7, 12);
-        await course.send('/assessments', assessment('PHQ-9', [1, 1, 1, 0, 0, 0, 0, 1, 0], { timepoint: 'end', administeredAt: day(77, 11) }));
-        await course.send('/assessments', assessment('GAD-7', [1, 1, 1, 1, 1, 1, 1], { timepoint: 'end', administeredAt: day(77, 11) }));
+        await course.send(
+          '/assessments',
+          assessment('PHQ-9', [1, 1, 1, 0, 0, 0, 0, 1, 0], {
+            timepoint: 'end',
+            administeredAt: day(77, 11),
+          }),
+        );
+        await course.send(
+          '/assessments',
+          assessment('GAD-7', [1, 1, 1, 1, 1, 1, 1], {
+            timepoint: 'end',
+            administeredAt: day(77, 11),
+          }),
+        );
         const completed = await course.send('/completion', { completedAt: day(77, 12) });
         expect(completed.headers.get('etag')).toBe(`"${completed.body.revision}"`);
         const followUp = await course.send(
           '/assessments',
-          assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 0], { timepoint: 'follow_up', administeredAt: day(168) }),
+          assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 0], {
+            timepoint: 'follow_up',
+            administeredAt: day(168),
+          }),
         );
 
         expect(await course.view()).toEqual({
           courseId: course.courseId,
           clinicId,
-          subjectId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+          subjectId: expect.stringMatching(
+            /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+          ),
           patientRef: expect.stringMatching(/^MRN-/),
           therapistId: 'therapist-1',
           status: 'completed',
@@ -112,9 +166,24 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(outcomes.courseId).toBe(course.courseId);
         expect(outcomes.revision).toBe(followUp.body.revision);
         expect(outcomes.instruments['PHQ-9']).toEqual({
-          baseline: { assessmentId: expect.any(String), score: 18, severity: 'moderately_severe', administeredAt: day(0, 9) },
-          endpoint: { assessmentId: expect.any(String), score: 4, severity: 'minimal', administeredAt: day(77, 11) },
-          followUp: { assessmentId: expect.any(String), score: 0, severity: 'minimal', administeredAt: day(168) },
+          baseline: {
+            assessmentId: expect.any(String),
+            score: 18,
+            severity: 'moderately_severe',
+            administeredAt: day(0, 9),
+          },
+          endpoint: {
+            assessmentId: expect.any(String),
+            score: 4,
+            severity: 'minimal',
+            administeredAt: day(77, 11),
+          },
+          followUp: {
+            assessmentId: expect.any(String),
+            score: 0,
+            severity: 'minimal',
+            administeredAt: day(168),
+          },
           change: 14,
           percentChange: expect.closeTo((14 / 18) * 100, 9),
           response: true,
@@ -158,7 +227,12 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const dropout = await CourseDriver.enroll(clinician);
         await dropout.holdSessions(1, 2);
         await dropout.send('/withdrawal', { withdrawnAt: day(10), reason: 'patient_choice' });
-        expect(await dropout.view()).toMatchObject({ status: 'withdrawn', dropout: true, protocolComplete: false, phase: 'initial' });
+        expect(await dropout.view()).toMatchObject({
+          status: 'withdrawn',
+          dropout: true,
+          protocolComplete: false,
+          phase: 'initial',
+        });
 
         const analyst = clinician.as(tokenFor(clinicId, ['analyst']));
         const summary = await analyst.get(`/v1/clinics/${clinicId}/summary`);
@@ -180,8 +254,14 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const history = await auditor.get(course.path('/history'));
         expect(history.status).toBe(200);
         const events = history.body.events;
-        expect(events.map((e: { revision: number }) => e.revision)).toEqual(events.map((_: unknown, i: number) => i));
-        expect(events[0]).toMatchObject({ type: 'PatientEnrolled', revision: 0, data: { courseId: course.courseId } });
+        expect(events.map((e: { revision: number }) => e.revision)).toEqual(
+          events.map((_: unknown, i: number) => i),
+        );
+        expect(events[0]).toMatchObject({
+          type: 'PatientEnrolled',
+          revision: 0,
+          data: { courseId: course.courseId },
+        });
         expect(events[0].metadata).toMatchObject({
           actor: { id: `clinician@${clinicId}`, role: 'clinician' },
           clinicId,
@@ -198,13 +278,23 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const asOfBaseline = await auditor.get(course.path('/state?revision=2'));
         expect(asOfBaseline.status).toBe(200);
         expect(asOfBaseline.body.revision).toBe(2);
-        expect(asOfBaseline.body.course).toMatchObject({ status: 'active', sessionsHeld: 0, problemArea: null, clinicId });
-        expect(Object.keys(asOfBaseline.body.outcomes.instruments).sort()).toEqual(['GAD-7', 'PHQ-9']);
+        expect(asOfBaseline.body.course).toMatchObject({
+          status: 'active',
+          sessionsHeld: 0,
+          problemArea: null,
+          clinicId,
+        });
+        expect(Object.keys(asOfBaseline.body.outcomes.instruments).sort()).toEqual([
+          'GAD-7',
+          'PHQ-9',
+        ]);
         expect(asOfBaseline.body.outcomes.instruments['PHQ-9'].endpoint).toBeNull();
 
         const beforeCompletion = events.find((e: { type: string }) => e.type === 'CourseCompleted');
         const justBefore = new Date(Date.parse(beforeCompletion.recordedAt) - 1).toISOString();
-        const asOfInstant = await auditor.get(course.path(`/state?asOf=${encodeURIComponent(justBefore)}`));
+        const asOfInstant = await auditor.get(
+          course.path(`/state?asOf=${encodeURIComponent(justBefore)}`),
+        );
         expect(asOfInstant.status).toBe(200);
         expect(asOfInstant.body.course.status).toBe('active');
         expect(asOfInstant.body.revision).toBe(beforeCompletion.revision - 1);
@@ -230,7 +320,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const seen: string[] = [];
         let cursor: string | null = null;
         do {
-          const page: any = await clinician.get(`/v1/courses?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+          const page: any = await clinician.get(
+            `/v1/courses?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          );
           expect(page.status).toBe(200);
           expect(page.body.items.length).toBeLessThanOrEqual(2);
           seen.push(...page.body.items.map((c: { courseId: string }) => c.courseId));
@@ -239,7 +331,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(seen).toEqual([...ids].reverse()); // newest enrollment first, each once
 
         const odd = await clinician.get('/v1/courses?therapistId=odd');
-        expect(odd.body.items.map((c: { courseId: string }) => c.courseId).sort()).toEqual([ids[1], ids[3]].sort());
+        expect(odd.body.items.map((c: { courseId: string }) => c.courseId).sort()).toEqual(
+          [ids[1], ids[3]].sort(),
+        );
         const active = await clinician.get('/v1/courses?status=active&limit=500');
         expect(active.body.items).toHaveLength(4);
         expect(active.body.nextCursor).toBeNull();
@@ -249,75 +343,162 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
     });
 
     describe('domain rules answer 409 with their code and append nothing', () => {
-      const cases: [code: string, run: (course: CourseDriver) => Promise<{ suffix: string; body: unknown }>][] = [
-        ['course_exists', async (c) => ({ suffix: '', body: enrollment({ courseId: c.courseId }) })],
-        ['course_closed', async (c) => {
-          await c.send('/withdrawal', { withdrawnAt: day(1), reason: 'moved' });
-          return { suffix: '/sessions', body: session(1) };
-        }],
-        ['follow_up_requires_closed_course', async () => ({
-          suffix: '/assessments',
-          body: assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 0], { timepoint: 'follow_up', administeredAt: day(3) }),
-        })],
+      const cases: [
+        code: string,
+        run: (course: CourseDriver) => Promise<{ suffix: string; body: unknown }>,
+      ][] = [
+        [
+          'course_exists',
+          async (c) => ({ suffix: '', body: enrollment({ courseId: c.courseId }) }),
+        ],
+        [
+          'course_closed',
+          async (c) => {
+            await c.send('/withdrawal', { withdrawnAt: day(1), reason: 'moved' });
+            return { suffix: '/sessions', body: session(1) };
+          },
+        ],
+        [
+          'follow_up_requires_closed_course',
+          async () => ({
+            suffix: '/assessments',
+            body: assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 0], {
+              timepoint: 'follow_up',
+              administeredAt: day(3),
+            }),
+          }),
+        ],
         ['session_out_of_order', async () => ({ suffix: '/sessions', body: session(2) })],
-        ['session_limit_reached', async (c) => {
-          await c.holdSessions(1, 12);
-          return { suffix: '/sessions', body: session(13) };
-        }],
-        ['time_out_of_order', async () => ({ suffix: '/sessions', body: session(1, { heldAt: day(-1) }) })],
-        ['problem_area_unchanged', async (c) => {
-          await c.send('/problem-area', { area: 'grief' });
-          return { suffix: '/problem-area', body: { area: 'grief' } };
-        }],
-        ['reason_required', async (c) => {
-          await c.send('/problem-area', { area: 'grief' });
-          return { suffix: '/problem-area', body: { area: 'role_dispute' } };
-        }],
-        ['homework_exists', async (c) => {
-          await c.holdSessions(1, 1);
-          await c.send('/homework', { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' });
-          return { suffix: '/homework', body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'y' } };
-        }],
-        ['session_not_held', async () => ({
-          suffix: '/homework',
-          body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' },
-        })],
-        ['homework_unknown', async () => ({ suffix: '/homework/nope/submission', body: { submittedAt: day(3) } })],
-        ['homework_already_submitted', async (c) => {
-          await c.holdSessions(1, 1);
-          await c.send('/homework', { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' });
-          await c.send('/homework/h/submission', { submittedAt: day(3) });
-          return { suffix: '/homework/h/submission', body: { submittedAt: day(4) } };
-        }],
-        ['assessment_exists', async (c) => {
-          const form = assessment('GAD-7', [0, 0, 0, 0, 0, 0, 0]);
-          await c.send('/assessments', form);
-          return { suffix: '/assessments', body: form };
-        }],
-        ['risk_flag_unknown', async () => ({
-          suffix: `/risk-flags/${randomUUID()}/resolution`,
-          body: { disposition: 'no_current_risk' },
-        })],
-        ['risk_flag_already_resolved', async (c) => {
-          const raised = await c.send('/assessments', assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 2]));
-          await c.send(`/risk-flags/${raised.body.riskFlagId}/resolution`, { disposition: 'crisis_referral' });
-          return { suffix: `/risk-flags/${raised.body.riskFlagId}/resolution`, body: { disposition: 'other' } };
-        }],
-        ['no_sessions_held', async () => ({ suffix: '/completion', body: { completedAt: day(1) } })],
-        ['open_risk_flags', async (c) => {
-          await c.holdSessions(1, 1);
-          await c.send('/assessments', assessment('BDI-II', [...Array(8).fill(0), 1, ...Array(12).fill(0)]));
-          return { suffix: '/completion', body: { completedAt: day(1) } };
-        }],
-        ['assessment_unknown', async () => ({
-          suffix: `/assessments/${randomUUID()}/correction`,
-          body: { items: [0, 0, 0, 0, 0, 0, 0], reason: 'typed into the wrong form' },
-        })],
-        ['correction_unchanged', async (c) => {
-          const form = assessment('GAD-7', [1, 0, 0, 0, 0, 0, 0]);
-          await c.send('/assessments', form);
-          return { suffix: `/assessments/${form.assessmentId}/correction`, body: { items: form.items, reason: 'checking the form again' } };
-        }],
+        [
+          'session_limit_reached',
+          async (c) => {
+            await c.holdSessions(1, 12);
+            return { suffix: '/sessions', body: session(13) };
+          },
+        ],
+        [
+          'time_out_of_order',
+          async () => ({ suffix: '/sessions', body: session(1, { heldAt: day(-1) }) }),
+        ],
+        [
+          'problem_area_unchanged',
+          async (c) => {
+            await c.send('/problem-area', { area: 'grief' });
+            return { suffix: '/problem-area', body: { area: 'grief' } };
+          },
+        ],
+        [
+          'reason_required',
+          async (c) => {
+            await c.send('/problem-area', { area: 'grief' });
+            return { suffix: '/problem-area', body: { area: 'role_dispute' } };
+          },
+        ],
+        [
+          'homework_exists',
+          async (c) => {
+            await c.holdSessions(1, 1);
+            await c.send('/homework', {
+              homeworkId: 'h',
+              sessionNumber: 1,
+              dueAt: day(7),
+              description: 'x',
+            });
+            return {
+              suffix: '/homework',
+              body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'y' },
+            };
+          },
+        ],
+        [
+          'session_not_held',
+          async () => ({
+            suffix: '/homework',
+            body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' },
+          }),
+        ],
+        [
+          'homework_unknown',
+          async () => ({ suffix: '/homework/nope/submission', body: { submittedAt: day(3) } }),
+        ],
+        [
+          'homework_already_submitted',
+          async (c) => {
+            await c.holdSessions(1, 1);
+            await c.send('/homework', {
+              homeworkId: 'h',
+              sessionNumber: 1,
+              dueAt: day(7),
+              description: 'x',
+            });
+            await c.send('/homework/h/submission', { submittedAt: day(3) });
+            return { suffix: '/homework/h/submission', body: { submittedAt: day(4) } };
+          },
+        ],
+        [
+          'assessment_exists',
+          async (c) => {
+            const form = assessment('GAD-7', [0, 0, 0, 0, 0, 0, 0]);
+            await c.send('/assessments', form);
+            return { suffix: '/assessments', body: form };
+          },
+        ],
+        [
+          'risk_flag_unknown',
+          async () => ({
+            suffix: `/risk-flags/${randomUUID()}/resolution`,
+            body: { disposition: 'no_current_risk' },
+          }),
+        ],
+        [
+          'risk_flag_already_resolved',
+          async (c) => {
+            const raised = await c.send(
+              '/assessments',
+              assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 2]),
+            );
+            await c.send(`/risk-flags/${raised.body.riskFlagId}/resolution`, {
+              disposition: 'crisis_referral',
+            });
+            return {
+              suffix: `/risk-flags/${raised.body.riskFlagId}/resolution`,
+              body: { disposition: 'other' },
+            };
+          },
+        ],
+        [
+          'no_sessions_held',
+          async () => ({ suffix: '/completion', body: { completedAt: day(1) } }),
+        ],
+        [
+          'open_risk_flags',
+          async (c) => {
+            await c.holdSessions(1, 1);
+            await c.send(
+              '/assessments',
+              assessment('BDI-II', [...Array(8).fill(0), 1, ...Array(12).fill(0)]),
+            );
+            return { suffix: '/completion', body: { completedAt: day(1) } };
+          },
+        ],
+        [
+          'assessment_unknown',
+          async () => ({
+            suffix: `/assessments/${randomUUID()}/correction`,
+            body: { items: [0, 0, 0, 0, 0, 0, 0], reason: 'typed into the wrong form' },
+          }),
+        ],
+        [
+          'correction_unchanged',
+          async (c) => {
+            const form = assessment('GAD-7', [1, 0, 0, 0, 0, 0, 0]);
+            await c.send('/assessments', form);
+            return {
+              suffix: `/assessments/${form.assessmentId}/correction`,
+              body: { items: form.items, reason: 'checking the form again' },
+            };
+          },
+        ],
       ];
 
       it.each(cases)('%s', async (code, arrange) => {
@@ -328,22 +509,39 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const answer = await clinician.post(route, body);
         expect(answer.status).toBe(409);
         expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-        expect(answer.body).toMatchObject({ status: 409, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+        expect(answer.body).toMatchObject({
+          status: 409,
+          code,
+          type: expect.any(String),
+          title: expect.any(String),
+          detail: expect.any(String),
+        });
         expect(await eventCount(course)).toBe(before);
       });
 
       it('a positive screen is ineligible (422, naming the criteria) unless overridden with a reason', async () => {
-        const screening = { psychosis: true, bipolarDisorder: false, primarySubstanceUse: true, acuteSuicideRisk: false };
+        const screening = {
+          psychosis: true,
+          bipolarDisorder: false,
+          primarySubstanceUse: true,
+          acuteSuicideRisk: false,
+        };
         const refused = await clinician.post('/v1/courses', enrollment({ screening }));
         expect(refused.status).toBe(422);
         expect(refused.body).toMatchObject({ code: 'ineligible' });
         expect(refused.body.criteria.sort()).toEqual(['primarySubstanceUse', 'psychosis']);
-        const overridden = enrollment({ screening, override: { reason: 'Remitted, specialist agrees' } });
+        const overridden = enrollment({
+          screening,
+          override: { reason: 'Remitted, specialist agrees' },
+        });
         const accepted = await clinician.post('/v1/courses', overridden);
         expect(accepted.status).toBe(201);
         const course = new CourseDriver(clinician, overridden.courseId as string);
         const history = await clinician.get(course.path('/history'));
-        expect(history.body.events[0].data).toMatchObject({ screenOverridden: true, phi: { overrideReason: 'Remitted, specialist agrees' } });
+        expect(history.body.events[0].data).toMatchObject({
+          screenOverridden: true,
+          phi: { overrideReason: 'Remitted, specialist agrees' },
+        });
       });
     });
 
@@ -351,15 +549,45 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       // Every row has four cells: jest would pass `done` in a missing last one.
       const cases: [what: string, suffix: string, body: unknown, field: string | undefined][] = [
         ['wrong item count', '/assessments', assessment('PHQ-9', [0, 0, 0]), 'items'],
-        ['item out of range', '/assessments', assessment('PHQ-9', [0, 0, 0, 4, 0, 0, 0, 0, 0]), 'items[3]'],
-        ['HRSD-17 item above its 0-2 range', '/assessments', assessment('HRSD-17', [0, 0, 0, 3, ...Array(13).fill(0)]), 'items[3]'],
-        ['non-integer item', '/assessments', assessment('GAD-7', [0, 0.5, 0, 0, 0, 0, 0]), undefined],
+        [
+          'item out of range',
+          '/assessments',
+          assessment('PHQ-9', [0, 0, 0, 4, 0, 0, 0, 0, 0]),
+          'items[3]',
+        ],
+        [
+          'HRSD-17 item above its 0-2 range',
+          '/assessments',
+          assessment('HRSD-17', [0, 0, 0, 3, ...Array(13).fill(0)]),
+          'items[3]',
+        ],
+        [
+          'non-integer item',
+          '/assessments',
+          assessment('GAD-7', [0, 0.5, 0, 0, 0, 0, 0]),
+          undefined,
+        ],
         ['unknown property', '/sessions', { ...session(1), mood: 'fine' }, 'mood'],
-        ['a time one day ahead', '/sessions', session(1, { heldAt: new Date(Date.now() + 86400000).toISOString() }), 'heldAt'],
-        ['a time without offset', '/sessions', session(1, { heldAt: '2025-01-06T10:00:00' }), 'heldAt'],
+        [
+          'a time one day ahead',
+          '/sessions',
+          session(1, { heldAt: new Date(Date.now() + 86400000).toISOString() }),
+          'heldAt',
+        ],
+        [
+          'a time without offset',
+          '/sessions',
+          session(1, { heldAt: '2025-01-06T10:00:00' }),
+          'heldAt',
+        ],
         ['bad enum', '/sessions', session(1, { modality: 'telepathy' }), 'modality'],
         ['bad instrument', '/assessments', assessment('PHQ-10', [0]), 'instrument'],
-        ['duration out of range', '/sessions', session(1, { durationMinutes: 241 }), 'durationMinutes'],
+        [
+          'duration out of range',
+          '/sessions',
+          session(1, { durationMinutes: 241 }),
+          'durationMinutes',
+        ],
         ['missing field', '/missed-sessions', { kind: 'did_not_attend' }, 'scheduledAt'],
         ['wrong type', '/withdrawal', { withdrawnAt: 12, reason: 'moved' }, 'withdrawnAt'],
         ['a JSON array body', '/completion', [1, 2], undefined],
@@ -372,7 +600,10 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(answer.status).toBe(400);
         expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect(answer.body).toMatchObject({ status: 400, code: 'validation_failed' });
-        if (field) expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+        if (field)
+          expect(answer.body.errors).toEqual(
+            expect.arrayContaining([expect.objectContaining({ field })]),
+          );
         expect(await eventCount(course)).toBe(1);
       });
 
@@ -387,9 +618,13 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         ] as const) {
           const answer = await clinician.post('/v1/courses', body);
           expect(answer.status).toBe(400);
-          expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+          expect(answer.body.errors).toEqual(
+            expect.arrayContaining([expect.objectContaining({ field })]),
+          );
           // Validation messages never echo what was sent (it may be PHI).
-          expect(JSON.stringify(answer.body)).not.toContain((body as { patientRef: string }).patientRef || '\u0000');
+          expect(JSON.stringify(answer.body)).not.toContain(
+            (body as { patientRef: string }).patientRef || '\u0000',
+          );
         }
       });
 
@@ -404,7 +639,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           clinician.get('/v1/courses?cursor=garbage'),
           clinician.get('/v1/courses?colour=blue'),
           clinician.get(course.path(), { 'x-min-revision': 'soon' }),
-          clinician.post(course.path('/sessions'), session(1), { 'idempotency-key': 'k'.repeat(129) }),
+          clinician.post(course.path('/sessions'), session(1), {
+            'idempotency-key': 'k'.repeat(129),
+          }),
           clinician.post(course.path('/sessions'), session(1), { 'if-match': 'three' }),
           auditor.get(course.path('/state')),
           auditor.get(course.path('/state?revision=-1')),
@@ -424,7 +661,10 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const course = await CourseDriver.enroll(clinician);
         const anonymous = clinician.as(undefined);
         const forged = clinician.as(
-          tokenFor(clinicId, ['clinician']).replace(/\.[^.]+$/, '.' + Buffer.from('forged').toString('base64url')),
+          tokenFor(clinicId, ['clinician']).replace(
+            /\.[^.]+$/,
+            '.' + Buffer.from('forged').toString('base64url'),
+          ),
         );
         const expired = clinician.as(tokenFor(clinicId, ['clinician'], 'late', -10));
         for (const client of [anonymous, forged, expired]) {
@@ -439,8 +679,14 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
       it('answers 403 to a role that may not use the route', async () => {
         const course = await CourseDriver.enroll(clinician);
-        const as = (role: 'auditor' | 'analyst' | 'admin' | 'clinician') => clinician.as(tokenFor(clinicId, [role]));
-        const expectations: [role: 'auditor' | 'analyst' | 'admin' | 'clinician', method: 'get' | 'post', route: string, status: number][] = [
+        const as = (role: 'auditor' | 'analyst' | 'admin' | 'clinician') =>
+          clinician.as(tokenFor(clinicId, [role]));
+        const expectations: [
+          role: 'auditor' | 'analyst' | 'admin' | 'clinician',
+          method: 'get' | 'post',
+          route: string,
+          status: number,
+        ][] = [
           ['auditor', 'post', course.path('/sessions'), 403],
           ['auditor', 'post', '/v1/courses', 403],
           ['auditor', 'get', course.path('/history'), 200],
@@ -458,8 +704,14 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           ['clinician', 'post', '/v1/admin/projections/course-completion/rebuild', 403],
         ];
         for (const [role, method, route, status] of expectations) {
-          const answer = method === 'get' ? await as(role).get(route) : await as(role).post(route, session(1));
-          expect({ role, method, route, status: answer.status }).toEqual({ role, method, route, status });
+          const answer =
+            method === 'get' ? await as(role).get(route) : await as(role).post(route, session(1));
+          expect({ role, method, route, status: answer.status }).toEqual({
+            role,
+            method,
+            route,
+            status,
+          });
           if (status === 403) expect(answer.body.code).toBe('forbidden');
         }
         expect(await eventCount(course)).toBe(1);
@@ -467,7 +719,10 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
       it('answers a course of another clinic exactly like a missing one, on every route', async () => {
         const course = await CourseDriver.enroll(clinician);
-        const raised = await course.send('/assessments', assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]));
+        const raised = await course.send(
+          '/assessments',
+          assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]),
+        );
         await course.view();
         const otherClinic = newClinic();
         const stranger = clinician.as(tokenFor(otherClinic, ['clinician', 'auditor']));
@@ -483,19 +738,34 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           [`/risk-flags/${raised.body.riskFlagId}/resolution`, { disposition: 'no_current_risk' }],
           ['/withdrawal', { withdrawnAt: day(1), reason: 'moved' }],
           ['/completion', { completedAt: day(1) }],
-          [`/assessments/${randomUUID()}/correction`, { items: [0, 0, 0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry here' }],
+          [
+            `/assessments/${randomUUID()}/correction`,
+            { items: [0, 0, 0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry here' },
+          ],
         ];
         for (const [suffix, body] of commands) {
           const a = await foreign.attempt(suffix, body);
           const b = await missing.attempt(suffix, body);
-          expect({ suffix, status: a.status, code: a.body.code }).toEqual({ suffix, status: 404, code: 'course_not_found' });
-          expect({ suffix, status: b.status, code: b.body.code }).toEqual({ suffix, status: 404, code: 'course_not_found' });
+          expect({ suffix, status: a.status, code: a.body.code }).toEqual({
+            suffix,
+            status: 404,
+            code: 'course_not_found',
+          });
+          expect({ suffix, status: b.status, code: b.body.code }).toEqual({
+            suffix,
+            status: 404,
+            code: 'course_not_found',
+          });
           expect(a.body.detail).toBe(b.body.detail);
         }
         for (const suffix of ['', '/outcomes', '/history', '/state?revision=0']) {
           const a = await stranger.get(foreign.path(suffix));
           const b = await stranger.get(missing.path(suffix));
-          expect({ suffix, status: a.status, code: a.body.code }).toEqual({ suffix, status: 404, code: 'course_not_found' });
+          expect({ suffix, status: a.status, code: a.body.code }).toEqual({
+            suffix,
+            status: 404,
+            code: 'course_not_found',
+          });
           expect(b.status).toBe(404);
         }
         const waited = await stranger.get(foreign.path(), { 'x-min-revision': '99' });
@@ -518,22 +788,39 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
         const form = assessment('PHQ-9', [1, 1, 1, 1, 1, 1, 1, 1, 1]);
         const formKey = { 'idempotency-key': `form-${randomUUID()}` };
-        const answers = await Promise.all([1, 2, 3, 4, 5].map(() => clinician.post(course.path('/assessments'), form, formKey)));
+        const answers = await Promise.all(
+          [1, 2, 3, 4, 5].map(() => clinician.post(course.path('/assessments'), form, formKey)),
+        );
         for (const answer of answers) {
           expect(answer.status).toBe(200);
           expect(answer.body).toEqual(answers[0].body);
         }
-        expect(answers[0].body).toMatchObject({ total: 9, severity: 'mild', riskFlagId: expect.any(String) });
+        expect(answers[0].body).toMatchObject({
+          total: 9,
+          severity: 'mild',
+          riskFlagId: expect.any(String),
+        });
         const history = await clinician.get(course.path('/history'));
-        expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['PatientEnrolled', 'AssessmentRecorded', 'RiskFlagRaised']);
+        expect(history.body.events.map((e: { type: string }) => e.type)).toEqual([
+          'PatientEnrolled',
+          'AssessmentRecorded',
+          'RiskFlagRaised',
+        ]);
         expect(history.body.events[1].metadata.idempotencyKey).toBe(formKey['idempotency-key']);
       });
 
       it('the same key with a different body is refused with idempotency_key_reused', async () => {
         const course = await CourseDriver.enroll(clinician);
         const key = { 'idempotency-key': `s-${randomUUID()}` };
-        expectAccepted(await clinician.post(course.path('/sessions'), session(1), key), 'first session');
-        const changed = await clinician.post(course.path('/sessions'), session(1, { durationMinutes: 45 }), key);
+        expectAccepted(
+          await clinician.post(course.path('/sessions'), session(1), key),
+          'first session',
+        );
+        const changed = await clinician.post(
+          course.path('/sessions'),
+          session(1, { durationMinutes: 45 }),
+          key,
+        );
         expect(changed.status).toBe(422);
         expect(changed.body.code).toBe('idempotency_key_reused');
         const otherCourse = await CourseDriver.enroll(clinician);
@@ -565,12 +852,15 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       it('20 concurrent commands for the same session: exactly one accepted, the others 409, no gap', async () => {
         const course = await CourseDriver.enroll(clinician);
         const answers = await Promise.all(
-          Array.from({ length: 20 }, (_, i) => course.attempt('/sessions', session(1, { durationMinutes: 30 + i }))),
+          Array.from({ length: 20 }, (_, i) =>
+            course.attempt('/sessions', session(1, { durationMinutes: 30 + i })),
+          ),
         );
         const statuses = answers.map((a) => a.status).sort();
         expect(statuses.filter((s) => s === 200)).toHaveLength(1);
         expect(statuses.filter((s) => s === 409)).toHaveLength(19);
-        for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body.code).toBe('session_out_of_order');
+        for (const answer of answers.filter((a) => a.status === 409))
+          expect(answer.body.code).toBe('session_out_of_order');
         const history = await clinician.get(course.path('/history'));
         expect(history.body.events.map((e: { revision: number }) => e.revision)).toEqual([0, 1]);
         expect(history.body.events[1].type).toBe('SessionHeld');
@@ -579,7 +869,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       it('X-Min-Revision waits for the projection and gives up with 503 after 5 s', async () => {
         const course = await CourseDriver.enroll(clinician);
         const written = await course.send('/sessions', session(1));
-        const read = await clinician.get(course.path(), { 'x-min-revision': String(written.body.revision) });
+        const read = await clinician.get(course.path(), {
+          'x-min-revision': String(written.body.revision),
+        });
         expect(read.status).toBe(200);
         expect(read.body.revision).toBeGreaterThanOrEqual(written.body.revision);
         const future = await clinician.get(course.path(), { 'x-min-revision': '50' });
@@ -597,7 +889,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(ready.body.checks.eventStore).toBe('up');
         const metrics = await anonymous.get('/metrics');
         expect(metrics.status).toBe(200);
-        expect(metrics.body).toContain('ipt_projection_events_applied_total{projection="course-completion"}');
+        expect(metrics.body).toContain(
+          'ipt_projection_events_applied_total{projection="course-completion"}',
+        );
         const openapi = await anonymous.get('/docs-json');
         expect(openapi.body.paths).toHaveProperty('/v1/courses/{courseId}/sessions');
         expect((await anonymous.get('/asyncapi.json')).body.asyncapi).toBe('3.0.0');
@@ -629,10 +923,23 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       for (let i = 0; i < 6; i++) {
         const course = await CourseDriver.enroll(clinician);
         await course.holdSessions(1, 1 + i);
-        await course.send('/assessments', assessment('PHQ-9', [2, 2, 2, 2, 2, 2, 2, 2, 0], { timepoint: 'baseline' }));
-        await course.send('/assessments', assessment('PHQ-9', [i % 4, 1, 1, 0, 0, 0, 0, 0, 0], { timepoint: 'end', administeredAt: day(7 * i, 11) }));
+        await course.send(
+          '/assessments',
+          assessment('PHQ-9', [2, 2, 2, 2, 2, 2, 2, 2, 0], { timepoint: 'baseline' }),
+        );
+        await course.send(
+          '/assessments',
+          assessment('PHQ-9', [i % 4, 1, 1, 0, 0, 0, 0, 0, 0], {
+            timepoint: 'end',
+            administeredAt: day(7 * i, 11),
+          }),
+        );
         if (i % 3 === 0) await course.send('/completion', { completedAt: day(7 * i, 12) });
-        if (i % 3 === 1) await course.send('/withdrawal', { withdrawnAt: day(7 * i, 12), reason: 'lost_to_contact' });
+        if (i % 3 === 1)
+          await course.send('/withdrawal', {
+            withdrawnAt: day(7 * i, 12),
+            reason: 'lost_to_contact',
+          });
         courses.push(course);
       }
       const snapshot = async (client: LedgerClient) => {
@@ -651,13 +958,21 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
       await app.stop('SIGTERM');
       app = await startLedgerApp({ env: store.env(), dataDir });
-      const afterRestart = await snapshot(new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician', 'auditor'])));
+      const afterRestart = await snapshot(
+        new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician', 'auditor'])),
+      );
       expect(afterRestart).toEqual(before);
 
       // A command acknowledged just before a crash survives it.
-      const last = new CourseDriver(new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician'])), courses[2].courseId);
+      const last = new CourseDriver(
+        new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician'])),
+        courses[2].courseId,
+      );
       last.revision = courses[2].revision;
-      const acknowledged = await last.send('/missed-sessions', { scheduledAt: day(30), kind: 'did_not_attend' });
+      const acknowledged = await last.send('/missed-sessions', {
+        scheduledAt: day(30),
+        kind: 'did_not_attend',
+      });
       await app.stop('SIGKILL');
       app = await startLedgerApp({ env: store.env(), dataDir });
       const client = new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician', 'auditor']));
@@ -668,7 +983,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       });
       courses[2].revision = acknowledged.body.revision;
       const afterCrash = await snapshot(client);
-      expect(afterCrash.views.filter((_, i) => i !== 4 && i !== 5)).toEqual(before.views.filter((_, i) => i !== 4 && i !== 5));
+      expect(afterCrash.views.filter((_, i) => i !== 4 && i !== 5)).toEqual(
+        before.views.filter((_, i) => i !== 4 && i !== 5),
+      );
 
       const admin = client.as(tokenFor(clinicId, ['admin']));
       for (const name of ['course-completion', 'course-outcomes', 'clinic-summary']) {
@@ -679,7 +996,8 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       for (;;) {
         const status = await admin.get('/v1/admin/projections');
         if (status.body.projections.every((p: { state: string }) => p.state === 'live')) break;
-        if (Date.now() > deadline) throw new Error(`projections did not catch up: ${JSON.stringify(status.body)}`);
+        if (Date.now() > deadline)
+          throw new Error(`projections did not catch up: ${JSON.stringify(status.body)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(await snapshot(client)).toEqual(afterCrash);

@@ -18,23 +18,50 @@ describe('logs', () => {
   });
 
   it('never carry patientRef, free text or clinic-chosen homework ids', async () => {
-    const clinician = new LedgerClient(app.baseUrl, tokenFor('clinic-logs', ['clinician', 'auditor']));
+    const clinician = new LedgerClient(
+      app.baseUrl,
+      tokenFor('clinic-logs', ['clinician', 'auditor']),
+    );
     const marker = (name: string) => `PHI-${name}-7f3a`;
     const course = await CourseDriver.enroll(clinician, {
       patientRef: marker('patientRef'),
-      screening: { psychosis: true, bipolarDisorder: false, primarySubstanceUse: false, acuteSuicideRisk: false },
+      screening: {
+        psychosis: true,
+        bipolarDisorder: false,
+        primarySubstanceUse: false,
+        acuteSuicideRisk: false,
+      },
       override: { reason: marker('override-reason') },
     });
     await course.send('/problem-area', { area: 'grief' });
     await course.send('/problem-area', { area: 'role_dispute', reason: marker('area-reason') });
     await course.send('/sessions', session(1));
-    await course.send('/homework', { homeworkId: marker('homeworkId'), sessionNumber: 1, dueAt: day(7), description: marker('description') });
+    await course.send('/homework', {
+      homeworkId: marker('homeworkId'),
+      sessionNumber: 1,
+      dueAt: day(7),
+      description: marker('description'),
+    });
     await course.send(`/homework/${marker('homeworkId')}/submission`, { submittedAt: day(3) });
-    const flagged = await course.send('/assessments', assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 3]));
-    await course.send(`/risk-flags/${flagged.body.riskFlagId}/resolution`, { disposition: 'other', note: marker('note') });
+    const flagged = await course.send(
+      '/assessments',
+      assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 3]),
+    );
+    await course.send(`/risk-flags/${flagged.body.riskFlagId}/resolution`, {
+      disposition: 'other',
+      note: marker('note'),
+    });
     // Refused requests that carry identifying values.
-    await clinician.post('/v1/courses', { patientRef: marker('refused-patientRef'), courseId: 'x' });
-    await course.attempt('/homework', { homeworkId: marker('homeworkId'), sessionNumber: 1, dueAt: day(7), description: marker('refused-description') });
+    await clinician.post('/v1/courses', {
+      patientRef: marker('refused-patientRef'),
+      courseId: 'x',
+    });
+    await course.attempt('/homework', {
+      homeworkId: marker('homeworkId'),
+      sessionNumber: 1,
+      dueAt: day(7),
+      description: marker('refused-description'),
+    });
     await course.attempt('/sessions', { ...session(2), note: marker('unknown-property') });
     await clinician.get(course.path('/history'));
     await clinician.get(course.path());

@@ -42,10 +42,18 @@ describe('two API instances on one EventStoreDB', () => {
     // An If-Match with the real revision is honoured by an instance that had not seen it.
     const history = await a.get(viaA.path('/history'));
     const head = history.body.events.length - 1;
-    expect((await viaB.attempt('/sessions', session(4), { 'if-match': `"${head}"` })).status).toBe(200);
-    expect((await viaA.attempt('/sessions', session(4), { 'if-match': `"${head}"` })).status).toBe(412);
+    expect((await viaB.attempt('/sessions', session(4), { 'if-match': `"${head}"` })).status).toBe(
+      200,
+    );
+    expect((await viaA.attempt('/sessions', session(4), { 'if-match': `"${head}"` })).status).toBe(
+      412,
+    );
 
     const events = (await b.get(viaA.path('/history'))).body.events;
-    expect(events.filter((e: { type: string }) => e.type === 'SessionHeld').map((e: any) => e.data.sessionNumber)).toEqual([1, 2, 3, 4]);
+    expect(
+      events
+        .filter((e: { type: string }) => e.type === 'SessionHeld')
+        .map((e: any) => e.data.sessionNumber),
+    ).toEqual([1, 2, 3, 4]);
   });
 });

@@ -45,7 +45,8 @@ export function tempDataDir(prefix = 'ipt-ledger-'): string {
 }
 
 export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<LedgerApp> {
-  if (!fs.existsSync(MAIN)) throw new Error(`no build at ${MAIN}: run npm run build (npm test does)`);
+  if (!fs.existsSync(MAIN))
+    throw new Error(`no build at ${MAIN}: run npm run build (npm test does)`);
   const dataDir = options.dataDir ?? tempDataDir();
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
@@ -63,7 +64,10 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the API did not start within 30 s:\n${output}`)), 30000);
+    const timer = setTimeout(
+      () => reject(new Error(`the API did not start within 30 s:\n${output}`)),
+      30000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('"msg":"listening"')) {
@@ -90,7 +94,12 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
   };
 }
 
-export function tokenFor(clinicId: string, roles: Role[], sub = `${roles[0]}@${clinicId}`, expiresInSeconds = 3600): string {
+export function tokenFor(
+  clinicId: string,
+  roles: Role[],
+  sub = `${roles[0]}@${clinicId}`,
+  expiresInSeconds = 3600,
+): string {
   return signToken({ sub, clinicId, roles }, TEST_JWT_SECRET, expiresInSeconds);
 }
 
@@ -115,11 +124,20 @@ export class LedgerClient {
     return this.request<T>('GET', route, undefined, headers);
   }
 
-  post<T = any>(route: string, body: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+  post<T = any>(
+    route: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
     return this.request<T>('POST', route, body, headers);
   }
 
-  async request<T>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
+  async request<T>(
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
     const response = await fetch(this.baseUrl + route, {
       method,
       headers: {

@@ -55,7 +55,10 @@ export class AppModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: LOCAL_DATABASE, useFactory: () => openLocalDatabase(config.dataDir) },
-        { provide: JWT_SECRET, useFactory: () => resolveJwtSecret(config.authJwtSecret, config.dataDir) },
+        {
+          provide: JWT_SECRET,
+          useFactory: () => resolveJwtSecret(config.authJwtSecret, config.dataDir),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         ResourcesCloser,
         IdempotencyRecords,

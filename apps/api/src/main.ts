@@ -20,10 +20,15 @@ export function loggableUrl(url: string): string {
   return url.replace(/\/homework\/[^/?]+/, '/homework/:homeworkId');
 }
 
-export async function createApp(env: NodeJS.ProcessEnv = process.env): Promise<NestFastifyApplication> {
+export async function createApp(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<NestFastifyApplication> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel, {
-    req: (request: { method: string; url: string }) => ({ method: request.method, url: loggableUrl(request.url) }),
+    req: (request: { method: string; url: string }) => ({
+      method: request.method,
+      url: loggableUrl(request.url),
+    }),
   });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -64,7 +69,9 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   // One machine-readable line that scripts and tests wait for.
   const store = config.eventStoreConnectionString ? 'eventstoredb' : 'sqlite';
-  process.stdout.write(JSON.stringify({ msg: 'listening', url: `http://${config.host}:${port}`, store }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ msg: 'listening', url: `http://${config.host}:${port}`, store }) + '\n',
+  );
 }
 
 if (require.main === module) {

@@ -1,4 +1,10 @@
-import { InvalidTokenError, TokenVerifier, resolveJwtSecret, signToken, verifyToken } from './tokens';
+import {
+  InvalidTokenError,
+  TokenVerifier,
+  resolveJwtSecret,
+  signToken,
+  verifyToken,
+} from './tokens';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -9,15 +15,24 @@ const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 describe('bearer tokens', () => {
   it('verifies the claims of a token it signed', () => {
     const token = signToken({ sub: 'u1', clinicId: 'c1', roles: ['clinician', 'auditor'] }, SECRET);
-    expect(verifyToken(token, SECRET)).toEqual({ userId: 'u1', clinicId: 'c1', roles: ['clinician', 'auditor'] });
+    expect(verifyToken(token, SECRET)).toEqual({
+      userId: 'u1',
+      clinicId: 'c1',
+      roles: ['clinician', 'auditor'],
+    });
   });
 
   it('refuses another secret, another algorithm, unknown roles and missing claims', () => {
     const token = signToken({ sub: 'u1', clinicId: 'c1', roles: ['clinician'] }, SECRET);
     expect(() => verifyToken(token, SECRET + 'x')).toThrow(InvalidTokenError);
-    const hs512 = jwt.sign({ sub: 'u', clinic_id: 'c', roles: ['admin'] }, SECRET, { algorithm: 'HS512', expiresIn: 60 });
+    const hs512 = jwt.sign({ sub: 'u', clinic_id: 'c', roles: ['admin'] }, SECRET, {
+      algorithm: 'HS512',
+      expiresIn: 60,
+    });
     expect(() => verifyToken(hs512, SECRET)).toThrow(InvalidTokenError);
-    const unknownRole = jwt.sign({ sub: 'u', clinic_id: 'c', roles: ['root'] }, SECRET, { expiresIn: 60 });
+    const unknownRole = jwt.sign({ sub: 'u', clinic_id: 'c', roles: ['root'] }, SECRET, {
+      expiresIn: 60,
+    });
     expect(() => verifyToken(unknownRole, SECRET)).toThrow('roles');
     const noExp = jwt.sign({ sub: 'u', clinic_id: 'c', roles: ['admin'] }, SECRET);
     expect(() => verifyToken(noExp, SECRET)).toThrow('exp');
@@ -41,6 +56,8 @@ describe('bearer tokens', () => {
     expect(first.length).toBeGreaterThanOrEqual(32);
     expect(resolveJwtSecret(undefined, dir)).toBe(first);
     expect(fs.statSync(path.join(dir, 'jwt-secret')).mode & 0o777).toBe(0o600);
-    expect(resolveJwtSecret('configured-secret-of-sufficient-length!!', dir)).toBe('configured-secret-of-sufficient-length!!');
+    expect(resolveJwtSecret('configured-secret-of-sufficient-length!!', dir)).toBe(
+      'configured-secret-of-sufficient-length!!',
+    );
   });
 });

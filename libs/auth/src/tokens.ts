@@ -37,7 +37,8 @@ function verifyTokenClaims(token: string, secret: string): { caller: Caller; exp
   const { sub, clinic_id: clinicId, roles, exp } = claims as Record<string, unknown>;
   if (typeof exp !== 'number') throw new InvalidTokenError('token has no exp');
   if (typeof sub !== 'string' || sub.length === 0) throw new InvalidTokenError('token has no sub');
-  if (typeof clinicId !== 'string' || clinicId.length === 0) throw new InvalidTokenError('token has no clinic_id');
+  if (typeof clinicId !== 'string' || clinicId.length === 0)
+    throw new InvalidTokenError('token has no clinic_id');
   if (!Array.isArray(roles) || !roles.every((r) => (ROLES as readonly unknown[]).includes(r))) {
     throw new InvalidTokenError('token roles must be an array of known roles');
   }
@@ -68,7 +69,8 @@ export class TokenVerifier {
     }
     const result = verifyTokenClaims(token, this.secret);
     this.verified.set(token, result);
-    if (this.verified.size > this.maxTokens) this.verified.delete(this.verified.keys().next().value!);
+    if (this.verified.size > this.maxTokens)
+      this.verified.delete(this.verified.keys().next().value!);
     return result.caller;
   }
 }
@@ -103,7 +105,8 @@ export function resolveJwtSecret(configured: string | undefined, dataDir: string
     fs.writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
     return secret;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFileSync(file, 'utf8').trim();
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return fs.readFileSync(file, 'utf8').trim();
     throw error;
   }
 }

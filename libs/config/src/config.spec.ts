@@ -3,7 +3,12 @@ import { ConfigError, loadConfig } from './config';
 describe('configuration from the environment', () => {
   it('has defaults for everything', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', logLevel: 'info', kafkaClientId: 'ipt-course-ledger' });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      logLevel: 'info',
+      kafkaClientId: 'ipt-course-ledger',
+    });
     expect(config.eventStoreConnectionString).toBeUndefined();
     expect(config.kafkaBrokers).toBeUndefined();
   });
@@ -34,7 +39,13 @@ describe('configuration from the environment', () => {
   it('names every bad variable at once', () => {
     let error: ConfigError | undefined;
     try {
-      loadConfig({ PORT: 'eighty', AUTH_JWT_SECRET: 'short', EVENTSTORE_CONNECTION_STRING: 'http://x', KAFKA_BROKERS: 'nohost', LOG_LEVEL: 'loud' });
+      loadConfig({
+        PORT: 'eighty',
+        AUTH_JWT_SECRET: 'short',
+        EVENTSTORE_CONNECTION_STRING: 'http://x',
+        KAFKA_BROKERS: 'nohost',
+        LOG_LEVEL: 'loud',
+      });
     } catch (e) {
       error = e as ConfigError;
     }

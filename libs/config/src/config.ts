@@ -33,7 +33,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 
   const portText = text('PORT') ?? '3000';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) problems.push(`PORT must be a port number 0-65535, got "${portText}"`);
+  if (!/^\d+$/.test(portText) || port > 65535)
+    problems.push(`PORT must be a port number 0-65535, got "${portText}"`);
 
   const authJwtSecret = text('AUTH_JWT_SECRET');
   if (authJwtSecret !== undefined && authJwtSecret.length < 32) {
@@ -41,18 +42,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
 
   const eventStoreConnectionString = text('EVENTSTORE_CONNECTION_STRING');
-  if (eventStoreConnectionString !== undefined && !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreConnectionString)) {
+  if (
+    eventStoreConnectionString !== undefined &&
+    !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreConnectionString)
+  ) {
     problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
   }
 
   const brokersText = text('KAFKA_BROKERS');
-  const kafkaBrokers = brokersText?.split(',').map((b) => b.trim()).filter(Boolean);
+  const kafkaBrokers = brokersText
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const broker of kafkaBrokers ?? []) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) problems.push(`KAFKA_BROKERS entries must be host:port, got "${broker}"`);
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker))
+      problems.push(`KAFKA_BROKERS entries must be host:port, got "${broker}"`);
   }
 
   const logLevel = (text('LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {

@@ -1,12 +1,21 @@
 /** The coded values of the domain (domain.md, api.md). */
 
-export const PROBLEM_AREAS = ['grief', 'role_dispute', 'role_transition', 'interpersonal_deficits'] as const;
+export const PROBLEM_AREAS = [
+  'grief',
+  'role_dispute',
+  'role_transition',
+  'interpersonal_deficits',
+] as const;
 export type ProblemArea = (typeof PROBLEM_AREAS)[number];
 
 export const MODALITIES = ['in_person', 'video', 'phone'] as const;
 export type Modality = (typeof MODALITIES)[number];
 
-export const MISSED_SESSION_KINDS = ['did_not_attend', 'cancelled_by_patient', 'cancelled_by_clinic'] as const;
+export const MISSED_SESSION_KINDS = [
+  'did_not_attend',
+  'cancelled_by_patient',
+  'cancelled_by_clinic',
+] as const;
 export type MissedSessionKind = (typeof MISSED_SESSION_KINDS)[number];
 
 export const TIMEPOINTS = ['baseline', 'session', 'end', 'follow_up'] as const;
@@ -15,10 +24,22 @@ export type Timepoint = (typeof TIMEPOINTS)[number];
 export const INSTRUMENTS = ['PHQ-9', 'GAD-7', 'HRSD-17', 'BDI-II'] as const;
 export type Instrument = (typeof INSTRUMENTS)[number];
 
-export const SEVERITIES = ['minimal', 'mild', 'moderate', 'moderately_severe', 'severe', 'none'] as const;
+export const SEVERITIES = [
+  'minimal',
+  'mild',
+  'moderate',
+  'moderately_severe',
+  'severe',
+  'none',
+] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export const RISK_DISPOSITIONS = ['no_current_risk', 'safety_plan', 'crisis_referral', 'other'] as const;
+export const RISK_DISPOSITIONS = [
+  'no_current_risk',
+  'safety_plan',
+  'crisis_referral',
+  'other',
+] as const;
 export type RiskDisposition = (typeof RISK_DISPOSITIONS)[number];
 
 export const WITHDRAWAL_REASONS = [
@@ -32,7 +53,12 @@ export const WITHDRAWAL_REASONS = [
 ] as const;
 export type WithdrawalReason = (typeof WITHDRAWAL_REASONS)[number];
 
-export const SCREENING_CRITERIA = ['psychosis', 'bipolarDisorder', 'primarySubstanceUse', 'acuteSuicideRisk'] as const;
+export const SCREENING_CRITERIA = [
+  'psychosis',
+  'bipolarDisorder',
+  'primarySubstanceUse',
+  'acuteSuicideRisk',
+] as const;
 export type ScreeningCriterion = (typeof SCREENING_CRITERIA)[number];
 
 export const COURSE_STATUSES = ['active', 'completed', 'withdrawn'] as const;

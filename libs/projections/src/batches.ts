@@ -17,7 +17,10 @@ export async function* readyBatches<T>(source: AsyncIterable<T>, max: number): A
       const batch = [first.value];
       while (batch.length < max) {
         const next = iterator.next();
-        const result = await Promise.race([next, new Promise<typeof NOT_READY>((r) => setImmediate(r, NOT_READY))]);
+        const result = await Promise.race([
+          next,
+          new Promise<typeof NOT_READY>((r) => setImmediate(r, NOT_READY)),
+        ]);
         if (result === NOT_READY) {
           pending = next; // keep it: the item it brings belongs to the next batch
           break;

@@ -32,7 +32,10 @@ export function courseIdOf(streamId: string): string {
 }
 
 export function recordingOf(event: RecordedEvent): EventRecording {
-  return { revision: event.revision, recordedAt: String(event.metadata.recordedAt ?? event.created.toISOString()) };
+  return {
+    revision: event.revision,
+    recordedAt: String(event.metadata.recordedAt ?? event.created.toISOString()),
+  };
 }
 
 export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
@@ -44,7 +47,9 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
       statementsDb = db;
       const names = ['course_id', 'clinic_id', 'revision', 'state', ...extra];
       statements = {
-        load: db.prepare(`SELECT clinic_id, revision, state FROM ${spec.table} WHERE course_id = ?`),
+        load: db.prepare(
+          `SELECT clinic_id, revision, state FROM ${spec.table} WHERE course_id = ?`,
+        ),
         save: db.prepare(
           `INSERT OR REPLACE INTO ${spec.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
         ),
@@ -75,21 +80,42 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
         const courseId = courseIdOf(recorded.streamId);
         let row = touched.get(courseId);
         if (!row) {
-          const stored = load.get(courseId) as { clinic_id: string; revision: number; state: string } | undefined;
+          const stored = load.get(courseId) as
+            { clinic_id: string; revision: number; state: string } | undefined;
           row = stored
-            ? { courseId, clinicId: stored.clinic_id, revision: stored.revision, state: JSON.parse(stored.state) as S }
-            : { courseId, clinicId: String(recorded.metadata.clinicId), revision: -1, state: null as S };
+            ? {
+                courseId,
+                clinicId: stored.clinic_id,
+                revision: stored.revision,
+                state: JSON.parse(stored.state) as S,
+              }
+            : {
+                courseId,
+                clinicId: String(recorded.metadata.clinicId),
+                revision: -1,
+                state: null as S,
+              };
         }
         // The log may deliver an event the row already reflects only after a
         // rebuild race; folding it twice would double-count, so skip it.
         if (recorded.revision <= row.revision) continue;
-        const next = spec.evolve(row.state, recorded as unknown as CourseEvent, recordingOf(recorded));
+        const next = spec.evolve(
+          row.state,
+          recorded as unknown as CourseEvent,
+          recordingOf(recorded),
+        );
         touched.set(courseId, { ...row, revision: recorded.revision, state: next as S });
       }
       for (const row of touched.values()) {
         if (row.state === null) continue; // events before an enrollment: nothing to show
         const values = spec.columnValues(row);
-        save.run(row.courseId, row.clinicId, row.revision, JSON.stringify(row.state), ...extra.map((c) => values[c] ?? null));
+        save.run(
+          row.courseId,
+          row.clinicId,
+          row.revision,
+          JSON.stringify(row.state),
+          ...extra.map((c) => values[c] ?? null),
+        );
       }
     },
   };

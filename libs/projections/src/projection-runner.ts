@@ -84,7 +84,9 @@ export class ProjectionRunner {
     await this.stop();
     this.db.transaction(() => {
       this.projection.reset(this.db);
-      this.db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(this.projection.name);
+      this.db
+        .prepare('DELETE FROM projection_checkpoints WHERE name = ?')
+        .run(this.projection.name);
     })();
     this.eventsApplied = 0;
     this.start();
@@ -94,7 +96,8 @@ export class ProjectionRunner {
   async waitUntilLive(timeoutMs = 30000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.state !== 'live') {
-      if (Date.now() > deadline) throw new Error(`projection ${this.projection.name} did not catch up`);
+      if (Date.now() > deadline)
+        throw new Error(`projection ${this.projection.name} did not catch up`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -110,10 +113,10 @@ export class ProjectionRunner {
   }
 
   checkpoint(): bigint | undefined {
-    this.readCheckpoint ??= this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?');
-    const row = this.readCheckpoint.get(this.projection.name) as
-      | { position: string }
-      | undefined;
+    this.readCheckpoint ??= this.db.prepare(
+      'SELECT position FROM projection_checkpoints WHERE name = ?',
+    );
+    const row = this.readCheckpoint.get(this.projection.name) as { position: string } | undefined;
     return row ? BigInt(row.position) : undefined;
   }
 
@@ -141,7 +144,9 @@ export class ProjectionRunner {
         if (this.stopping) break;
         this.state = 'retrying';
         this.lastError = (error as Error).message;
-        this.logger.warn(`projection ${this.projection.name}: ${this.lastError}; retrying in ${backoff} ms`);
+        this.logger.warn(
+          `projection ${this.projection.name}: ${this.lastError}; retrying in ${backoff} ms`,
+        );
         await this.subscription?.close().catch(() => undefined);
         await new Promise<void>((resolve) => {
           this.wakeRetry = resolve;

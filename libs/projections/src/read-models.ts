@@ -60,7 +60,9 @@ export function createReadModelProjections(): Projection[] {
       name: CLINIC_SUMMARY,
       table: 'clinic_summary_courses',
       columns: { contribution: 'TEXT' },
-      indexes: ['CREATE INDEX IF NOT EXISTS clinic_summary_by_clinic ON clinic_summary_courses (clinic_id)'],
+      indexes: [
+        'CREATE INDEX IF NOT EXISTS clinic_summary_by_clinic ON clinic_summary_courses (clinic_id)',
+      ],
       evolve: (state, event, recording) => {
         const completion = evolveCompletion(state?.completion ?? null, event, recording);
         const outcomes = evolveOutcomes(state?.outcomes ?? null, event, recording);
@@ -69,7 +71,12 @@ export function createReadModelProjections(): Projection[] {
       columnValues: (row) => ({
         contribution:
           row.state.completion && row.state.outcomes
-            ? JSON.stringify(summaryContribution(toCompletionView(row.state.completion), toOutcomesView(row.state.outcomes)))
+            ? JSON.stringify(
+                summaryContribution(
+                  toCompletionView(row.state.completion),
+                  toOutcomesView(row.state.outcomes),
+                ),
+              )
             : null,
       }),
     }),
@@ -103,7 +110,9 @@ export class ReadModelQueries {
 
   /** A row of one read model table, only when it belongs to the clinic. */
   row(table: 'course_completion' | 'course_outcomes', clinicId: string, courseId: string) {
-    return this.statement(`SELECT revision, view FROM ${table} WHERE course_id = ? AND clinic_id = ?`).get(courseId, clinicId) as { revision: number; view: string } | undefined;
+    return this.statement(
+      `SELECT revision, view FROM ${table} WHERE course_id = ? AND clinic_id = ?`,
+    ).get(courseId, clinicId) as { revision: number; view: string } | undefined;
   }
 
   /** Whether any clinic has this course in the read model (to tell lag from absence). */
@@ -111,7 +120,10 @@ export class ReadModelQueries {
     return this.statement(`SELECT 1 FROM ${table} WHERE course_id = ?`).get(courseId) !== undefined;
   }
 
-  listCourses(query: CourseListQuery): { views: string[]; last?: { enrolledAt: string; courseId: string } } {
+  listCourses(query: CourseListQuery): {
+    views: string[];
+    last?: { enrolledAt: string; courseId: string };
+  } {
     const where = ['clinic_id = ?'];
     const params: (string | number)[] = [query.clinicId];
     if (query.status) {
@@ -145,4 +157,3 @@ export class ReadModelQueries {
     return rows.map((r) => JSON.parse(r.contribution) as CourseSummaryContribution);
   }
 }
-

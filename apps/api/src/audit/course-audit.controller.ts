@@ -22,7 +22,10 @@ export class CourseAuditController {
   /** Every event of the course in order, with its full metadata. */
   @Get(':courseId/history')
   @AllowRoles('auditor', 'clinician')
-  async history(@Param('courseId', UuidParamPipe) courseId: string, @CurrentCaller() caller: Caller) {
+  async history(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @CurrentCaller() caller: Caller,
+  ) {
     const events = await this.courseEvents(courseId, caller);
     return {
       courseId,
@@ -51,27 +54,44 @@ export class CourseAuditController {
     const point = parsePoint(query);
     const events = await this.courseEvents(courseId, caller);
     if ('revision' in point && point.revision > events[events.length - 1].revision) {
-      throw validationProblem([{ field: 'revision', message: 'the course has no such revision yet' }]);
+      throw validationProblem([
+        { field: 'revision', message: 'the course has no such revision yet' },
+      ]);
     }
-    const recorded = events.map((e) => ({ event: e as unknown as CourseEvent, meta: recordingOf(e) }));
+    const recorded = events.map((e) => ({
+      event: e as unknown as CourseEvent,
+      meta: recordingOf(e),
+    }));
     const state = courseAsOf(recorded, point);
-    if (!state) throw new ProblemError(404, 'course_not_found', 'the course did not exist at that time');
-    return { courseId, revision: state.revision, course: { ...state.course, clinicId: caller.clinicId }, outcomes: state.outcomes };
+    if (!state)
+      throw new ProblemError(404, 'course_not_found', 'the course did not exist at that time');
+    return {
+      courseId,
+      revision: state.revision,
+      course: { ...state.course, clinicId: caller.clinicId },
+      outcomes: state.outcomes,
+    };
   }
 
   private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
     const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId) throw courseNotFound();
+    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId)
+      throw courseNotFound();
     return events;
   }
 }
 
 function parsePoint(query: Record<string, unknown>): { revision: number } | { instant: string } {
   const unknown = Object.keys(query).filter((k) => k !== 'revision' && k !== 'asOf');
-  if (unknown.length > 0) throw validationProblem(unknown.map((field) => ({ field, message: 'unknown query parameter' })));
+  if (unknown.length > 0)
+    throw validationProblem(
+      unknown.map((field) => ({ field, message: 'unknown query parameter' })),
+    );
   const { revision, asOf } = query;
   if ((revision === undefined) === (asOf === undefined)) {
-    throw validationProblem([{ field: 'revision', message: 'give exactly one of revision and asOf' }]);
+    throw validationProblem([
+      { field: 'revision', message: 'give exactly one of revision and asOf' },
+    ]);
   }
   if (revision !== undefined) {
     if (typeof revision !== 'string' || !/^\d{1,15}$/.test(revision)) {
@@ -79,6 +99,9 @@ function parsePoint(query: Record<string, unknown>): { revision: number } | { in
     }
     return { revision: Number(revision) };
   }
-  if (!isInstant(asOf)) throw validationProblem([{ field: 'asOf', message: 'must be an ISO 8601 time with an offset or Z' }]);
+  if (!isInstant(asOf))
+    throw validationProblem([
+      { field: 'asOf', message: 'must be an ISO 8601 time with an offset or Z' },
+    ]);
   return { instant: asOf };
 }

@@ -40,7 +40,14 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new ProblemError(401, 'unauthorized', 'a bearer token is required', {}, bearerChallenge());
+    if (!match)
+      throw new ProblemError(
+        401,
+        'unauthorized',
+        'a bearer token is required',
+        {},
+        bearerChallenge(),
+      );
     try {
       request.caller = this.tokens.verify(match[1]);
     } catch (error) {
@@ -50,7 +57,11 @@ export class AuthGuard implements CanActivate {
       throw error;
     }
     if (!request.caller.roles.some((role) => allowed.includes(role))) {
-      throw new ProblemError(403, 'forbidden', `this route needs one of the roles: ${allowed.join(', ')}`);
+      throw new ProblemError(
+        403,
+        'forbidden',
+        `this route needs one of the roles: ${allowed.join(', ')}`,
+      );
     }
     return true;
   }
@@ -59,11 +70,13 @@ export class AuthGuard implements CanActivate {
 const bearerChallenge = () => ({ 'www-authenticate': 'Bearer' });
 
 /** The authenticated caller, set by AuthGuard. */
-export const CurrentCaller = createParamDecorator((_: unknown, context: ExecutionContext): Caller => {
-  const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
-  if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
-  return caller;
-});
+export const CurrentCaller = createParamDecorator(
+  (_: unknown, context: ExecutionContext): Caller => {
+    const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
+    if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+    return caller;
+  },
+);
 
 /** The role a caller acts in, for event metadata: the first of theirs that the route allows. */
 export function actingRole(caller: Caller, allowed: Role[]): Role {

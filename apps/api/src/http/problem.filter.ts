@@ -1,10 +1,4 @@
-import {
-  ArgumentsHost,
-  Catch,
-  ExceptionFilter,
-  HttpException,
-  Logger,
-} from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CourseRuleViolation } from '@ipt/course';
 import { StoreUnavailableError } from '@ipt/event-store';
@@ -32,7 +26,12 @@ export function toProblem(error: unknown): { body: ProblemBody; headers: Record<
   }
   const status = statusOfFrameworkError(error);
   if (status !== undefined) {
-    const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed';
+    const code =
+      status === 413
+        ? 'payload_too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : 'validation_failed';
     return { body: problemBody(status, code, frameworkDetail(status)), headers: {} };
   }
   return { body: problemBody(500, 'internal_error', 'an unexpected error occurred'), headers: {} };
@@ -44,7 +43,11 @@ function fromHttpException(error: HttpException): ProblemBody {
   if (status === 401) return problemBody(401, 'unauthorized', 'a valid bearer token is required');
   if (status === 403) return problemBody(403, 'forbidden', 'your role may not use this route');
   if (status >= 400 && status < 500) {
-    return problemBody(status, status === 400 ? 'validation_failed' : 'request_rejected', 'the request was rejected');
+    return problemBody(
+      status,
+      status === 400 ? 'validation_failed' : 'request_rejected',
+      'the request was rejected',
+    );
   }
   return problemBody(500, 'internal_error', 'an unexpected error occurred');
 }
@@ -70,8 +73,13 @@ export class ProblemFilter implements ExceptionFilter {
     const { body, headers } = toProblem(error);
     if (body.status >= 500 && body.code === 'internal_error') {
       // Log the error's class and stack, never the request body (PHI).
-      this.logger.error(`unhandled ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.stack ?? ''}`);
+      this.logger.error(
+        `unhandled ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.stack ?? ''}`,
+      );
     }
-    void reply.status(body.status).headers({ ...headers, 'content-type': 'application/problem+json' }).send(body);
+    void reply
+      .status(body.status)
+      .headers({ ...headers, 'content-type': 'application/problem+json' })
+      .send(body);
   }
 }

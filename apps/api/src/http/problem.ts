@@ -68,8 +68,10 @@ export function problemBody(
   };
 }
 
-export const validationProblem = (errors: FieldProblem[], detail = 'the request is not valid'): ProblemError =>
-  new ProblemError(400, 'validation_failed', detail, { errors });
+export const validationProblem = (
+  errors: FieldProblem[],
+  detail = 'the request is not valid',
+): ProblemError => new ProblemError(400, 'validation_failed', detail, { errors });
 
 export const courseNotFound = (): ProblemError =>
   new ProblemError(404, 'course_not_found', 'no such course');

@@ -16,7 +16,9 @@ import { validationProblem, type FieldProblem } from './problem';
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function isInstant(value: unknown): value is string {
-  return typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value));
+  return (
+    typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value))
+  );
 }
 
 export function IsInstant(options?: ValidationOptions) {
@@ -25,7 +27,10 @@ export function IsInstant(options?: ValidationOptions) {
       name: 'isInstant',
       target: target.constructor,
       propertyName,
-      options: { message: `${propertyName} must be an ISO 8601 time with an offset or Z`, ...options },
+      options: {
+        message: `${propertyName} must be an ISO 8601 time with an offset or Z`,
+        ...options,
+      },
       validator: { validate: isInstant },
     });
 }
@@ -40,7 +45,9 @@ export function IsItemScores(options?: ValidationOptions) {
       options: { message: `${propertyName} must be an array of integers or nulls`, ...options },
       validator: {
         validate: (value: unknown) =>
-          Array.isArray(value) && value.length <= 64 && value.every((item) => item === null || Number.isInteger(item)),
+          Array.isArray(value) &&
+          value.length <= 64 &&
+          value.every((item) => item === null || Number.isInteger(item)),
       },
     });
 }
@@ -76,7 +83,8 @@ export function validateBody<T extends object>(cls: new () => T, value: unknown)
 @Injectable()
 export class BodyValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type !== 'body' || !metadata.metatype || metadata.metatype === Object) return value;
+    if (metadata.type !== 'body' || !metadata.metatype || metadata.metatype === Object)
+      return value;
     return validateBody(metadata.metatype as new () => object, value);
   }
 }
@@ -91,7 +99,8 @@ export function isUuid(value: unknown): value is string {
 @Injectable()
 export class UuidParamPipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
-    if (!isUuid(value)) throw validationProblem([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+    if (!isUuid(value))
+      throw validationProblem([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
     return value.toLowerCase();
   }
 }

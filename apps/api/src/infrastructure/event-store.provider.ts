@@ -9,7 +9,8 @@ import type { AppConfig } from '@ipt/config';
 import { EsdbEventStore, SqliteEventStore, type EventStore } from '@ipt/event-store';
 
 export function openEventStore(config: AppConfig): EventStore {
-  if (config.eventStoreConnectionString) return EsdbEventStore.fromConnectionString(config.eventStoreConnectionString);
+  if (config.eventStoreConnectionString)
+    return EsdbEventStore.fromConnectionString(config.eventStoreConnectionString);
   fs.mkdirSync(config.dataDir, { recursive: true });
   return new SqliteEventStore(path.join(config.dataDir, 'events.sqlite'));
 }

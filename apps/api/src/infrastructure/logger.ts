@@ -5,8 +5,16 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 
-export function createLogger(level: string, serializers: pino.LoggerOptions['serializers'] = {}): Logger {
-  return pino({ level, base: { service: 'ipt-course-ledger' }, timestamp: pino.stdTimeFunctions.isoTime, serializers });
+export function createLogger(
+  level: string,
+  serializers: pino.LoggerOptions['serializers'] = {},
+): Logger {
+  return pino({
+    level,
+    base: { service: 'ipt-course-ledger' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers,
+  });
 }
 
 export class PinoNestLogger implements LoggerService {

@@ -2,7 +2,13 @@
  * Starts the projections with the app and stops them with it. They read the
  * event store's ordered log, never the in-memory EventBus (architecture.md).
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
@@ -14,7 +20,9 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   readonly runners: ProjectionRunner[];
 
   constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(LOCAL_DATABASE) db: Database) {
-    this.runners = createReadModelProjections().map((projection) => new ProjectionRunner(store, db, projection, this.logger));
+    this.runners = createReadModelProjections().map(
+      (projection) => new ProjectionRunner(store, db, projection, this.logger),
+    );
   }
 
   onApplicationBootstrap(): void {

@@ -2,7 +2,13 @@
  * The Kafka relay in-process (embedded mode), when KAFKA_BROKERS is set. A
  * broker outage degrades the relay and readiness, never the command API.
  */
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { KafkaRelay, type RelayStatus } from '@ipt/analytics-feed';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
@@ -32,7 +38,9 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       logger: { debug: say('debug'), info: say('log'), warn: say('warn'), error: say('error') },
     });
     // Not awaited: the API serves while the relay connects or waits for the broker.
-    this.relay.start().catch((error: Error) => this.logger.error(`relay stopped: ${error.message}`));
+    this.relay
+      .start()
+      .catch((error: Error) => this.logger.error(`relay stopped: ${error.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {

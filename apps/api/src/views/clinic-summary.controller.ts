@@ -19,7 +19,9 @@ export class ClinicSummaryController {
     if (clinicId !== caller.clinicId) {
       throw new ProblemError(403, 'forbidden', "only your own clinic's summary is visible to you");
     }
-    const tally = this.views.queries.clinicContributions(clinicId).reduce(addContribution, emptyClinicTally());
+    const tally = this.views.queries
+      .clinicContributions(clinicId)
+      .reduce(addContribution, emptyClinicTally());
     return summaryFromTally(clinicId, tally);
   }
 }

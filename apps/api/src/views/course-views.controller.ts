@@ -29,15 +29,37 @@ export class CourseViewsController {
   @ApiQuery({ name: 'therapistId', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
-  list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller, @Res({ passthrough: true }) reply: FastifyReply) {
+  list(
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const { status, therapistId, limit, after } = parseListQuery(query);
-    const page = this.views.queries.listCourses({ clinicId: caller.clinicId, status, therapistId, limit: limit + 1, after });
+    const page = this.views.queries.listCourses({
+      clinicId: caller.clinicId,
+      status,
+      therapistId,
+      limit: limit + 1,
+      after,
+    });
     const items = page.views.slice(0, limit);
     // One extra row tells whether a next page exists without a count query.
-    const nextCursor = page.views.length > limit ? encodeCursor(this.views.queries.listCourses({
-      clinicId: caller.clinicId, status, therapistId, limit, after,
-    }).last!) : null;
-    return sendJson(reply, `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
+    const nextCursor =
+      page.views.length > limit
+        ? encodeCursor(
+            this.views.queries.listCourses({
+              clinicId: caller.clinicId,
+              status,
+              therapistId,
+              limit,
+              after,
+            }).last!,
+          )
+        : null;
+    return sendJson(
+      reply,
+      `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`,
+    );
   }
 
   /** The course-completion view of one course. */
@@ -50,7 +72,12 @@ export class CourseViewsController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const json = await this.views.courseView('course_completion', caller.clinicId, courseId, parseMinRevision(minRevision));
+    const json = await this.views.courseView(
+      'course_completion',
+      caller.clinicId,
+      courseId,
+      parseMinRevision(minRevision),
+    );
     return sendJson(reply, json);
   }
 
@@ -64,7 +91,12 @@ export class CourseViewsController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const json = await this.views.courseView('course_outcomes', caller.clinicId, courseId, parseMinRevision(minRevision));
+    const json = await this.views.courseView(
+      'course_outcomes',
+      caller.clinicId,
+      courseId,
+      parseMinRevision(minRevision),
+    );
     return sendJson(reply, json);
   }
 }
@@ -81,7 +113,8 @@ const LIST_PARAMS = ['status', 'therapistId', 'limit', 'cursor'];
 function parseListQuery(query: Record<string, unknown>): ListQuery {
   const problems: FieldProblem[] = [];
   for (const name of Object.keys(query)) {
-    if (!LIST_PARAMS.includes(name)) problems.push({ field: name, message: 'unknown query parameter' });
+    if (!LIST_PARAMS.includes(name))
+      problems.push({ field: name, message: 'unknown query parameter' });
   }
   const single = (name: string): string | undefined => {
     const value = query[name];
@@ -107,7 +140,8 @@ function parseListQuery(query: Record<string, unknown>): ListQuery {
   }
   const cursor = single('cursor');
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  if (cursor !== undefined && !after) problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
+  if (cursor !== undefined && !after)
+    problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
   if (problems.length > 0) throw validationProblem(problems);
   return { status: status as CourseStatus | undefined, therapistId, limit, after };
 }

@@ -28,7 +28,12 @@ export class ViewReader {
   }
 
   /** The stored view JSON of one course, as a string ready to send. */
-  async courseView(table: CourseTable, clinicId: string, courseId: string, minRevision?: number): Promise<string> {
+  async courseView(
+    table: CourseTable,
+    clinicId: string,
+    courseId: string,
+    minRevision?: number,
+  ): Promise<string> {
     let row = this.queries.row(table, clinicId, courseId);
     if (minRevision === undefined || (row && row.revision >= minRevision)) {
       if (!row) throw courseNotFound();
@@ -62,7 +67,9 @@ export function parseMinRevision(value: string | string[] | undefined): number |
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value[0] : value;
   if (!/^\d{1,15}$/.test(text.trim())) {
-    throw validationProblem([{ field: 'X-Min-Revision', message: 'must be a non-negative integer revision' }]);
+    throw validationProblem([
+      { field: 'X-Min-Revision', message: 'must be a non-negative integer revision' },
+    ]);
   }
   return Number(text);
 }

@@ -24,7 +24,10 @@ export class AssignHomeworkController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new AssignHomeworkCommand({ type: 'AssignHomework', data: { courseId, ...body } }, envelope);
+    const command = new AssignHomeworkCommand(
+      { type: 'AssignHomework', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -7,7 +7,11 @@ export class AssignHomeworkDto {
   @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(1000) sessionNumber!: number;
   @ApiProperty({ format: 'date-time' }) @IsInstant() dueAt!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 2000, description: 'What the patient is asked to do (PHI)' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 2000,
+    description: 'What the patient is asked to do (PHI)',
+  })
   @IsString()
   @Length(1, 2000)
   description!: string;

@@ -24,7 +24,10 @@ export class CompleteCourseController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new CompleteCourseCommand({ type: 'CompleteCourse', data: { courseId, ...body } }, envelope);
+    const command = new CompleteCourseCommand(
+      { type: 'CompleteCourse', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -25,7 +25,10 @@ export class CorrectAssessmentController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new CorrectAssessmentCommand({ type: 'CorrectAssessment', data: { courseId, assessmentId, ...body } }, envelope);
+    const command = new CorrectAssessmentCommand(
+      { type: 'CorrectAssessment', data: { courseId, assessmentId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

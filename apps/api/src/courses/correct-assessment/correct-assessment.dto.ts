@@ -3,7 +3,11 @@ import { IsString, Length } from 'class-validator';
 import { IsItemScores } from '../../http/validation';
 
 export class CorrectAssessmentDto {
-  @ApiProperty({ type: 'array', items: { type: 'integer', nullable: true }, description: 'items[i] is item i+1' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer', nullable: true },
+    description: 'items[i] is item i+1',
+  })
   @IsItemScores()
   items!: (number | null)[];
 

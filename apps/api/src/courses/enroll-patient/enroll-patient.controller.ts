@@ -17,8 +17,16 @@ export class EnrollPatientController {
   /** Enrolls a screened patient in a new IPT course (answers 201). */
   @Post()
   @AllowRoles(...COMMAND_ROLES)
-  enroll(@Body() body: EnrollPatientDto, @Envelope() envelope: CommandEnvelope, @Res({ passthrough: true }) reply: FastifyReply) {
+  enroll(
+    @Body() body: EnrollPatientDto,
+    @Envelope() envelope: CommandEnvelope,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const data = { ...body, courseId: body.courseId.toLowerCase() };
-    return sendCommand(this.commandBus, new EnrollPatientCommand({ type: 'EnrollPatient', data }, envelope), reply);
+    return sendCommand(
+      this.commandBus,
+      new EnrollPatientCommand({ type: 'EnrollPatient', data }, envelope),
+      reply,
+    );
   }
 }

@@ -22,7 +22,11 @@ export class ScreeningDto {
 }
 
 export class ScreenOverrideDto {
-  @ApiProperty({ minLength: 10, maxLength: 500, description: 'Why the positive screen is overridden (PHI)' })
+  @ApiProperty({
+    minLength: 10,
+    maxLength: 500,
+    description: 'Why the positive screen is overridden (PHI)',
+  })
   @IsString()
   @Length(10, 500)
   reason!: string;
@@ -31,7 +35,11 @@ export class ScreenOverrideDto {
 export class EnrollPatientDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() courseId!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 64, description: "The clinic's identifier for the patient (PHI)" })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 64,
+    description: "The clinic's identifier for the patient (PHI)",
+  })
   @IsString()
   @Length(1, 64)
   patientRef!: string;

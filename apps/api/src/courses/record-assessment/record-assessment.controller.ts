@@ -24,7 +24,10 @@ export class RecordAssessmentController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new RecordAssessmentCommand({ type: 'RecordAssessment', data: { courseId, ...body } }, envelope);
+    const command = new RecordAssessmentCommand(
+      { type: 'RecordAssessment', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -9,7 +9,11 @@ export class RecordAssessmentDto {
   @ApiProperty({ enum: TIMEPOINTS }) @IsIn(TIMEPOINTS) timepoint!: Timepoint;
   @ApiProperty({ format: 'date-time' }) @IsInstant() administeredAt!: string;
 
-  @ApiProperty({ type: 'array', items: { type: 'integer', nullable: true }, description: 'items[i] is item i+1' })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'integer', nullable: true },
+    description: 'items[i] is item i+1',
+  })
   @IsItemScores()
   items!: (number | null)[];
 }

@@ -24,7 +24,10 @@ export class RecordSessionHeldController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new RecordSessionHeldCommand({ type: 'RecordSessionHeld', data: { courseId, ...body } }, envelope);
+    const command = new RecordSessionHeldCommand(
+      { type: 'RecordSessionHeld', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

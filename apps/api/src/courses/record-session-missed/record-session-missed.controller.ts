@@ -24,7 +24,10 @@ export class RecordSessionMissedController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new RecordSessionMissedCommand({ type: 'RecordSessionMissed', data: { courseId, ...body } }, envelope);
+    const command = new RecordSessionMissedCommand(
+      { type: 'RecordSessionMissed', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

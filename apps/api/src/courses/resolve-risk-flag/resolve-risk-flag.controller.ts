@@ -25,7 +25,10 @@ export class ResolveRiskFlagController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new ResolveRiskFlagCommand({ type: 'ResolveRiskFlag', data: { courseId, flagId, ...body } }, envelope);
+    const command = new ResolveRiskFlagCommand(
+      { type: 'ResolveRiskFlag', data: { courseId, flagId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -24,7 +24,10 @@ export class SelectProblemAreaController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new SelectProblemAreaCommand({ type: 'SelectProblemArea', data: { courseId, ...body } }, envelope);
+    const command = new SelectProblemAreaCommand(
+      { type: 'SelectProblemArea', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -25,7 +25,10 @@ export class SubmitHomeworkController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new SubmitHomeworkCommand({ type: 'SubmitHomework', data: { courseId, homeworkId, ...body } }, envelope);
+    const command = new SubmitHomeworkCommand(
+      { type: 'SubmitHomework', data: { courseId, homeworkId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }

@@ -24,7 +24,10 @@ export class WithdrawPatientController {
     @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const command = new WithdrawPatientCommand({ type: 'WithdrawPatient', data: { courseId, ...body } }, envelope);
+    const command = new WithdrawPatientCommand(
+      { type: 'WithdrawPatient', data: { courseId, ...body } },
+      envelope,
+    );
     return sendCommand(this.commandBus, command, reply);
   }
 }
