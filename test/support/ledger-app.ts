@@ -12,11 +12,15 @@ import { signToken } from '@ipt/auth';
 import type { Role } from '@ipt/course';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters!';
-const MAIN = path.resolve(__dirname, '../../dist/apps/api/src/main.js');
+const DIST = path.resolve(__dirname, '../../dist');
+const MAIN = path.join(DIST, 'apps/api/src/main.js');
+export const PROJECTOR_MAIN = path.join(DIST, 'apps/projector/src/main.js');
 
 export interface LedgerAppOptions {
   env?: Record<string, string>;
   dataDir?: string;
+  /** Another built entry point (e.g. the projector worker) and the output line that says it is up. */
+  worker?: { main: string; readyText: string };
 }
 
 export interface LedgerApp {
@@ -45,11 +49,13 @@ export function tempDataDir(prefix = 'ipt-ledger-'): string {
 }
 
 export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<LedgerApp> {
-  if (!fs.existsSync(MAIN))
-    throw new Error(`no build at ${MAIN}: run npm run build (npm test does)`);
+  const main = options.worker?.main ?? MAIN;
+  const readyText = options.worker?.readyText ?? '"msg":"listening"';
+  if (!fs.existsSync(main))
+    throw new Error(`no build at ${main}: run npm run build (npm test does)`);
   const dataDir = options.dataDir ?? tempDataDir();
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+  const child: ChildProcess = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),
@@ -65,18 +71,18 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`the API did not start within 30 s:\n${output}`)),
+      () => reject(new Error(`${path.basename(main)} did not start within 30 s:\n${output}`)),
       30000,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('"msg":"listening"')) {
+      if (output.includes(readyText)) {
         clearTimeout(timer);
         resolve();
       }
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the API exited with ${code} before listening:\n${output}`));

@@ -4,14 +4,14 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from 'better-sqlite3';
 import { resolveJwtSecret } from '@ipt/auth';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
-import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { EVENT_STORE, openEventStore, type EventStore } from '@ipt/event-store';
 import { CourseAuditController } from './audit/course-audit.controller';
 import { COURSE_COMMAND_CONTROLLERS, COURSE_COMMAND_HANDLERS } from './courses';
 import { CourseCommandsService } from './courses/course-commands.service';
 import { IdempotencyRecords } from './courses/idempotency-records';
 import { AuthGuard, JWT_SECRET } from './http/auth.guard';
-import { openEventStore } from './infrastructure/event-store.provider';
-import { LOCAL_DATABASE, openLocalDatabase } from './infrastructure/local-database';
+import { LOCAL_DATABASE } from './infrastructure/local-database';
+import { openReadModelDatabase } from '@ipt/projections';
 import { ProjectionsService } from './infrastructure/projections.service';
 import { RelayService } from './infrastructure/relay.service';
 import { AsyncApiController } from './operations/asyncapi.controller';
@@ -54,7 +54,7 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
-        { provide: LOCAL_DATABASE, useFactory: () => openLocalDatabase(config.dataDir) },
+        { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
         {
           provide: JWT_SECRET,
           useFactory: () => resolveJwtSecret(config.authJwtSecret, config.dataDir),

@@ -12,19 +12,10 @@
  * public address of /asyncapi.json that `dataschema` points at).
  */
 import { createServer, type Server } from 'node:http';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import pino from 'pino';
 import { KafkaRelay } from '@ipt/analytics-feed';
 import { ConfigError, loadConfig } from '@ipt/config';
-import { EsdbEventStore, SqliteEventStore, type EventStore } from '@ipt/event-store';
-
-function openStore(dataDir: string, connectionString: string | undefined): EventStore {
-  if (connectionString) return EsdbEventStore.fromConnectionString(connectionString);
-  fs.mkdirSync(dataDir, { recursive: true });
-  // Another process (the API) writes this file: look for its commits often.
-  return new SqliteEventStore(path.join(dataDir, 'events.sqlite'), { subscriptionPollMs: 100 });
-}
+import { openEventStore } from '@ipt/event-store';
 
 function healthServer(relay: KafkaRelay, host: string, port: number): Server {
   return createServer((req, res) => {
@@ -57,7 +48,7 @@ async function main(): Promise<number> {
     log.fatal('KAFKA_BROKERS is required for the relay worker (host:port[,host:port…])');
     return 2;
   }
-  const store = openStore(config.dataDir, config.eventStoreConnectionString);
+  const store = openEventStore({ ...config, readsAnotherProcess: true });
   const relay = new KafkaRelay({
     store,
     brokers: config.kafkaBrokers,

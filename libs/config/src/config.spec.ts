@@ -23,6 +23,7 @@ describe('configuration from the environment', () => {
       KAFKA_BROKERS: 'a:9092, b:9093',
       KAFKA_CLIENT_ID: 'ledger-1',
       LOG_LEVEL: 'debug',
+      RUN_PROJECTIONS: 'false',
     });
     expect(config).toEqual({
       port: 8080,
@@ -32,6 +33,7 @@ describe('configuration from the environment', () => {
       eventStoreConnectionString: 'esdb://localhost:2113?tls=false',
       kafkaBrokers: ['a:9092', 'b:9093'],
       kafkaClientId: 'ledger-1',
+      runProjections: false,
       logLevel: 'debug',
     });
   });

@@ -12,6 +12,8 @@ export interface AppConfig {
   eventStoreConnectionString?: string;
   kafkaBrokers?: string[];
   kafkaClientId: string;
+  /** False when a separate projector worker builds the read models (production). */
+  runProjections: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -63,6 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const runProjectionsText = text('RUN_PROJECTIONS') ?? 'true';
+  if (!['true', 'false'].includes(runProjectionsText))
+    problems.push('RUN_PROJECTIONS must be true or false');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -72,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     eventStoreConnectionString,
     kafkaBrokers: kafkaBrokers && kafkaBrokers.length > 0 ? kafkaBrokers : undefined,
     kafkaClientId: text('KAFKA_CLIENT_ID') ?? 'ipt-course-ledger',
+    runProjections: runProjectionsText === 'true',
     logLevel,
   };
 }

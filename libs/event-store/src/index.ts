@@ -2,3 +2,4 @@ export * from './event-store.port';
 export { SqliteEventStore, DuplicateEventIdError } from './sqlite/sqlite-event-store';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store';
 export * from './esdb';
+export * from './open-event-store';

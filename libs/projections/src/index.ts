@@ -4,3 +4,4 @@ export * from './projection-runner';
 export * from './batches';
 export * from './course-fold-projection';
 export * from './read-models';
+export * from './read-model-database';

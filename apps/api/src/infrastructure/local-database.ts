@@ -1,20 +1,2 @@
-/**
- * The service's own SQLite file in DATA_DIR: read models, projection
- * checkpoints and idempotency records. Everything in it can be rebuilt from
- * the event log except the idempotency records of keys reused across courses.
- */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
-
+/** The API's handle on the read-model database (see @ipt/projections). */
 export const LOCAL_DATABASE = Symbol('LocalDatabase');
-
-export function openLocalDatabase(dataDir: string): Database {
-  fs.mkdirSync(dataDir, { recursive: true });
-  const db = new BetterSqlite3(path.join(dataDir, 'read-models.sqlite'));
-  db.pragma('journal_mode = WAL');
-  // Rows and checkpoints commit together, so a lost tail is replayed from the log.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  return db;
-}

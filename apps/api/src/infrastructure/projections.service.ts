@@ -10,6 +10,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
+import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
 import { LOCAL_DATABASE } from './local-database';
@@ -19,13 +20,23 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   private readonly logger = new Logger('projections');
   readonly runners: ProjectionRunner[];
 
-  constructor(@Inject(EVENT_STORE) store: EventStore, @Inject(LOCAL_DATABASE) db: Database) {
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    @Inject(LOCAL_DATABASE) db: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
     this.runners = createReadModelProjections().map(
       (projection) => new ProjectionRunner(store, db, projection, this.logger),
     );
   }
 
+  /** False when a projector worker builds the read models (RUN_PROJECTIONS=false). */
+  get inProcess(): boolean {
+    return this.config.runProjections;
+  }
+
   onApplicationBootstrap(): void {
+    if (!this.inProcess) return;
     for (const runner of this.runners) runner.start();
   }
 
@@ -39,6 +50,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
 
   /** Every projection is following the log (not stopped, not failing). */
   running(): boolean {
+    if (!this.inProcess) return true; // the projector reports its own readiness
     return this.runners.every((runner) => ['catching_up', 'live'].includes(runner.status().state));
   }
 }

@@ -24,6 +24,13 @@ export class ProjectionsAdminController {
   async rebuild(@Param('name') name: string) {
     const runner = this.projections.runner(name);
     if (!runner) throw new ProblemError(404, 'projection_not_found', 'no projection of that name');
+    if (!this.projections.inProcess) {
+      throw new ProblemError(
+        409,
+        'projections_not_in_process',
+        'the projector worker runs the projections; rebuild there',
+      );
+    }
     await runner.rebuild();
     return runner.status();
   }
