@@ -895,6 +895,10 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const openapi = await anonymous.get('/docs-json');
         expect(openapi.body.paths).toHaveProperty('/v1/courses/{courseId}/sessions');
         expect((await anonymous.get('/asyncapi.json')).body.asyncapi).toBe('3.0.0');
+        const tooLarge = await clinician.post('/v1/courses', { padding: 'x'.repeat(1100 * 1024) });
+        expect([tooLarge.status, tooLarge.body.code]).toEqual([413, 'payload_too_large']);
+        const xml = await clinician.post('/v1/courses', '<course/>', { 'content-type': 'application/xml' });
+        expect([xml.status, xml.body.code]).toEqual([415, 'unsupported_media_type']);
         const unknown = await anonymous.get('/v2/nothing');
         expect(unknown.status).toBe(404);
         expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);

@@ -21,34 +21,26 @@ export function toProblem(error: unknown): { body: ProblemBody; headers: Record<
       headers: { 'retry-after': '1' },
     };
   }
-  if (error instanceof HttpException) {
-    return { body: fromHttpException(error), headers: {} };
-  }
-  const status = statusOfFrameworkError(error);
-  if (status !== undefined) {
-    const code =
-      status === 413
-        ? 'payload_too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : 'validation_failed';
-    return { body: problemBody(status, code, frameworkDetail(status)), headers: {} };
-  }
+  const status = error instanceof HttpException ? error.getStatus() : statusOfFrameworkError(error);
+  if (status !== undefined) return { body: frameworkProblem(status), headers: {} };
   return { body: problemBody(500, 'internal_error', 'an unexpected error occurred'), headers: {} };
 }
 
-function fromHttpException(error: HttpException): ProblemBody {
-  const status = error.getStatus();
-  if (status === 404) return problemBody(404, 'not_found', 'no such route');
-  if (status === 401) return problemBody(401, 'unauthorized', 'a valid bearer token is required');
-  if (status === 403) return problemBody(403, 'forbidden', 'your role may not use this route');
-  if (status >= 400 && status < 500) {
-    return problemBody(
-      status,
-      status === 400 ? 'validation_failed' : 'request_rejected',
-      'the request was rejected',
-    );
-  }
+/** Framework-level refusals (routing, body parsing, limits) by status. */
+const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
+  400: ['validation_failed', 'the request body is not valid JSON'],
+  401: ['unauthorized', 'a valid bearer token is required'],
+  403: ['forbidden', 'your role may not use this route'],
+  404: ['not_found', 'no such route'],
+  405: ['method_not_allowed', 'the route does not accept this method'],
+  413: ['payload_too_large', 'the request body is larger than 1 MiB'],
+  415: ['unsupported_media_type', 'send the body as application/json'],
+};
+
+function frameworkProblem(status: number): ProblemBody {
+  const known = FRAMEWORK_PROBLEMS[status];
+  if (known) return problemBody(status, known[0], known[1]);
+  if (status >= 400 && status < 500) return problemBody(status, 'request_rejected', 'the request was rejected');
   return problemBody(500, 'internal_error', 'an unexpected error occurred');
 }
 
@@ -56,12 +48,6 @@ function fromHttpException(error: HttpException): ProblemBody {
 function statusOfFrameworkError(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
-}
-
-function frameworkDetail(status: number): string {
-  if (status === 413) return 'the request body is too large';
-  if (status === 415) return 'send the body as application/json';
-  return 'the request body is not valid JSON';
 }
 
 @Catch()
