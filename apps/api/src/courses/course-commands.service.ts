@@ -1,6 +1,7 @@
 /**
  * The write path every course command shares (architecture.md): read the
- * course stream, fold it, decide, append with the expected revision, answer.
+ * course stream and fold it (CourseStreams keeps the fold between commands),
+ * decide, append with the expected revision, answer.
  * Idempotency keys (domain rule 15) are bound to the events they produced:
  * the key and a digest of the request travel in the events' metadata, so a
  * retry finds its first answer in the stream itself, even if the process died
