@@ -14,6 +14,12 @@ import {
 } from '@ipt/event-store';
 import { EsdbTestServer, startEsdbTestServer } from '../support/esdb-test-server';
 import { courseEvent } from './event-store.contract';
+import {
+  eventsUntilCaughtUp,
+  nextEvent,
+  nextMessage,
+  withTimeout,
+} from '../support/subscription-reading';
 
 const encoder = new TextEncoder();
 
@@ -255,42 +261,5 @@ async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Pro
       if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms = 10_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`nothing within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function nextMessage(
-  messages: AsyncIterator<SubscriptionMessage>,
-): Promise<SubscriptionMessage> {
-  const next = await withTimeout(messages.next());
-  if (next.done) throw new Error('the subscription ended');
-  return next.value;
-}
-
-async function nextEvent(messages: AsyncIterator<SubscriptionMessage>): Promise<RecordedEvent> {
-  const message = await nextMessage(messages);
-  if (message.kind !== 'event') throw new Error(`expected an event, got ${message.kind}`);
-  return message.event;
-}
-
-async function eventsUntilCaughtUp(
-  messages: AsyncIterator<SubscriptionMessage>,
-): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for (;;) {
-    const message = await nextMessage(messages);
-    if (message.kind === 'caught_up') return events;
-    events.push(message.event);
   }
 }

@@ -9,6 +9,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  eventsUntilCaughtUp,
+  nextEvent,
+  nextMessage,
+  withTimeout,
+} from '../support/subscription-reading';
+import {
   AppendResult,
   EventStore,
   EventToAppend,
@@ -28,8 +34,6 @@ export interface EventStoreContractFactory {
   teardown?(): Promise<void>;
 }
 
-/** How long a subscription may take to deliver the next message before the test fails. */
-const MESSAGE_TIMEOUT_MS = 10_000;
 
 export function describeEventStoreContract(name: string, factory: EventStoreContractFactory): void {
   describe(`event store contract: ${name}`, () => {
@@ -437,8 +441,8 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
 
         // Without a filter: everything after the checkpoint, other writers' events included.
         subscription = store.subscribeToAll({ afterPosition: start.position });
-        const all = (await messagesUntilCaughtUp(subscription[Symbol.asyncIterator]())).filter(
-          (e) => e.streamId.startsWith(testPrefix()),
+        const all = (await eventsUntilCaughtUp(subscription[Symbol.asyncIterator]())).filter((e) =>
+          e.streamId.startsWith(testPrefix()),
         );
         expect(all.map((e) => e.eventId)).toEqual([course.eventId, audit.eventId]);
         const log = await store.readAll({ fromPosition: all[0].position, maxCount: 1 });
@@ -553,45 +557,8 @@ function expectStrictlyIncreasing(positions: bigint[]): void {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, ms = MESSAGE_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no subscription message within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function nextMessage(
-  messages: AsyncIterator<SubscriptionMessage>,
-): Promise<SubscriptionMessage> {
-  const next = await withTimeout(messages.next());
-  if (next.done) throw new Error('the subscription ended');
-  return next.value;
-}
-
-async function nextEvent(messages: AsyncIterator<SubscriptionMessage>): Promise<RecordedEvent> {
-  const message = await nextMessage(messages);
-  if (message.kind !== 'event') throw new Error(`expected an event, got ${message.kind}`);
-  return message.event;
-}
-
-async function messagesUntilCaughtUp(
-  messages: AsyncIterator<SubscriptionMessage>,
-): Promise<RecordedEvent[]> {
-  const events: RecordedEvent[] = [];
-  for (;;) {
-    const message = await nextMessage(messages);
-    if (message.kind === 'caught_up') return events;
-    events.push(message.event);
-  }
-}
-
 async function eventIdsUntilCaughtUp(
   messages: AsyncIterator<SubscriptionMessage>,
 ): Promise<string[]> {
-  return (await messagesUntilCaughtUp(messages)).map((e) => e.eventId);
+  return (await eventsUntilCaughtUp(messages)).map((e) => e.eventId);
 }
