@@ -43,6 +43,16 @@ export function session(sessionNumber: number, overrides: Record<string, unknown
   };
 }
 
+export function homework(homeworkId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    homeworkId,
+    sessionNumber: 1,
+    dueAt: day(7),
+    description: 'Call a friend this week',
+    ...overrides,
+  };
+}
+
 export function assessment(
   instrument: string,
   items: (number | null)[],

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import {
   CourseDriver,
+  homework,
   ENROLLED_AT,
   assessment,
   day,
@@ -398,15 +399,10 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           'homework_exists',
           async (c) => {
             await c.holdSessions(1, 1);
-            await c.send('/homework', {
-              homeworkId: 'h',
-              sessionNumber: 1,
-              dueAt: day(7),
-              description: 'x',
-            });
+            await c.send('/homework', homework('h'));
             return {
               suffix: '/homework',
-              body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'y' },
+              body: homework('h', { description: 'Another task' }),
             };
           },
         ],
@@ -414,7 +410,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           'session_not_held',
           async () => ({
             suffix: '/homework',
-            body: { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' },
+            body: homework('h'),
           }),
         ],
         [
@@ -425,12 +421,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           'homework_already_submitted',
           async (c) => {
             await c.holdSessions(1, 1);
-            await c.send('/homework', {
-              homeworkId: 'h',
-              sessionNumber: 1,
-              dueAt: day(7),
-              description: 'x',
-            });
+            await c.send('/homework', homework('h'));
             await c.send('/homework/h/submission', { submittedAt: day(3) });
             return { suffix: '/homework/h/submission', body: { submittedAt: day(4) } };
           },
@@ -732,7 +723,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           ['/problem-area', { area: 'grief' }],
           ['/sessions', session(1)],
           ['/missed-sessions', { scheduledAt: day(1), kind: 'did_not_attend' }],
-          ['/homework', { homeworkId: 'h', sessionNumber: 1, dueAt: day(7), description: 'x' }],
+          ['/homework', homework('h')],
           ['/homework/h/submission', { submittedAt: day(2) }],
           ['/assessments', assessment('GAD-7', [0, 0, 0, 0, 0, 0, 0])],
           [`/risk-flags/${raised.body.riskFlagId}/resolution`, { disposition: 'no_current_risk' }],
@@ -897,7 +888,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect((await anonymous.get('/asyncapi.json')).body.asyncapi).toBe('3.0.0');
         const tooLarge = await clinician.post('/v1/courses', { padding: 'x'.repeat(1100 * 1024) });
         expect([tooLarge.status, tooLarge.body.code]).toEqual([413, 'payload_too_large']);
-        const xml = await clinician.post('/v1/courses', '<course/>', { 'content-type': 'application/xml' });
+        const xml = await clinician.post('/v1/courses', '<course/>', {
+          'content-type': 'application/xml',
+        });
         expect([xml.status, xml.body.code]).toEqual([415, 'unsupported_media_type']);
         const unknown = await anonymous.get('/v2/nothing');
         expect(unknown.status).toBe(404);
