@@ -51,7 +51,8 @@ function runRelayProcess(
 describe('relay crash between send and commit', () => {
   const brokers = testBrokers();
 
-  it('keeps exactly once for read_committed consumers after the relay is killed mid-transaction and restarted', async () => {
+  /** Kills a relay process at its `killAt`th produce request, restarts one from the committed checkpoint, and checks the feed. */
+  async function crashAndRestart(killAt: number, requestBytes?: number): Promise<void> {
     const temp = tempStore();
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
@@ -61,14 +62,14 @@ describe('relay crash between send and commit', () => {
       await appendInterleaved(temp.store, before);
       const batch = 100;
 
-      // Produce requests: 1 = the start marker, 2 and 3 = batches committed, 4 = the batch it dies in.
       const crashed = await runRelayProcess({
         RELAY_DB: temp.file,
         KAFKA_BROKERS: brokers.join(','),
         RELAY_TRANSACTIONAL_ID: transactionalId,
         RELAY_TOPIC_SUFFIX: suffix,
         RELAY_BATCH: String(batch),
-        RELAY_KILL_AT_PRODUCE: '4',
+        RELAY_KILL_AT_PRODUCE: String(killAt),
+        ...(requestBytes ? { RELAY_REQUEST_BYTES: String(requestBytes) } : {}),
       });
       expect(crashed.signal).toBe('SIGKILL');
       expect(crashed.out).toContain('killing myself between send and commit');
@@ -133,5 +134,16 @@ describe('relay crash between send and commit', () => {
     } finally {
       await temp.close();
     }
+  }
+
+  it('keeps exactly once for read_committed consumers after the relay is killed mid-transaction and restarted', async () => {
+    // Produce requests: 1 = the start marker, 2 and 3 = batches committed, 4 = the batch it dies in.
+    await crashAndRestart(4);
+  });
+
+  it('keeps exactly once when the relay dies between two produce requests of one transaction', async () => {
+    // Requests of at most 12 kB: a batch of 100 events (about 50 kB of CloudEvents, and snapshots) takes
+    // about nine, so request 12 falls inside the second transaction, after some of its records were written.
+    await crashAndRestart(12, 12_000);
   });
 });

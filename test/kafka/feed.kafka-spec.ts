@@ -3,7 +3,7 @@
  * (de-identified, schema-valid CloudEvents), and that they receive all of it,
  * once, in order per course, across relay restarts.
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { COURSE_EVENT_TYPES } from '@ipt/course';
 import {
   cloudEventType,
@@ -182,6 +182,86 @@ describe('analytics feed on a real Kafka broker', () => {
     expect(metrics).toMatch(/^ipt_relay_lag_positions 0$/m);
     expect(metrics).toMatch(/^ipt_relay_events_relayed_total \d+$/m);
     expect(metrics).toMatch(/^ipt_relay_batches_committed_total \d+$/m);
+  });
+
+  it("splits a large transaction into several bounded produce requests: every event once and in order, one snapshot per course per transaction, on the default partitioner's partitions", async () => {
+    const suffix = uniqueSuffix();
+    const topics = topicsWithSuffix(suffix);
+    const courses = Array.from({ length: 60 }, (_, i) =>
+      generateCourse(i, { full: i % 3 === 0, ending: i % 2 ? 'completed' : 'withdrawn' }),
+    );
+    const total = courses.reduce((n, c) => n + eventCount(c), 0);
+    await appendInterleaved(temp.store, courses);
+
+    // Count the produce requests the relay's producer sends (instrumentation events, from outside the relay).
+    let produceRequests = 0;
+    const producer = Kafka.prototype.producer;
+    const spy = jest.spyOn(Kafka.prototype, 'producer').mockImplementation(function (
+      this: Kafka,
+      ...args: Parameters<Kafka['producer']>
+    ) {
+      const p = producer.apply(this, args);
+      p.on(p.events.REQUEST, (e) => {
+        if ((e.payload as { apiName?: string }).apiName === 'Produce') produceRequests++;
+      });
+      return p;
+    });
+    const r = relay(suffix, { maxBatchEvents: 5000, maxRequestBytes: 16_000 });
+    try {
+      await r.start();
+      await waitFor(
+        async () => (await r.status()).lag === 0,
+        60_000,
+        () => 'for the relay to catch up',
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    const status = await r.status();
+    expect(status.eventsRelayed).toBe(total);
+    // Far more requests than transactions (one is the start marker's).
+    expect(produceRequests - 1).toBeGreaterThan(3 * status.batchesCommitted);
+
+    const messages = await readFeed(brokers, [topics.courseEvents, topics.courseOutcomes], {
+      done: (ms) =>
+        ms.filter((m) => m.topic === topics.courseEvents).length >= total &&
+        courses.every((c) =>
+          ms.some(
+            (m) =>
+              m.topic === topics.courseOutcomes &&
+              m.key === c.courseId &&
+              JSON.parse(m.raw.toString()).revision === eventCount(c) - 1,
+          ),
+        ),
+    });
+    const events = messages.filter((m) => m.topic === topics.courseEvents);
+    assertExactlyOnceInOrder(parseEvents(events), expectedIds(courses));
+
+    // Snapshots: in revision order per course, at most one per course per transaction, the last one the whole course.
+    const snapshots = messages.filter((m) => m.topic === topics.courseOutcomes);
+    expect(snapshots.length).toBeLessThanOrEqual(courses.length * status.batchesCommitted);
+    for (const c of courses) {
+      const revisions = snapshots
+        .filter((m) => m.key === c.courseId)
+        .map((m) => (JSON.parse(m.raw.toString()) as { revision: number }).revision);
+      expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+      expect(new Set(revisions).size).toBe(revisions.length);
+      expect(revisions[revisions.length - 1]).toBe(eventCount(c) - 1);
+    }
+
+    // Keys land where kafkajs's default (Java-compatible murmur2) partitioner puts them.
+    const partitionOf = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+      partitionId,
+      leader: 1,
+      partitionErrorCode: 0,
+      replicas: [1],
+      isr: [1],
+    }));
+    for (const m of messages)
+      expect(m.partition).toBe(
+        partitionOf({ topic: m.topic, partitionMetadata, message: { key: m.key, value: null } }),
+      );
   });
 
   it('relays smaller batches when the broker refuses one as too large, and loses nothing', async () => {

@@ -5,7 +5,7 @@
  *
  *   node -r ./test/support/kafka-ts-register.js test/support/kafka-relay-child.ts
  * env: RELAY_DB (SQLite file), KAFKA_BROKERS, RELAY_TRANSACTIONAL_ID, RELAY_TOPIC_SUFFIX,
- *      RELAY_BATCH (events per transaction), RELAY_KILL_AT_PRODUCE (optional)
+ *      RELAY_BATCH (events per transaction), RELAY_REQUEST_BYTES (optional), RELAY_KILL_AT_PRODUCE (optional)
  */
 import { Kafka } from 'kafkajs';
 import { KafkaRelay, topicsWithSuffix } from '@ipt/analytics-feed';
@@ -43,6 +43,9 @@ const relay = new KafkaRelay({
   topics: topicsWithSuffix(env('RELAY_TOPIC_SUFFIX')),
   partitions: 3,
   maxBatchEvents: Number(process.env.RELAY_BATCH ?? 200),
+  ...(process.env.RELAY_REQUEST_BYTES
+    ? { maxRequestBytes: Number(process.env.RELAY_REQUEST_BYTES) }
+    : {}),
 });
 
 void relay.start().then(async () => {

@@ -72,8 +72,17 @@ export function evolveCourseFacts(
 export const kebabCase = (name: string): string =>
   name.replace(/[A-Z]/g, (c, i: number) => (i ? '-' : '') + c.toLowerCase());
 
-export const cloudEventType = (eventType: CourseEventType): string =>
-  `org.ipt.course.${kebabCase(eventType)}.v1`;
+const cloudEventTypes = new Map<CourseEventType, string>();
+
+/** Remembered per type: the relay asks once per event. */
+export function cloudEventType(eventType: CourseEventType): string {
+  let type = cloudEventTypes.get(eventType);
+  if (type === undefined) {
+    type = `org.ipt.course.${kebabCase(eventType)}.v1`;
+    cloudEventTypes.set(eventType, type);
+  }
+  return type;
+}
 
 /** Name of the JSON Schema of an event type's `data` in the AsyncAPI document. */
 export const dataSchemaName = (eventType: CourseEventType): string => `${eventType}Data`;

@@ -3,7 +3,8 @@
  * exactly once for read_committed consumers.
  *
  * Each batch of events, the outcome snapshots of the courses it touched and the
- * relay's new checkpoint go out in ONE Kafka transaction, so the feed and the
+ * relay's new checkpoint go out in ONE Kafka transaction (in as many bounded
+ * produce requests as the batch needs), so the feed and the
  * checkpoint can never disagree: after a crash the relay resumes from the last
  * committed checkpoint and whatever it had sent since is aborted (a new
  * producer with the same transactional id aborts the old one's open
@@ -18,6 +19,7 @@ import {
   Partitioners,
   type Admin,
   type Consumer,
+  type ICustomPartitioner,
   type LogEntry,
   type Message,
   type Producer,
@@ -57,8 +59,20 @@ export interface KafkaRelayOptions {
   replicationFactor?: number;
   /** retention.ms of the course-events topic; -1 keeps the whole history (the default). */
   retentionMs?: number;
-  /** Most events in one transaction. */
+  /**
+   * Most events in one transaction (default 20,000). Large transactions pay
+   * the per-transaction round trips (coordinator look-ups, partition
+   * registration, commit markers) once for many events, and produce each
+   * touched course's snapshot once; when caught up, a transaction takes
+   * whatever arrived since the last one.
+   */
   maxBatchEvents?: number;
+  /**
+   * Most bytes of records in one produce request; a transaction sends as many
+   * requests as it needs. The default stays under the broker's default
+   * max.message.bytes (1 MiB), which bounds each partition's record batch.
+   */
+  maxRequestBytes?: number;
   /** Where `dataschema` points (the served AsyncAPI document). */
   asyncApiUrl?: string;
   /** Courses whose fold state stays in memory; a miss re-reads the course stream. */
@@ -66,7 +80,12 @@ export interface KafkaRelayOptions {
   /** Backoff between attempts while Kafka (or the store) is unavailable. */
   backoff?: { initialMs?: number; maxMs?: number };
   transactionTimeoutMs?: number;
-  /** Compression of produced batches: gzip (zlib, off the main thread) halves the bytes of the JSON values. */
+  /**
+   * Compression of produced batches. Default none: gzip halves the bytes on
+   * the wire, but its per-batch zlib work on the relay's thread cost about
+   * what it saved (checksums and socket writes of fewer bytes), and it was
+   * no faster in bench/relay.bench.ts; worth it where the network is the limit.
+   */
   compression?: 'gzip' | 'none';
   logger?: RelayLogger;
 }
@@ -125,8 +144,8 @@ function isFenced(err: unknown): boolean {
 }
 
 interface PreparedBatch {
-  events: Message[];
-  snapshots: Message[];
+  /** The produce requests of the transaction, in order; the last one carries the checkpoint. */
+  requests: TopicMessages[][];
   touched: Map<string, CourseTrack>;
   /** Position of the batch's last event: the checkpoint once committed. */
   last: bigint;
@@ -145,6 +164,44 @@ function isTooLarge(err: unknown): boolean {
 const message = (err: unknown): string =>
   err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 
+// One headers object for all messages of a kind (kafkajs only reads them).
+const CLOUD_EVENT_HEADERS = Object.freeze({ 'content-type': CLOUD_EVENT_CONTENT_TYPE });
+const SNAPSHOT_HEADERS = Object.freeze({ 'content-type': 'application/json' });
+/** Events mapped between two turns of the event loop while a batch is prepared. */
+const YIELD_EVERY = 500;
+/** Bytes a record adds to a batch besides its key, value and headers (length, attributes, deltas, varints), rounded up. */
+const RECORD_OVERHEAD = 24;
+const recordBytes = (key: string, value: string, headerBytes: number): number =>
+  Buffer.byteLength(key) + Buffer.byteLength(value) + headerBytes + RECORD_OVERHEAD;
+const CLOUD_EVENT_HEADER_BYTES = 'content-type'.length + CLOUD_EVENT_CONTENT_TYPE.length;
+const SNAPSHOT_HEADER_BYTES = 'content-type'.length + 'application/json'.length;
+
+/**
+ * kafkajs's default partitioner (murmur2, as the Java client) with its answer
+ * remembered per key: hashing was 6 % of the relay's CPU, and a course's key
+ * recurs in every batch that touches it. Same partitions as the default.
+ */
+const cachingPartitioner: ICustomPartitioner = () => {
+  const partition = Partitioners.DefaultPartitioner();
+  const cache = new Map<string, { partitions: number; byKey: Map<string, number> }>();
+  return (args) => {
+    const { topic, partitionMetadata, message: m } = args;
+    if (typeof m.partition === 'number' || typeof m.key !== 'string') return partition(args);
+    let topicCache = cache.get(topic);
+    if (!topicCache || topicCache.partitions !== partitionMetadata.length) {
+      topicCache = { partitions: partitionMetadata.length, byKey: new Map() };
+      cache.set(topic, topicCache);
+    }
+    let p = topicCache.byKey.get(m.key);
+    if (p === undefined) {
+      if (topicCache.byKey.size >= 100_000) topicCache.byKey.clear();
+      p = partition(args);
+      topicCache.byKey.set(m.key, p);
+    }
+    return p;
+  };
+};
+
 export class KafkaRelay {
   private readonly store: EventStore;
   private readonly brokers: string[];
@@ -155,6 +212,7 @@ export class KafkaRelay {
   private readonly replicationFactor: number | undefined;
   private readonly retentionMs: number;
   private readonly maxBatchEvents: number;
+  private readonly maxRequestBytes: number;
   private readonly asyncApiUrl: string;
   private readonly courseCacheSize: number;
   private readonly backoffInitialMs: number;
@@ -183,6 +241,8 @@ export class KafkaRelay {
   private readonly ahead = new Map<string, CourseTrack>();
   /** Events per transaction now: maxBatchEvents, halved while the broker refuses a batch as too large. */
   private batchLimit: number;
+  /** Bytes per produce request now: maxRequestBytes, halved with batchLimit. */
+  private requestLimit: number;
 
   constructor(options: KafkaRelayOptions) {
     this.store = options.store;
@@ -193,15 +253,17 @@ export class KafkaRelay {
     this.partitions = options.partitions ?? 6;
     this.replicationFactor = options.replicationFactor;
     this.retentionMs = options.retentionMs ?? -1;
-    this.maxBatchEvents = options.maxBatchEvents ?? 1000;
+    this.maxBatchEvents = options.maxBatchEvents ?? 20_000;
     this.batchLimit = this.maxBatchEvents;
+    this.maxRequestBytes = options.maxRequestBytes ?? 1_000_000;
+    this.requestLimit = this.maxRequestBytes;
     this.asyncApiUrl = options.asyncApiUrl ?? DEFAULT_ASYNCAPI_URL;
     this.courseCacheSize = options.courseCacheSize ?? 20_000;
     this.backoffInitialMs = options.backoff?.initialMs ?? 250;
     this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 60_000;
     this.compression =
-      options.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+      options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
     this.log = options.logger ?? SILENT;
     if (this.brokers.length === 0) throw new Error('KafkaRelay needs at least one broker');
   }
@@ -338,10 +400,11 @@ export class KafkaRelay {
           break;
         }
         if (isTooLarge(err) && this.batchLimit > 1) {
-          // A partition's share of the batch exceeds the topic's max.message.bytes: retry smaller.
+          // A partition's share of a request exceeds the topic's max.message.bytes: retry smaller.
           this.batchLimit = Math.max(1, Math.floor(this.batchLimit / 2));
+          this.requestLimit = Math.max(1, Math.floor(this.requestLimit / 2));
           this.log.warn(
-            { batchLimit: this.batchLimit },
+            { batchLimit: this.batchLimit, requestLimit: this.requestLimit },
             'the broker refused a batch as too large; relaying smaller batches',
           );
         }
@@ -404,7 +467,7 @@ export class KafkaRelay {
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: this.transactionTimeoutMs,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: cachingPartitioner,
         // A failed send aborts the whole batch and the relay retries it from its
         // checkpoint, so bounded retries cannot duplicate (kafkajs warns otherwise).
         retry: { initialRetryTime: 25, maxRetryTime: 1000, retries: 6 },
@@ -644,11 +707,23 @@ export class KafkaRelay {
     }
   }
 
-  /** Maps a batch and folds its courses forward (into `ahead`: the cache only takes what Kafka committed). */
+  /**
+   * Maps a batch and folds its courses forward (into `ahead`: the cache only
+   * takes what Kafka committed). Only each course's last snapshot of the batch
+   * is produced: the topic is "latest snapshot per course", and one snapshot
+   * per event would be most of the bytes of a batch of interleaved courses.
+   */
   private async prepareBatch(batch: RecordedEvent[]): Promise<PreparedBatch> {
     const touched = new Map<string, CourseTrack>();
-    const events: Message[] = [];
+    const requests = new RequestBuilder(this.requestLimit);
+    const eventsTopic = this.topics.courseEvents;
+    let sinceYield = 0;
     for (const recorded of batch) {
+      if (++sinceYield === YIELD_EVERY) {
+        // Let the transaction in flight take its broker replies and send its next request meanwhile.
+        sinceYield = 0;
+        await new Promise<void>((r) => setImmediate(r));
+      }
       const courseId = recorded.streamId.slice(COURSE_STREAM_PREFIX.length);
       const before = touched.get(courseId) ?? (await this.trackBefore(courseId, recorded));
       const event = { type: recorded.type, data: recorded.data } as CourseEvent;
@@ -662,50 +737,41 @@ export class KafkaRelay {
         before.facts,
         this.asyncApiUrl,
       );
-      events.push({
-        key: courseId,
-        value: JSON.stringify(cloudEvent),
-        headers: { 'content-type': CLOUD_EVENT_CONTENT_TYPE },
-      });
+      const value = JSON.stringify(cloudEvent);
+      requests.add(
+        eventsTopic,
+        { key: courseId, value, headers: CLOUD_EVENT_HEADERS },
+        recordBytes(courseId, value, CLOUD_EVENT_HEADER_BYTES),
+      );
       touched.set(courseId, evolveCourseTrack(before, recorded));
     }
-    const snapshots: Message[] = [];
+    const outcomesTopic = this.topics.courseOutcomes;
     for (const [courseId, track] of touched) {
-      snapshots.push({
-        key: courseId,
-        value: JSON.stringify(outcomeSnapshot(track)),
-        headers: { 'content-type': 'application/json' },
-      });
+      const value = JSON.stringify(outcomeSnapshot(track));
+      requests.add(
+        outcomesTopic,
+        { key: courseId, value, headers: SNAPSHOT_HEADERS },
+        recordBytes(courseId, value, SNAPSHOT_HEADER_BYTES),
+      );
       this.ahead.set(courseId, track);
     }
-    return {
-      events,
-      snapshots,
-      touched,
-      last: batch[batch.length - 1].position,
-      size: batch.length,
-    };
+    const last = batch[batch.length - 1].position;
+    const checkpoint = JSON.stringify({ position: last.toString() });
+    requests.add(
+      this.topics.relayCheckpoints,
+      { key: this.transactionalId, partition: 0, value: checkpoint },
+      recordBytes(this.transactionalId, checkpoint, 0),
+    );
+    return { requests: requests.done(), touched, last, size: batch.length };
   }
 
-  /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint. */
+  /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint, in one or more produce requests. */
   private async commitBatch(producer: Producer, prepared: PreparedBatch): Promise<void> {
-    const topicMessages: TopicMessages[] = [
-      { topic: this.topics.courseEvents, messages: prepared.events },
-      { topic: this.topics.courseOutcomes, messages: prepared.snapshots },
-      {
-        topic: this.topics.relayCheckpoints,
-        messages: [
-          {
-            key: this.transactionalId,
-            partition: 0,
-            value: JSON.stringify({ position: prepared.last.toString() }),
-          },
-        ],
-      },
-    ];
     const tx = await producer.transaction();
     try {
-      await tx.sendBatch({ topicMessages, acks: -1, compression: this.compression });
+      // One request at a time: the idempotent producer numbers each partition's records in order.
+      for (const topicMessages of prepared.requests)
+        await tx.sendBatch({ topicMessages, acks: -1, compression: this.compression });
       await tx.commit();
     } catch (err) {
       await tx.abort().catch(() => undefined);
@@ -742,5 +808,34 @@ export class KafkaRelay {
       const oldest = this.courses.keys().next().value;
       if (oldest !== undefined) this.courses.delete(oldest);
     }
+  }
+}
+
+/** Splits a transaction's messages, in order, into produce requests of at most `limit` bytes of records (at least one message each). */
+class RequestBuilder {
+  private readonly requests: TopicMessages[][] = [];
+  private current = new Map<string, Message[]>();
+  private bytes = 0;
+
+  constructor(private readonly limit: number) {}
+
+  add(topic: string, m: Message, size: number): void {
+    if (this.bytes > 0 && this.bytes + size > this.limit) this.flush();
+    let messages = this.current.get(topic);
+    if (!messages) this.current.set(topic, (messages = []));
+    messages.push(m);
+    this.bytes += size;
+  }
+
+  done(): TopicMessages[][] {
+    this.flush();
+    return this.requests;
+  }
+
+  private flush(): void {
+    if (this.current.size === 0) return;
+    this.requests.push([...this.current].map(([topic, messages]) => ({ topic, messages })));
+    this.current = new Map();
+    this.bytes = 0;
   }
 }
