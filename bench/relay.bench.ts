@@ -1,14 +1,31 @@
 /**
- * Relay throughput: events per second from a pre-filled embedded store to
- * committed in Kafka (read_committed), through the real relay and a real
- * broker. Uses KAFKA_BROKERS when set, else starts a broker of its own.
+ * The relay against a real broker, two figures:
+ *
+ * - throughput: events per second from a pre-filled embedded store to
+ *   committed in Kafka (read_committed), run twice on the same broker (fresh,
+ *   then warm: the broker's JIT and page cache have seen a run);
+ * - latency: with the relay running, commands appended to the embedded store
+ *   (SqliteEventStore.appendToStream, not HTTP) at a steady rate; a
+ *   read_committed consumer in this process records, for every event, the
+ *   time from the append's acknowledgment to its consumption.
+ *
+ * Uses KAFKA_BROKERS when set, else starts a broker of its own and stops it
+ * (with its data) at the end; temp stores are removed.
  *
  *   npm run bench:relay  (node --max-semi-space-size=64: a larger young generation, fewer scavenges)
- *                          # RELAY_BENCH_EVENTS (default 100000), RELAY_BENCH_BATCH (1000), RELAY_BENCH_COMPRESSION (gzip|none)
+ *   env: RELAY_BENCH_MODE (all | throughput | latency), RELAY_BENCH_EVENTS (100000),
+ *        RELAY_BENCH_BATCH (the relay's default), RELAY_BENCH_REQUEST_BYTES (the relay's default),
+ *        RELAY_BENCH_COMPRESSION (none | gzip), RELAY_BENCH_RUNS (throughput runs, 2),
+ *        RELAY_BENCH_RATE (commands/s, 1000), RELAY_BENCH_SECONDS (10),
+ *        RELAY_BENCH_CPU_PROFILE (file: a CPU profile of the first throughput run's relaying),
+ *        RELAY_BENCH_BROKER_PID (to report the CPU of a broker given by KAFKA_BROKERS)
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaRelay, topicsWithSuffix } from '@ipt/analytics-feed';
+import { KafkaRelay, topicsWithSuffix, type KafkaRelayOptions } from '@ipt/analytics-feed';
 import {
   appendInterleaved,
   eventCount,
@@ -22,10 +39,25 @@ const broker = require('../infra/kafka/broker.js') as {
   startBroker(o: {
     port: number;
     controllerPort: number;
-  }): Promise<{ bootstrap: string; startMs: number }>;
+  }): Promise<{ bootstrap: string; pid: number; startMs: number }>;
   stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+const env = process.env;
+const MODE = env.RELAY_BENCH_MODE ?? 'all';
+const EVENTS = Number(env.RELAY_BENCH_EVENTS ?? 100_000);
+const RUNS = Number(env.RELAY_BENCH_RUNS ?? 2);
+const RATE = Number(env.RELAY_BENCH_RATE ?? 1000);
+const SECONDS = Number(env.RELAY_BENCH_SECONDS ?? 10);
+const COMPRESSION = env.RELAY_BENCH_COMPRESSION === 'gzip' ? 'gzip' : 'none';
+const RELAY_OPTIONS: Partial<KafkaRelayOptions> = {
+  compression: COMPRESSION,
+  ...(env.RELAY_BENCH_BATCH ? { maxBatchEvents: Number(env.RELAY_BENCH_BATCH) } : {}),
+  ...(env.RELAY_BENCH_REQUEST_BYTES
+    ? { maxRequestBytes: Number(env.RELAY_BENCH_REQUEST_BYTES) }
+    : {}),
+};
 
 const freePort = (): Promise<number> =>
   new Promise((resolve) => {
@@ -35,50 +67,76 @@ const freePort = (): Promise<number> =>
     });
   });
 
-async function countCommitted(brokers: string[], topic: string, expected: number): Promise<number> {
+/** CPU time (ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 1/100 s
+  } catch {
+    return undefined;
+  }
+}
+
+const benchLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (o: object, m?: string) => console.warn('relay:', m, JSON.stringify(o)),
+  error: (o: object, m?: string) => console.error('relay:', m, JSON.stringify(o)),
+};
+
+/** Messages per topic that a read_committed consumer sees, once `events` have arrived on `eventsTopic` and nothing more for a second. */
+async function countCommitted(
+  brokers: string[],
+  topics: string[],
+  eventsTopic: string,
+  events: number,
+): Promise<Map<string, number>> {
   const consumer = new Kafka({
     clientId: 'relay-bench-reader',
     brokers,
     logLevel: logLevel.NOTHING,
-  }).consumer({
-    groupId: `relay-bench-${Date.now()}`,
-    readUncommitted: false,
-  });
-  let n = 0;
+  }).consumer({ groupId: `relay-bench-${uniqueSuffix()}`, readUncommitted: false });
+  const counts = new Map(topics.map((t) => [t, 0]));
+  let lastAt = Date.now();
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => void (n += batch.messages.length),
-  });
-  await waitFor(
-    () => n >= expected,
-    120_000,
-    () => `(read ${n})`,
-  );
-  await consumer.disconnect();
-  return n;
+  try {
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        counts.set(batch.topic, (counts.get(batch.topic) ?? 0) + batch.messages.length);
+        lastAt = Date.now();
+      },
+    });
+    await waitFor(
+      () => (counts.get(eventsTopic) ?? 0) >= events && Date.now() - lastAt > 1000,
+      120_000,
+      () => `(read ${counts.get(eventsTopic)})`,
+    );
+  } finally {
+    await consumer.disconnect();
+  }
+  return counts;
 }
 
-async function main(): Promise<void> {
-  const target = Number(process.env.RELAY_BENCH_EVENTS ?? 100_000);
-  const batch = Number(process.env.RELAY_BENCH_BATCH ?? 1000);
-  const compression = process.env.RELAY_BENCH_COMPRESSION === 'none' ? 'none' : 'gzip';
-  let ownPort: number | undefined;
-  let brokers = process.env.KAFKA_BROKERS?.split(',');
-  if (!brokers) {
-    ownPort = await freePort();
-    const started = await broker.startBroker({ port: ownPort, controllerPort: await freePort() });
-    console.log(
-      `broker started in ${(started.startMs / 1000).toFixed(1)} s at ${started.bootstrap}`,
-    );
-    brokers = [started.bootstrap];
-  }
+interface ThroughputFigures {
+  eventsPerSecond: number;
+  ok: boolean;
+}
+
+async function throughputRun(
+  brokers: string[],
+  brokerPid: number | undefined,
+  label: string,
+  profile: string | undefined,
+): Promise<ThroughputFigures> {
+  console.log(`\n-- throughput, ${label}`);
   const temp = tempStore();
   try {
     const courses: GeneratedCourse[] = [];
     let events = 0;
-    for (let i = 0; events < target; i++) {
+    for (let i = 0; events < EVENTS; i++) {
       const c = generateCourse(i, {
         full: i % 4 === 0,
         ending: i % 3 === 0 ? 'withdrawn' : 'completed',
@@ -89,7 +147,7 @@ async function main(): Promise<void> {
     const tFill = Date.now();
     await appendInterleaved(temp.store, courses, 256);
     console.log(
-      `store pre-filled: ${events} events of ${courses.length} courses in ${((Date.now() - tFill) / 1000).toFixed(1)} s`,
+      `store pre-filled: ${events} events of ${courses.length} courses (interleaved: one command of every course, then the next) in ${((Date.now() - tFill) / 1000).toFixed(1)} s`,
     );
 
     const suffix = uniqueSuffix();
@@ -99,42 +157,223 @@ async function main(): Promise<void> {
       brokers,
       transactionalId: `relay-bench${suffix}`,
       topics,
-      maxBatchEvents: batch,
-      compression,
-      logger: {
-        debug: () => undefined,
-        info: () => undefined,
-        warn: (o, m) => console.warn('relay:', m, JSON.stringify(o)),
-        error: (o, m) => console.error('relay:', m, JSON.stringify(o)),
-      },
+      ...RELAY_OPTIONS,
+      logger: benchLogger,
     });
+    const inspector = profile ? new Session() : undefined;
+    if (inspector) {
+      inspector.connect();
+      await inspector.post('Profiler.enable');
+      await inspector.post('Profiler.start');
+    }
+    const rssBefore = process.memoryUsage().rss;
+    let peakRss = rssBefore;
+    const rssTimer = setInterval(
+      () => (peakRss = Math.max(peakRss, process.memoryUsage().rss)),
+      100,
+    );
     const c0 = process.cpuUsage();
+    const b0 = processCpuMs(brokerPid);
     const t0 = Date.now();
     await relay.start();
     const tRunning = Date.now();
     await waitFor(async () => (await relay.status()).lag === 0, 600_000);
     const t1 = Date.now();
     const cpu = process.cpuUsage(c0);
+    const b1 = processCpuMs(brokerPid);
+    clearInterval(rssTimer);
+    if (inspector && profile) {
+      const { profile: taken } = await inspector.post('Profiler.stop');
+      writeFileSync(profile, JSON.stringify(taken));
+      inspector.disconnect();
+      console.log(`CPU profile of the relaying written to ${profile}`);
+    }
     const status = await relay.status();
     await relay.stop();
 
-    const committed = await countCommitted(brokers, topics.courseEvents, events);
+    const counts = await countCommitted(
+      brokers,
+      [topics.courseEvents, topics.courseOutcomes],
+      topics.courseEvents,
+      events,
+    );
+    const committed = counts.get(topics.courseEvents) ?? 0;
+    const snapshots = counts.get(topics.courseOutcomes) ?? 0;
     const steady = events / ((t1 - tRunning) / 1000);
     const overall = events / ((t1 - t0) / 1000);
     console.log(`relay start (topics, fencing, checkpoint read): ${tRunning - t0} ms`);
     console.log(
-      `relayed ${status.eventsRelayed} events in ${status.batchesCommitted} transactions of up to ${batch} (${compression}): ${(t1 - tRunning) / 1000} s`,
+      `relayed ${status.eventsRelayed} events in ${status.batchesCommitted} transactions (${COMPRESSION}): ${(t1 - tRunning) / 1000} s`,
     );
     console.log(
       `throughput: ${Math.round(steady)} events/s committed (${Math.round(overall)} events/s including the relay's start)`,
     );
     console.log(
-      `relay process CPU while relaying: ${Math.round((cpu.user + cpu.system) / 1000)} ms of ${t1 - t0} ms wall`,
+      `snapshots produced: ${snapshots} (${(snapshots / events).toFixed(2)} per event: the last of each course per transaction)`,
+    );
+    console.log(
+      `relay process CPU while relaying: ${Math.round((cpu.user + cpu.system) / 1000)} ms of ${t1 - t0} ms wall` +
+        (b0 !== undefined && b1 !== undefined ? `; broker CPU: ${b1 - b0} ms` : ''),
+    );
+    console.log(
+      `RSS: ${Math.round(rssBefore / 2 ** 20)} MB before the relay, peak ${Math.round(peakRss / 2 ** 20)} MB while relaying`,
     );
     console.log(`read_committed consumer counted ${committed} events (expected ${events})`);
-    if (committed !== events) process.exitCode = 1;
+    return { eventsPerSecond: steady, ok: committed === events };
   } finally {
     await temp.close();
+  }
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+/** Commands at a steady rate while the relay runs; append acknowledgment → read_committed consumption, per event. */
+async function latencyRun(brokers: string[]): Promise<boolean> {
+  console.log(`\n-- latency, ${RATE} commands/s for ${SECONDS} s`);
+  const temp = tempStore();
+  const suffix = uniqueSuffix();
+  const topics = topicsWithSuffix(suffix);
+  const relay = new KafkaRelay({
+    store: temp.store,
+    brokers,
+    transactionalId: `relay-bench${suffix}`,
+    topics,
+    ...RELAY_OPTIONS,
+    logger: benchLogger,
+  });
+  const consumer = new Kafka({
+    clientId: 'relay-bench-latency',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).consumer({
+    groupId: `relay-bench-latency${suffix}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 100,
+  });
+  try {
+    // Commands of many courses, one step of each course in turn (as appendInterleaved orders them).
+    const total = RATE * SECONDS;
+    const courses: GeneratedCourse[] = [];
+    for (let i = 0, n = 0; n < total; i++) {
+      const c = generateCourse(i, { full: i % 4 === 0 });
+      courses.push(c);
+      n += c.appends.length;
+    }
+    const commands: { course: GeneratedCourse; step: number }[] = [];
+    for (let step = 0; commands.length < total; step++)
+      for (const course of courses)
+        if (step < course.appends.length && commands.length < total)
+          commands.push({ course, step });
+
+    await relay.start(); // creates the topics
+    const ackedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics.courseEvents, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        const now = performance.now();
+        const { id } = JSON.parse(message.value?.toString() ?? '{}') as { id: string };
+        const acked = ackedAt.get(id);
+        if (acked !== undefined) latencies.push(now - acked);
+      },
+    });
+    await waitFor(
+      () => joined,
+      30_000,
+      () => 'for the latency consumer to join',
+    );
+
+    let events = 0;
+    let failed = 0;
+    const appends: Promise<void>[] = [];
+    const t0 = performance.now();
+    let sent = 0;
+    while (sent < commands.length) {
+      const due = Math.min(commands.length, Math.floor(((performance.now() - t0) * RATE) / 1000));
+      for (; sent < due; sent++) {
+        const { course, step } = commands[sent];
+        const batch = course.appends[step];
+        events += batch.length;
+        appends.push(
+          temp.store
+            .appendToStream(course.streamId, batch, {
+              expectedRevision: step === 0 ? 'no_stream' : 'any',
+            })
+            .then(
+              () => {
+                const at = performance.now();
+                for (const e of batch) ackedAt.set(e.eventId, at);
+              },
+              () => void failed++,
+            ),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const sendSeconds = (performance.now() - t0) / 1000;
+    await Promise.all(appends);
+    await waitFor(
+      () => latencies.length >= events - failed,
+      60_000,
+      () => `(consumed ${latencies.length} of ${events} events)`,
+    );
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const status = await relay.status();
+    console.log(
+      `appended ${commands.length} commands (${events} events, ${failed} failed) in ${sendSeconds.toFixed(2)} s: ${Math.round(commands.length / sendSeconds)} commands/s, ${Math.round(events / sendSeconds)} events/s`,
+    );
+    console.log(
+      `relay: ${status.batchesCommitted} transactions, ${(status.eventsRelayed / Math.max(1, status.batchesCommitted)).toFixed(1)} events each on average`,
+    );
+    console.log(
+      `append acknowledged → consumed (read_committed), ms: p50 ${percentile(sorted, 50).toFixed(1)}, p95 ${percentile(sorted, 95).toFixed(1)}, p99 ${percentile(sorted, 99).toFixed(1)}, max ${sorted[sorted.length - 1].toFixed(1)}`,
+    );
+    return failed === 0 && latencies.length === events;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+    await relay.stop();
+    await temp.close();
+  }
+}
+
+async function main(): Promise<void> {
+  let ownPort: number | undefined;
+  let brokerPid = Number(env.RELAY_BENCH_BROKER_PID) || undefined;
+  let brokers = env.KAFKA_BROKERS?.split(',');
+  try {
+    if (!brokers) {
+      ownPort = await freePort();
+      const started = await broker.startBroker({ port: ownPort, controllerPort: await freePort() });
+      console.log(
+        `broker started in ${(started.startMs / 1000).toFixed(1)} s at ${started.bootstrap}`,
+      );
+      brokers = [started.bootstrap];
+      brokerPid = started.pid;
+    }
+    let ok = true;
+    if (MODE === 'all' || MODE === 'throughput') {
+      const figures: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        const label = run === 0 ? (ownPort ? 'fresh broker' : 'first run') : 'warm broker';
+        const r = await throughputRun(
+          brokers,
+          brokerPid,
+          label,
+          run === 0 ? env.RELAY_BENCH_CPU_PROFILE : undefined,
+        );
+        figures.push(r.eventsPerSecond);
+        ok &&= r.ok;
+      }
+      console.log(`\nthroughput, events/s: ${figures.map((f) => Math.round(f)).join(', ')}`);
+    }
+    if (MODE === 'all' || MODE === 'latency') ok = (await latencyRun(brokers)) && ok;
+    if (!ok) process.exitCode = 1;
+  } finally {
     if (ownPort !== undefined) await broker.stopBroker({ port: ownPort, removeData: true });
   }
 }
