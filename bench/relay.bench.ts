@@ -34,15 +34,7 @@ import {
 } from '../test/support/kafka-courses';
 import { tempStore, uniqueSuffix, waitFor } from '../test/support/kafka-feed';
 
-/* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
-const broker = require('../infra/kafka/broker.js') as {
-  startBroker(o: {
-    port: number;
-    controllerPort: number;
-  }): Promise<{ bootstrap: string; pid: number; startMs: number }>;
-  stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+import * as broker from '../infra/kafka/broker';
 
 const env = process.env;
 const MODE = env.RELAY_BENCH_MODE ?? 'all';

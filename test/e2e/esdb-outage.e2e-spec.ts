@@ -5,6 +5,7 @@
  * skipped or applied twice.
  */
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server';
+import { waitFor } from '../support/wait-for';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, assessment, session } from './course-scenario';
 
@@ -22,14 +23,6 @@ describe('the app on EventStoreDB through a server outage', () => {
     await server?.stop();
   });
 
-  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 20000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
   it('refuses commands with 503 while the store is down and resumes without loss or double counting', async () => {
     const clinicId = 'clinic-outage';
     const clinician = new LedgerClient(app.baseUrl, tokenFor(clinicId, ['clinician', 'auditor']));
@@ -46,8 +39,9 @@ describe('the app on EventStoreDB through a server outage', () => {
     const history = await clinician.get(course.path('/history'));
     expect(history.status).toBe(503);
     await waitFor(
-      'readiness to drop',
       async () => (await anonymous.get('/health/ready')).status === 503,
+      30_000,
+      () => 'readiness to drop',
     );
     const ready = await anonymous.get('/health/ready');
     expect(ready.body.checks.eventStore).toBe('down');
@@ -56,8 +50,9 @@ describe('the app on EventStoreDB through a server outage', () => {
 
     await server.restart();
     await waitFor(
-      'readiness to return',
       async () => (await anonymous.get('/health/ready')).status === 200,
+      30_000,
+      () => 'readiness to return',
     );
     await course.holdSessions(4, 6);
     await course.send('/assessments', assessment('PHQ-9', [1, 1, 1, 1, 1, 1, 1, 1, 0]));

@@ -19,16 +19,7 @@ import {
   waitFor,
 } from '../support/kafka-feed';
 
-/* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
-const broker = require('../../infra/kafka/broker.js') as {
-  startBroker(o: {
-    port: number;
-    controllerPort: number;
-    fresh?: boolean;
-  }): Promise<{ bootstrap: string; startMs: number }>;
-  stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+import * as broker from '../../infra/kafka/broker';
 
 jest.setTimeout(180_000);
 

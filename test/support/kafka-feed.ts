@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait-for';
 import { Kafka, logLevel, type IHeaders } from 'kafkajs';
 import { SqliteEventStore } from '@ipt/event-store';
 import type { RelayLogger } from '@ipt/analytics-feed';
@@ -99,18 +100,6 @@ export async function readFeed(
   }
 }
 
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string = () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Keeps the relay's own log lines for a failing test's message, instead of printing them. */
 export function memoryLogger(): RelayLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -171,3 +160,5 @@ export function assertExactlyOnceInOrder(
     expect(got.every((e) => e.subject === courseId)).toBe(true);
   }
 }
+
+export { waitFor };

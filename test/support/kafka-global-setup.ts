@@ -7,16 +7,7 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-/* eslint-disable @typescript-eslint/no-require-imports -- infra/kafka/broker.js is plain CommonJS outside the TypeScript build */
-const broker = require('../../infra/kafka/broker.js') as {
-  startBroker(o: {
-    port: number;
-    controllerPort: number;
-    fresh?: boolean;
-  }): Promise<{ bootstrap: string; port: number; startMs: number }>;
-  stopBroker(o: { port: number; removeData?: boolean }): Promise<number | undefined>;
-};
-/* eslint-enable @typescript-eslint/no-require-imports */
+import * as broker from '../../infra/kafka/broker';
 
 interface JestGlobalConfig {
   rootDir: string;
