@@ -38,8 +38,17 @@ export function recordingOf(event: RecordedEvent): EventRecording {
   };
 }
 
+/** Fold states kept in memory: a projection is its table's only writer, so they stay true. */
+const CACHED_COURSES = 20_000;
+
 export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
   const extra = Object.keys(spec.columns);
+  const cache = new Map<string, CourseRow<S>>();
+  const remember = (row: CourseRow<S>) => {
+    cache.delete(row.courseId); // re-insert: Map order is the recency order
+    cache.set(row.courseId, row);
+    if (cache.size > CACHED_COURSES) cache.delete(cache.keys().next().value!);
+  };
   let statements: { load: Statement<[string]>; save: Statement<unknown[]> } | undefined;
   let statementsDb: Database | undefined;
   const prepared = (db: Database) => {
@@ -50,8 +59,14 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
         load: db.prepare(
           `SELECT clinic_id, revision, state FROM ${spec.table} WHERE course_id = ?`,
         ),
+        // An upsert changes the row in place: indexes on columns that never change
+        // (clinic, enrollment) are left alone, unlike INSERT OR REPLACE.
         save: db.prepare(
-          `INSERT OR REPLACE INTO ${spec.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`,
+          `INSERT INTO ${spec.table} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})
+           ON CONFLICT(course_id) DO UPDATE SET ${names
+             .slice(1)
+             .map((n) => `${n} = excluded.${n}`)
+             .join(', ')}`,
         ),
       };
     }
@@ -72,13 +87,17 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
     },
     reset(db) {
       db.exec(`DELETE FROM ${spec.table}`);
+      cache.clear();
+    },
+    discardUncommitted() {
+      cache.clear();
     },
     apply(db, events) {
       const { load, save } = prepared(db);
       const touched = new Map<string, CourseRow<S>>();
       for (const recorded of events) {
         const courseId = courseIdOf(recorded.streamId);
-        let row = touched.get(courseId);
+        let row = touched.get(courseId) ?? cache.get(courseId);
         if (!row) {
           const stored = load.get(courseId) as
             { clinic_id: string; revision: number; state: string } | undefined;
@@ -116,6 +135,7 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
           JSON.stringify(row.state),
           ...extra.map((c) => values[c] ?? null),
         );
+        remember(row);
       }
     },
   };

@@ -27,7 +27,8 @@ export interface RunnerLogger {
   log(message: string): void;
 }
 
-const BATCH_SIZE = 1000;
+/** Events per transaction at most: large catch-up batches fold many events of a course into one row write. */
+const BATCH_SIZE = 5000;
 const MAX_BACKOFF_MS = 5000;
 
 export function migrateCheckpoints(db: Database): void {
@@ -159,14 +160,19 @@ export class ProjectionRunner {
 
   private applyBatch(events: RecordedEvent[]): void {
     const last = events[events.length - 1].position;
-    this.db.transaction(() => {
-      this.projection.apply(this.db, events);
-      this.writeCheckpoint ??= this.db.prepare(
-        `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-      );
-      this.writeCheckpoint.run(this.projection.name, last.toString(), new Date().toISOString());
-    })();
+    try {
+      this.db.transaction(() => {
+        this.projection.apply(this.db, events);
+        this.writeCheckpoint ??= this.db.prepare(
+          `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
+        );
+        this.writeCheckpoint.run(this.projection.name, last.toString(), new Date().toISOString());
+      })();
+    } catch (error) {
+      this.projection.discardUncommitted?.();
+      throw error;
+    }
     this.eventsApplied += events.length;
     this.events.emit('applied', events);
   }

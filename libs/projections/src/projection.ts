@@ -14,4 +14,6 @@ export interface Projection {
   reset(db: Database): void;
   /** Applies events in log order; called inside the runner's transaction. */
   apply(db: Database, events: RecordedEvent[]): void;
+  /** The runner's transaction failed: forget anything kept in memory from `apply`. */
+  discardUncommitted?(): void;
 }

@@ -16,5 +16,6 @@ export function openReadModelDatabase(dataDir: string): Database {
   // Rows and checkpoints commit together, so a lost tail is replayed from the log.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536'); // 64 MiB: read-model rows of many courses stay in memory
   return db;
 }

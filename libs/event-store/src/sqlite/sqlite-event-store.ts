@@ -153,6 +153,9 @@ export class SqliteEventStore implements EventStore {
       // FULL: the WAL is fsynced at every commit, so an answered command survives power loss.
       this.db.pragma('synchronous = FULL');
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      // 64 MiB of page cache (the default is 2 MiB): the random-UUID event_id index
+      // must stay in memory for appends to cost the same at 1 M events as at 10 k.
+      this.db.pragma('cache_size = -65536');
       this.migrate();
     } catch (error) {
       throw new StoreUnavailableError(`cannot open the event store at ${filename}`, {
