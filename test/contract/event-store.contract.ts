@@ -34,7 +34,6 @@ export interface EventStoreContractFactory {
   teardown?(): Promise<void>;
 }
 
-
 export function describeEventStoreContract(name: string, factory: EventStoreContractFactory): void {
   describe(`event store contract: ${name}`, () => {
     let store: EventStore;

@@ -40,7 +40,8 @@ const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
 function frameworkProblem(status: number): ProblemBody {
   const known = FRAMEWORK_PROBLEMS[status];
   if (known) return problemBody(status, known[0], known[1]);
-  if (status >= 400 && status < 500) return problemBody(status, 'request_rejected', 'the request was rejected');
+  if (status >= 400 && status < 500)
+    return problemBody(status, 'request_rejected', 'the request was rejected');
   return problemBody(500, 'internal_error', 'an unexpected error occurred');
 }
 
