@@ -3,7 +3,7 @@
  * (de-identified, schema-valid CloudEvents), and that they receive all of it,
  * once, in order per course, across relay restarts.
  */
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, Partitioners } from 'kafkajs';
 import { COURSE_EVENT_TYPES } from '@ipt/course';
 import {
   cloudEventType,
@@ -20,6 +20,7 @@ import {
 } from '../support/kafka-courses';
 import {
   assertExactlyOnceInOrder,
+  createTopic,
   memoryLogger,
   parseEvents,
   readFeed,
@@ -267,30 +268,11 @@ describe('analytics feed on a real Kafka broker', () => {
   it('relays smaller batches when the broker refuses one as too large, and loses nothing', async () => {
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
-    const admin = new Kafka({
-      clientId: 'feed-test-admin',
-      brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    try {
-      // A small max.message.bytes: 500 events with their snapshots cannot fit in one record batch.
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: topics.courseOutcomes,
-            numPartitions: 1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'compact' },
-              { name: 'max.message.bytes', value: '32768' },
-            ],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    // A small max.message.bytes: 500 events with their snapshots cannot fit in one record batch.
+    await createTopic(brokers, topics.courseOutcomes, [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'max.message.bytes', value: '32768' },
+    ]);
     const courses = Array.from({ length: 40 }, (_, i) => generateCourse(i));
     await appendInterleaved(temp.store, courses);
     const r = relay(suffix, {
@@ -317,26 +299,9 @@ describe('analytics feed on a real Kafka broker', () => {
   it('refuses to run on an existing topic whose cleanup policy conflicts, and says so', async () => {
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
-    const admin = new Kafka({
-      clientId: 'feed-test-admin',
-      brokers,
-      logLevel: logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic: topics.courseOutcomes,
-            numPartitions: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
-          },
-        ],
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    await createTopic(brokers, topics.courseOutcomes, [
+      { name: 'cleanup.policy', value: 'delete' },
+    ]);
     const r = relay(suffix);
     await expect(r.start()).rejects.toThrow(TopicConfigurationError);
     const status = await r.status();

@@ -162,3 +162,25 @@ export function assertExactlyOnceInOrder(
 }
 
 export { waitFor };
+
+/** Creates a one-partition topic with the given settings, as an operator would before the relay starts. */
+export async function createTopic(
+  brokers: string[],
+  topic: string,
+  configEntries: { name: string; value: string }[],
+): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'feed-test-admin',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: 1, configEntries }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
