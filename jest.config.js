@@ -10,6 +10,7 @@ module.exports = {
   moduleNameMapper,
   testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts', '<rootDir>/test/**/*.*-spec.ts'],
   testTimeout: 30000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   // A real Kafka broker for test/kafka when KAFKA_BROKERS is unset (started only if a Kafka suite is selected).
   globalSetup: '<rootDir>/test/support/kafka-global-setup.ts',
   globalTeardown: '<rootDir>/test/support/kafka-global-teardown.ts',
