@@ -5,7 +5,6 @@
  * retries with backoff and resumes from the checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { EventEmitter } from 'node:events';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
 import { readyBatches } from './batches';
@@ -49,8 +48,6 @@ export class ProjectionRunner {
   private wakeRetry?: () => void;
   private readCheckpoint?: Statement;
   private writeCheckpoint?: Statement;
-  /** Emits 'applied' after each committed batch. */
-  readonly events = new EventEmitter();
 
   constructor(
     private readonly store: EventStore,
@@ -58,7 +55,6 @@ export class ProjectionRunner {
     readonly projection: Projection,
     private readonly logger: RunnerLogger,
   ) {
-    this.events.setMaxListeners(0);
     migrateCheckpoints(db);
     projection.migrate(db);
   }
@@ -91,16 +87,6 @@ export class ProjectionRunner {
     })();
     this.eventsApplied = 0;
     this.start();
-  }
-
-  /** Resolves when the projection has caught up with the log (or rejects after the timeout). */
-  async waitUntilLive(timeoutMs = 30000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.state !== 'live') {
-      if (Date.now() > deadline)
-        throw new Error(`projection ${this.projection.name} did not catch up`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
   }
 
   status(): ProjectionStatus {
@@ -174,6 +160,5 @@ export class ProjectionRunner {
       throw error;
     }
     this.eventsApplied += events.length;
-    this.events.emit('applied', events);
   }
 }
