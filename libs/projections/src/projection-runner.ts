@@ -26,8 +26,12 @@ export interface RunnerLogger {
   log(message: string): void;
 }
 
-/** Events per transaction at most: large catch-up batches fold many events of a course into one row write. */
-const BATCH_SIZE = 5000;
+/**
+ * Events per transaction at most. Large catch-up batches fold many events of a
+ * course into one row write (a rebuild holds about 20 MB of events at a time);
+ * live batches are as small as what arrives.
+ */
+const BATCH_SIZE = 20_000;
 const MAX_BACKOFF_MS = 5000;
 
 export function migrateCheckpoints(db: Database): void {
