@@ -10,15 +10,12 @@ import {
   validateSync,
   type ValidationOptions,
 } from 'class-validator';
+import { parseInstant } from '@ipt/course';
 import { validationProblem, type FieldProblem } from './problem';
 
-/** ISO 8601 date-time with an explicit offset or Z (api.md: times). */
-const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
+/** A time as the domain reads it: ISO 8601 with an offset or Z (one definition, @ipt/course). */
 export function isInstant(value: unknown): value is string {
-  return (
-    typeof value === 'string' && ISO_WITH_OFFSET.test(value) && !Number.isNaN(Date.parse(value))
-  );
+  return parseInstant(value) !== null;
 }
 
 export function IsInstant(options?: ValidationOptions) {
