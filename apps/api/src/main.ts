@@ -9,11 +9,9 @@ import * as crypto from 'node:crypto';
 import { ConfigError, loadConfig } from '@ipt/config';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
-import { BodyValidationPipe } from './http/validation';
+import { BodyValidationPipe, isCorrelationId } from './http/validation';
 import { createLogger, PinoNestLogger } from './infrastructure/logger';
 import { setUpOpenApi } from './operations/openapi';
-
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Homework ids are chosen by the clinic and may carry anything: keep them out of logs. */
 export function loggableUrl(url: string): string {
@@ -38,7 +36,7 @@ export async function createApp(
     // The caller's correlation id, when well-formed, names the request in logs and events.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-correlation-id'];
-      return typeof given === 'string' && CORRELATION_ID.test(given) ? given : crypto.randomUUID();
+      return isCorrelationId(given) ? given : crypto.randomUUID();
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

@@ -11,6 +11,7 @@ import type { CourseCommand, Role } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { ProblemError, validationProblem } from '../http/problem';
 import { actingRole } from '../http/auth.guard';
+import { isCorrelationId } from '../http/validation';
 import { CourseCommandsService, type CommandEnvelope } from './course-commands.service';
 import type { CommandAnswer } from './idempotency-records';
 
@@ -37,7 +38,6 @@ export const COMMAND_ROLES: Role[] = ['clinician'];
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 const IF_MATCH = /^(?:W\/)?"(\d{1,15})"$/;
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The caller and the command headers (Idempotency-Key, If-Match, X-Correlation-Id), validated. */
 export const Envelope = createParamDecorator(
@@ -62,7 +62,7 @@ export const Envelope = createParamDecorator(
     if (ifMatch === null)
       problems.push({ field: 'If-Match', message: 'must be a quoted revision, e.g. "3"' });
     const correlation = header('x-correlation-id');
-    if (correlation !== undefined && !CORRELATION_ID.test(correlation)) {
+    if (correlation !== undefined && !isCorrelationId(correlation)) {
       problems.push({
         field: 'X-Correlation-Id',
         message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -',

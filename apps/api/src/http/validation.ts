@@ -18,6 +18,11 @@ export function isInstant(value: unknown): value is string {
   return parseInstant(value) !== null;
 }
 
+/** X-Correlation-Id: names a request in logs and its events' metadata. */
+export function isCorrelationId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(value);
+}
+
 export function IsInstant(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
     registerDecorator({
