@@ -115,11 +115,6 @@ export class ReadModelQueries {
     ).get(courseId, clinicId) as { revision: number; view: string } | undefined;
   }
 
-  /** Whether any clinic has this course in the read model (to tell lag from absence). */
-  exists(table: 'course_completion' | 'course_outcomes', courseId: string): boolean {
-    return this.statement(`SELECT 1 FROM ${table} WHERE course_id = ?`).get(courseId) !== undefined;
-  }
-
   listCourses(query: CourseListQuery): {
     views: string[];
     last?: { enrolledAt: string; courseId: string };
