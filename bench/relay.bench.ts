@@ -25,7 +25,13 @@ import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaRelay, topicsWithSuffix, type KafkaRelayOptions } from '@ipt/analytics-feed';
+import {
+  KafkaRelay,
+  topicsWithSuffix,
+  type FeedTopics,
+  type KafkaRelayOptions,
+} from '@ipt/analytics-feed';
+import type { EventStore } from '@ipt/event-store';
 import {
   appendInterleaved,
   eventCount,
@@ -144,14 +150,7 @@ async function throughputRun(
 
     const suffix = uniqueSuffix();
     const topics = topicsWithSuffix(suffix);
-    const relay = new KafkaRelay({
-      store: temp.store,
-      brokers,
-      transactionalId: `relay-bench${suffix}`,
-      topics,
-      ...RELAY_OPTIONS,
-      logger: benchLogger,
-    });
+    const relay = benchRelay(temp.store, brokers, suffix, topics);
     const inspector = profile ? new Session() : undefined;
     if (inspector) {
       inspector.connect();
@@ -221,19 +220,29 @@ const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 /** Commands at a steady rate while the relay runs; append acknowledgment → read_committed consumption, per event. */
-async function latencyRun(brokers: string[]): Promise<boolean> {
-  console.log(`\n-- latency, ${RATE} commands/s for ${SECONDS} s`);
-  const temp = tempStore();
-  const suffix = uniqueSuffix();
-  const topics = topicsWithSuffix(suffix);
-  const relay = new KafkaRelay({
-    store: temp.store,
+/** The relay under measurement, with the benchmark's options and its own transactional id. */
+function benchRelay(
+  store: EventStore,
+  brokers: string[],
+  suffix: string,
+  topics: FeedTopics,
+): KafkaRelay {
+  return new KafkaRelay({
+    store,
     brokers,
     transactionalId: `relay-bench${suffix}`,
     topics,
     ...RELAY_OPTIONS,
     logger: benchLogger,
   });
+}
+
+async function latencyRun(brokers: string[]): Promise<boolean> {
+  console.log(`\n-- latency, ${RATE} commands/s for ${SECONDS} s`);
+  const temp = tempStore();
+  const suffix = uniqueSuffix();
+  const topics = topicsWithSuffix(suffix);
+  const relay = benchRelay(temp.store, brokers, suffix, topics);
   const consumer = new Kafka({
     clientId: 'relay-bench-latency',
     brokers,

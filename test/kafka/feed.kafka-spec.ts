@@ -28,12 +28,31 @@ import {
   testBrokers,
   uniqueSuffix,
   waitFor,
+  type FeedMessage,
   type TempStore,
 } from '../support/kafka-feed';
 
 jest.setTimeout(120_000);
 
 const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
+/** Every event of the courses, and each course's snapshot at its last revision. */
+function wholeFeedArrived(
+  messages: FeedMessage[],
+  topics: { courseEvents: string; courseOutcomes: string },
+  courses: GeneratedCourse[],
+): boolean {
+  const total = courses.reduce((n, c) => n + eventCount(c), 0);
+  if (messages.filter((m) => m.topic === topics.courseEvents).length < total) return false;
+  return courses.every((c) =>
+    messages.some(
+      (m) =>
+        m.topic === topics.courseOutcomes &&
+        m.key === c.courseId &&
+        JSON.parse(m.raw.toString()).revision === eventCount(c) - 1,
+    ),
+  );
+}
+
 const expectedIds = (courses: GeneratedCourse[]) =>
   new Map(courses.map((c) => [c.courseId, c.appends.flat().map((e) => e.eventId)]));
 
@@ -77,21 +96,11 @@ describe('analytics feed on a real Kafka broker', () => {
       generateCourse(2, { full: true, ending: 'withdrawn' }),
       generateCourse(3, { ending: 'active' }),
     ];
-    const total = courses.reduce((n, c) => n + eventCount(c), 0);
     await appendInterleaved(temp.store, courses);
     await relay(suffix).start();
 
     const messages = await readFeed(brokers, [topics.courseEvents, topics.courseOutcomes], {
-      done: (ms) =>
-        ms.filter((m) => m.topic === topics.courseEvents).length >= total &&
-        courses.every((c) =>
-          ms.some(
-            (m) =>
-              m.topic === topics.courseOutcomes &&
-              m.key === c.courseId &&
-              JSON.parse(m.raw.toString()).revision === eventCount(c) - 1,
-          ),
-        ),
+      done: (ms) => wholeFeedArrived(ms, topics, courses),
     });
     const schemas = feedSchemas();
     const events = messages.filter((m) => m.topic === topics.courseEvents);
@@ -224,16 +233,7 @@ describe('analytics feed on a real Kafka broker', () => {
     expect(produceRequests - 1).toBeGreaterThan(3 * status.batchesCommitted);
 
     const messages = await readFeed(brokers, [topics.courseEvents, topics.courseOutcomes], {
-      done: (ms) =>
-        ms.filter((m) => m.topic === topics.courseEvents).length >= total &&
-        courses.every((c) =>
-          ms.some(
-            (m) =>
-              m.topic === topics.courseOutcomes &&
-              m.key === c.courseId &&
-              JSON.parse(m.raw.toString()).revision === eventCount(c) - 1,
-          ),
-        ),
+      done: (ms) => wholeFeedArrived(ms, topics, courses),
     });
     const events = messages.filter((m) => m.topic === topics.courseEvents);
     assertExactlyOnceInOrder(parseEvents(events), expectedIds(courses));
