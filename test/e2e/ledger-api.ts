@@ -838,6 +838,34 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const current = await course.attempt('/sessions', session(2), { 'if-match': '"1"' });
         expect(current.status).toBe(200);
         expect(current.headers.get('etag')).toBe('"2"');
+        // The ETag may come back weak from a proxy: W/"2" names the same revision.
+        const weak = await course.attempt('/sessions', session(3), { 'if-match': 'W/"2"' });
+        expect(weak.status).toBe(200);
+      });
+
+      it('records the caller’s X-Correlation-Id, and the command as the cause, in every event’s metadata', async () => {
+        const course = await CourseDriver.enroll(clinician);
+        const answer = await course.attempt(
+          '/assessments',
+          assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 2]),
+          {
+            'x-correlation-id': 'referral-7731.step-2',
+          },
+        );
+        expect(answer.status).toBe(200);
+        const events = (await clinician.get(course.path('/history'))).body.events.slice(1);
+        expect(events.map((e: { type: string }) => e.type)).toEqual([
+          'AssessmentRecorded',
+          'RiskFlagRaised',
+        ]);
+        for (const event of events) {
+          expect(event.metadata.correlationId).toBe('referral-7731.step-2');
+          expect(event.metadata.causationId).toBe(events[0].metadata.commandId);
+        }
+        const bad = await course.attempt('/sessions', session(1), {
+          'x-correlation-id': 'has spaces',
+        });
+        expect([bad.status, bad.body.code]).toEqual([400, 'validation_failed']);
       });
 
       it('20 concurrent commands for the same session: exactly one accepted, the others 409, no gap', async () => {

@@ -35,7 +35,11 @@ describe('logs', () => {
     });
     await course.send('/problem-area', { area: 'grief' });
     await course.send('/problem-area', { area: 'role_dispute', reason: marker('area-reason') });
-    await course.send('/sessions', session(1));
+    const logged = await course.attempt('/sessions', session(1), {
+      'x-correlation-id': 'corr-in-logs-42',
+    });
+    expect(logged.status).toBe(200);
+    course.revision = logged.body.revision;
     await course.send('/homework', {
       homeworkId: marker('homeworkId'),
       sessionNumber: 1,
@@ -69,6 +73,8 @@ describe('logs', () => {
 
     const output = app.output();
     expect(output).toContain('"msg":"incoming request"'); // logging was on
+    // Each request's log lines carry the caller's correlation id as the request id.
+    expect(output).toMatch(/"requestId":"corr-in-logs-42"[^\n]*"msg":"incoming request"/);
     expect(output).not.toMatch(/PHI-[a-z-]+-7f3a/i);
   });
 });
