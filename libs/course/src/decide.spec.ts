@@ -72,7 +72,6 @@ describe('decide', () => {
       for (const c of cmds) {
         const error = given().when(c).thenThrows('course_not_found');
         expect(error.kind).toBe('not_found');
-        expect(error.status).toBe(404);
       }
     });
 
@@ -90,7 +89,6 @@ describe('decide', () => {
         )
         .thenThrows('ineligible');
       expect(error.kind).toBe('ineligible');
-      expect(error.status).toBe(422);
       expect(error.criteria).toEqual(['psychosis', 'acuteSuicideRisk']);
     });
 
@@ -966,11 +964,12 @@ describe('decide', () => {
       });
     });
 
-    it('CourseRuleViolation is an Error with a status', () => {
+    it('CourseRuleViolation is an Error with a kind and a rule, and no transport status', () => {
       const e = CourseRuleViolation.conflict('course_closed', 4, 'the course is completed');
       expect(e).toBeInstanceOf(Error);
-      expect(e.status).toBe(409);
-      expect(CourseRuleViolation.validation([]).status).toBe(400);
+      expect([e.kind, e.rule]).toEqual(['conflict', 4]);
+      expect(CourseRuleViolation.validation([]).kind).toBe('validation');
+      expect('status' in e).toBe(false);
     });
   });
 });

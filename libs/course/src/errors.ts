@@ -1,6 +1,7 @@
 /**
- * Why `decide` refused a command. The HTTP layer maps `kind` to a status
- * (api.md) and puts `code`, `criteria` and `errors` into the problem details.
+ * Why `decide` refused a command: a `code` from domain.md and the `kind` of
+ * refusal. The domain knows no transport; the HTTP edge maps `kind` to a
+ * status and puts `code`, `rule`, `criteria` and `errors` into the answer.
  * Messages are fixed texts: they never repeat patientRef, free text or any
  * other value from the command, so they are safe to log and to return.
  */
@@ -41,14 +42,6 @@ export const COURSE_RULE_CODES = [
 ] as const;
 export type CourseRuleCode = (typeof COURSE_RULE_CODES)[number];
 
-/** The HTTP status of each kind (api.md, "Errors"). */
-export const RULE_VIOLATION_STATUS: Readonly<Record<RuleViolationKind, number>> = {
-  not_found: 404,
-  conflict: 409,
-  validation: 400,
-  ineligible: 422,
-};
-
 export interface CourseRuleViolationDetails {
   /** The domain.md rule number that refused the command, when there is one. */
   rule?: number | null;
@@ -74,10 +67,6 @@ export class CourseRuleViolation extends Error {
     this.rule = details.rule ?? null;
     this.errors = details.errors ?? [];
     if (details.criteria) this.criteria = details.criteria;
-  }
-
-  get status(): number {
-    return RULE_VIOLATION_STATUS[this.kind];
   }
 
   static notFound(): CourseRuleViolation {

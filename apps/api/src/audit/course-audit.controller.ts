@@ -10,7 +10,7 @@ import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-sto
 import { courseAsOf, recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
-import { ProblemError, courseNotFound, validationProblem } from '../http/problem';
+import { CourseNotFound, InvalidRequest } from '../application/errors';
 import { UuidParamPipe, isInstant } from '../http/validation';
 
 @ApiTags('audit')
@@ -54,7 +54,7 @@ export class CourseAuditController {
     const point = parsePoint(query);
     const events = await this.courseEvents(courseId, caller);
     if ('revision' in point && point.revision > events[events.length - 1].revision) {
-      throw validationProblem([
+      throw new InvalidRequest([
         { field: 'revision', message: 'the course has no such revision yet' },
       ]);
     }
@@ -63,8 +63,7 @@ export class CourseAuditController {
       meta: recordingOf(e),
     }));
     const state = courseAsOf(recorded, point);
-    if (!state)
-      throw new ProblemError(404, 'course_not_found', 'the course did not exist at that time');
+    if (!state) throw new CourseNotFound('the course did not exist at that time');
     return {
       courseId,
       revision: state.revision,
@@ -76,7 +75,7 @@ export class CourseAuditController {
   private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
     const events = await this.store.readStream(courseStreamId(courseId));
     if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId)
-      throw courseNotFound();
+      throw new CourseNotFound();
     return events;
   }
 }
@@ -84,23 +83,23 @@ export class CourseAuditController {
 function parsePoint(query: Record<string, unknown>): { revision: number } | { instant: string } {
   const unknown = Object.keys(query).filter((k) => k !== 'revision' && k !== 'asOf');
   if (unknown.length > 0)
-    throw validationProblem(
+    throw new InvalidRequest(
       unknown.map((field) => ({ field, message: 'unknown query parameter' })),
     );
   const { revision, asOf } = query;
   if ((revision === undefined) === (asOf === undefined)) {
-    throw validationProblem([
+    throw new InvalidRequest([
       { field: 'revision', message: 'give exactly one of revision and asOf' },
     ]);
   }
   if (revision !== undefined) {
     if (typeof revision !== 'string' || !/^\d{1,15}$/.test(revision)) {
-      throw validationProblem([{ field: 'revision', message: 'must be a non-negative integer' }]);
+      throw new InvalidRequest([{ field: 'revision', message: 'must be a non-negative integer' }]);
     }
     return { revision: Number(revision) };
   }
   if (!isInstant(asOf))
-    throw validationProblem([
+    throw new InvalidRequest([
       { field: 'asOf', message: 'must be an ISO 8601 time with an offset or Z' },
     ]);
   return { instant: asOf };

@@ -9,7 +9,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as crypto from 'node:crypto';
 import type { CourseCommand, Role } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
-import { ProblemError, validationProblem } from '../http/problem';
+import { InvalidRequest, Unauthenticated, type FieldProblem } from '../application/errors';
 import { actingRole } from '../http/auth.guard';
 import { isCorrelationId } from '../http/validation';
 import { CourseCommandsService, type CommandEnvelope } from './course-commands.service';
@@ -44,12 +44,12 @@ export const Envelope = createParamDecorator(
   (_: unknown, context: ExecutionContext): CommandEnvelope => {
     const request = context.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
     const caller = request.caller;
-    if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+    if (!caller) throw new Unauthenticated();
     const header = (name: string): string | undefined => {
       const value = request.headers[name];
       return Array.isArray(value) ? value[0] : value;
     };
-    const problems = [];
+    const problems: FieldProblem[] = [];
     const key = header('idempotency-key');
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
       problems.push({
@@ -68,7 +68,7 @@ export const Envelope = createParamDecorator(
         message: 'must be 1-128 characters of A-Z a-z 0-9 . _ : -',
       });
     }
-    if (problems.length > 0) throw validationProblem(problems);
+    if (problems.length > 0) throw new InvalidRequest(problems);
     return {
       caller,
       role: actingRole(caller, COMMAND_ROLES),

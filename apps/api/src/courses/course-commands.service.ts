@@ -20,7 +20,13 @@ import {
 } from '@ipt/course';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@ipt/event-store';
 import type { Caller } from '@ipt/auth';
-import { ProblemError, courseNotFound } from '../http/problem';
+import {
+  ApplicationError,
+  ConcurrencyConflict,
+  CourseIdTaken,
+  IdempotencyKeyReused,
+  RevisionMismatch,
+} from '../application/errors';
 import { CourseStreams, answerOf, answerOfKeyed, type LoadedCourse } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 
@@ -63,15 +69,9 @@ export class CourseCommandsService {
         if (error instanceof WrongExpectedRevisionError) {
           this.streams.forget(streamId);
           if (envelope.ifMatch !== undefined) {
-            throw revisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
+            throw new RevisionMismatch(typeof error.actual === 'number' ? error.actual : undefined);
           }
-          if (attempt >= MAX_ATTEMPTS) {
-            throw new ProblemError(
-              409,
-              'concurrency_conflict',
-              'the course kept changing while the command was decided; retry',
-            );
-          }
+          if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflict();
         } else if (course.fresh || !isRefusal(error)) {
           throw error;
         }
@@ -91,11 +91,10 @@ export class CourseCommandsService {
     const { caller, idempotencyKey: key } = envelope;
     const exists = course.revision !== undefined;
     if (exists && course.clinicId !== caller.clinicId) {
-      // A course of another clinic is answered like a missing one; only an
-      // enrollment of the same UUID must still be refused.
-      if (command.type === 'EnrollPatient')
-        throw new ProblemError(409, 'course_exists', 'a course with this courseId exists');
-      throw courseNotFound();
+      // A course of another clinic is answered exactly like a missing one (rule 1);
+      // only an enrollment of the same UUID must still be refused.
+      if (command.type === 'EnrollPatient') throw new CourseIdTaken();
+      throw CourseRuleViolation.notFound();
     }
     const keyedBefore = key ? course.keyed.get(key) : undefined;
     if (key && keyedBefore) {
@@ -105,8 +104,8 @@ export class CourseCommandsService {
       return checkReplay(first, digest);
     }
     if (envelope.ifMatch !== undefined) {
-      if (!exists) throw courseNotFound();
-      if (course.revision !== envelope.ifMatch) throw revisionMismatch(course.revision!);
+      if (!exists) throw CourseRuleViolation.notFound();
+      if (course.revision !== envelope.ifMatch) throw new RevisionMismatch(course.revision);
     }
 
     const commandId = crypto.randomUUID();
@@ -157,28 +156,12 @@ export class CourseCommandsService {
 
 /** An answer the command's own content or the course's state caused: worth checking on fresh state. */
 function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof CourseRuleViolation || (error instanceof ProblemError && error.status < 500)
-  );
-}
-
-function revisionMismatch(actual: number | undefined): ProblemError {
-  const detail = 'the course is no longer at the revision of If-Match';
-  return new ProblemError(
-    412,
-    'revision_mismatch',
-    detail,
-    actual === undefined ? {} : { currentRevision: actual },
-  );
+  return error instanceof CourseRuleViolation || error instanceof ApplicationError;
 }
 
 function checkReplay(prior: CommandAnswer, digest: string): CommandAnswer {
   if (prior.requestDigest !== digest) {
-    throw new ProblemError(
-      422,
-      'idempotency_key_reused',
-      'this Idempotency-Key was used for a different request',
-    );
+    throw new IdempotencyKeyReused();
   }
   return prior;
 }

@@ -10,7 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '@ipt/course';
 import { InvalidTokenError, TokenVerifier, type Caller } from '@ipt/auth';
-import { ProblemError } from './problem';
+import { Forbidden, Unauthenticated } from '../application/errors';
 
 export const JWT_SECRET = Symbol('JwtSecret');
 const ROLES_KEY = 'ipt:roles';
@@ -40,40 +40,27 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match)
-      throw new ProblemError(
-        401,
-        'unauthorized',
-        'a bearer token is required',
-        {},
-        bearerChallenge(),
-      );
+    if (!match) throw new Unauthenticated();
     try {
       request.caller = this.tokens.verify(match[1]);
     } catch (error) {
       if (error instanceof InvalidTokenError) {
-        throw new ProblemError(401, 'unauthorized', error.message, {}, bearerChallenge());
+        throw new Unauthenticated(error.message);
       }
       throw error;
     }
     if (!request.caller.roles.some((role) => allowed.includes(role))) {
-      throw new ProblemError(
-        403,
-        'forbidden',
-        `this route needs one of the roles: ${allowed.join(', ')}`,
-      );
+      throw new Forbidden(`this route needs one of the roles: ${allowed.join(', ')}`);
     }
     return true;
   }
 }
 
-const bearerChallenge = () => ({ 'www-authenticate': 'Bearer' });
-
 /** The authenticated caller, set by AuthGuard. */
 export const CurrentCaller = createParamDecorator(
   (_: unknown, context: ExecutionContext): Caller => {
     const caller = context.switchToHttp().getRequest<AuthenticatedRequest>().caller;
-    if (!caller) throw new ProblemError(401, 'unauthorized', 'a bearer token is required');
+    if (!caller) throw new Unauthenticated();
     return caller;
   },
 );

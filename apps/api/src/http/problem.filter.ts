@@ -1,18 +1,63 @@
+/**
+ * The one place where errors become HTTP answers: domain refusals, application
+ * errors, request validation, the event store's outage and the framework's own
+ * refusals all leave as problem+json (api.md, "Errors"). Nothing inside the
+ * application knows a status code.
+ */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { CourseRuleViolation } from '@ipt/course';
+import { CourseRuleViolation, type RuleViolationKind } from '@ipt/course';
 import { StoreUnavailableError } from '@ipt/event-store';
-import { ProblemError, problemBody, type ProblemBody } from './problem';
+import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
+import { problemBody, type ProblemBody } from './problem';
+
+/** The status of each kind of domain refusal (api.md, "Errors"). */
+const RULE_VIOLATION_STATUS: Readonly<Record<RuleViolationKind, number>> = {
+  not_found: 404,
+  conflict: 409,
+  validation: 400,
+  ineligible: 422,
+};
+
+const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  course_not_found: 404,
+  projection_not_found: 404,
+  course_exists: 409,
+  projections_not_in_process: 409,
+  concurrency_conflict: 409,
+  revision_mismatch: 412,
+  idempotency_key_reused: 422,
+  view_not_ready: 503,
+};
+
+/** Headers that tell a client what to do next. */
+const APPLICATION_HEADERS: Partial<Record<ApplicationErrorCode, Record<string, string>>> = {
+  unauthorized: { 'www-authenticate': 'Bearer' },
+  view_not_ready: { 'retry-after': '1' },
+};
+
+export interface Problem {
+  body: ProblemBody;
+  headers: Record<string, string>;
+}
 
 /** Maps every error to problem+json; anything unexpected is a 500 without detail. */
-export function toProblem(error: unknown): { body: ProblemBody; headers: Record<string, string> } {
-  if (error instanceof ProblemError) return { body: error.toBody(), headers: error.headers };
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ApplicationError) {
+    return {
+      body: problemBody(APPLICATION_STATUS[error.code], error.code, error.message, error.details),
+      headers: APPLICATION_HEADERS[error.code] ?? {},
+    };
+  }
   if (error instanceof CourseRuleViolation) {
-    const status = error.status;
     const extensions: Record<string, unknown> = {};
     if (error.rule !== null) extensions.rule = error.rule;
     if (error.criteria) extensions.criteria = error.criteria;
-    if (error.errors && error.errors.length > 0) extensions.errors = error.errors;
+    if (error.errors.length > 0) extensions.errors = error.errors;
+    const status = RULE_VIOLATION_STATUS[error.kind];
     return { body: problemBody(status, error.code, error.message, extensions), headers: {} };
   }
   if (error instanceof StoreUnavailableError) {

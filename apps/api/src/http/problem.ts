@@ -3,10 +3,7 @@
  * Details are written for a clinic system's developer and never echo request
  * content, which may be protected health information.
  */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import type { FieldProblem } from '../application/errors';
 
 export interface ProblemBody {
   type: string;
@@ -35,23 +32,6 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export class ProblemError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-    readonly extensions: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(detail);
-    this.name = 'ProblemError';
-  }
-
-  toBody(): ProblemBody {
-    return problemBody(this.status, this.code, this.detail, this.extensions);
-  }
-}
-
 export function problemBody(
   status: number,
   code: string,
@@ -67,11 +47,3 @@ export function problemBody(
     ...extensions,
   };
 }
-
-export const validationProblem = (
-  errors: FieldProblem[],
-  detail = 'the request is not valid',
-): ProblemError => new ProblemError(400, 'validation_failed', detail, { errors });
-
-export const courseNotFound = (): ProblemError =>
-  new ProblemError(404, 'course_not_found', 'no such course');

@@ -11,7 +11,7 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { parseInstant } from '@ipt/course';
-import { validationProblem, type FieldProblem } from './problem';
+import { InvalidRequest, type FieldProblem } from '../application/errors';
 
 /** A time as the domain reads it: ISO 8601 with an offset or Z (one definition, @ipt/course). */
 export function isInstant(value: unknown): value is string {
@@ -68,7 +68,7 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
 
 export function validateBody<T extends object>(cls: new () => T, value: unknown): T {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw validationProblem([{ field: '', message: 'the body must be a JSON object' }]);
+    throw new InvalidRequest([{ field: '', message: 'the body must be a JSON object' }]);
   }
   const instance = plainToInstance(cls, value, { enableImplicitConversion: false });
   const errors = validateSync(instance, {
@@ -77,7 +77,7 @@ export function validateBody<T extends object>(cls: new () => T, value: unknown)
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
   });
-  if (errors.length > 0) throw validationProblem(flatten(errors));
+  if (errors.length > 0) throw new InvalidRequest(flatten(errors));
   return instance;
 }
 
@@ -102,7 +102,7 @@ export function isUuid(value: unknown): value is string {
 export class UuidParamPipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
     if (!isUuid(value))
-      throw validationProblem([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
+      throw new InvalidRequest([{ field: metadata.data ?? 'id', message: 'must be a UUID' }]);
     return value.toLowerCase();
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AllowRoles } from '../http/auth.guard';
-import { ProblemError } from '../http/problem';
+import { ProjectionNotFound, ProjectionsNotInProcess } from '../application/errors';
 import { ProjectionsService } from '../infrastructure/projections.service';
 
 @ApiTags('operations')
@@ -23,13 +23,9 @@ export class ProjectionsAdminController {
   @HttpCode(202)
   async rebuild(@Param('name') name: string) {
     const runner = this.projections.runner(name);
-    if (!runner) throw new ProblemError(404, 'projection_not_found', 'no projection of that name');
+    if (!runner) throw new ProjectionNotFound();
     if (!this.projections.inProcess) {
-      throw new ProblemError(
-        409,
-        'projections_not_in_process',
-        'the projector worker runs the projections; rebuild there',
-      );
+      throw new ProjectionsNotInProcess();
     }
     await runner.rebuild();
     return runner.status();

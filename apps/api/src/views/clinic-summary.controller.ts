@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { addContribution, emptyClinicTally, summaryFromTally } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
-import { ProblemError } from '../http/problem';
+import { Forbidden } from '../application/errors';
 import { ViewReader } from './view-reader.service';
 
 @ApiTags('views')
@@ -17,7 +17,7 @@ export class ClinicSummaryController {
   @AllowRoles('analyst', 'clinician', 'auditor')
   summary(@Param('clinicId') clinicId: string, @CurrentCaller() caller: Caller) {
     if (clinicId !== caller.clinicId) {
-      throw new ProblemError(403, 'forbidden', "only your own clinic's summary is visible to you");
+      throw new Forbidden("only your own clinic's summary is visible to you");
     }
     const tally = this.views.queries
       .clinicContributions(clinicId)

@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { COURSE_STATUSES, type CourseStatus, type Role } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
-import { validationProblem, type FieldProblem } from '../http/problem';
+import { InvalidRequest, type FieldProblem } from '../application/errors';
 import { UuidParamPipe } from '../http/validation';
 import { ViewReader, parseMinRevision } from './view-reader.service';
 
@@ -142,7 +142,7 @@ function parseListQuery(query: Record<string, unknown>): ListQuery {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
   if (cursor !== undefined && !after)
     problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
-  if (problems.length > 0) throw validationProblem(problems);
+  if (problems.length > 0) throw new InvalidRequest(problems);
   return { status: status as CourseStatus | undefined, therapistId, limit, after };
 }
 

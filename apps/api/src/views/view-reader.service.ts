@@ -9,7 +9,7 @@ import { courseStreamId } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ReadModelQueries } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
-import { ProblemError, courseNotFound, validationProblem } from '../http/problem';
+import { CourseNotFound, InvalidRequest, ViewNotReady } from '../application/errors';
 
 const MAX_WAIT_MS = 5000;
 const POLL_MS = 5;
@@ -36,24 +36,18 @@ export class ViewReader {
   ): Promise<string> {
     let row = this.queries.row(table, clinicId, courseId);
     if (minRevision === undefined || (row && row.revision >= minRevision)) {
-      if (!row) throw courseNotFound();
+      if (!row) throw new CourseNotFound();
       return row.view;
     }
     // Lagging or absent? Absent (or another clinic's) answers 404 at once.
-    if (!row && !(await this.courseBelongsTo(clinicId, courseId))) throw courseNotFound();
+    if (!row && !(await this.courseBelongsTo(clinicId, courseId))) throw new CourseNotFound();
     const deadline = Date.now() + MAX_WAIT_MS;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       row = this.queries.row(table, clinicId, courseId);
       if (row && row.revision >= minRevision) return row.view;
     }
-    throw new ProblemError(
-      503,
-      'view_not_ready',
-      `the view has not reached revision ${minRevision} within ${MAX_WAIT_MS / 1000} s`,
-      {},
-      { 'retry-after': '1' },
-    );
+    throw new ViewNotReady(minRevision, MAX_WAIT_MS / 1000);
   }
 
   private async courseBelongsTo(clinicId: string, courseId: string): Promise<boolean> {
@@ -67,7 +61,7 @@ export function parseMinRevision(value: string | string[] | undefined): number |
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value[0] : value;
   if (!/^\d{1,15}$/.test(text.trim())) {
-    throw validationProblem([
+    throw new InvalidRequest([
       { field: 'X-Min-Revision', message: 'must be a non-negative integer revision' },
     ]);
   }
