@@ -2,8 +2,8 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
-import { ProjectionsService } from '../infrastructure/projections.service';
-import { RelayService } from '../infrastructure/relay.service';
+import { ProjectionsService } from './projections.service';
+import { RelayService } from './relay.service';
 
 @ApiTags('operations')
 @Controller('health')

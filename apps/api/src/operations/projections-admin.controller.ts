@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AllowRoles } from '../http/auth.guard';
 import { ProjectionNotFound, ProjectionsNotInProcess } from '../application/errors';
-import { ProjectionsService } from '../infrastructure/projections.service';
+import { ProjectionsService } from './projections.service';
 
 @ApiTags('operations')
 @ApiBearerAuth()

@@ -1,4 +1,10 @@
-/** Every course command use case: its controller and its @nestjs/cqrs handler. */
+/**
+ * The write side: every course command use case (one folder each: controller,
+ * @nestjs/cqrs command and handler, DTO) and the path they share.
+ */
+import { Module } from '@nestjs/common';
+import { CourseCommandsService } from './course-commands.service';
+import { IdempotencyRecords } from './idempotency-records';
 import { EnrollPatientController } from './enroll-patient/enroll-patient.controller';
 import { EnrollPatientHandler } from './enroll-patient/enroll-patient.command';
 import { SelectProblemAreaController } from './select-problem-area/select-problem-area.controller';
@@ -22,7 +28,7 @@ import { CompleteCourseHandler } from './complete-course/complete-course.command
 import { CorrectAssessmentController } from './correct-assessment/correct-assessment.controller';
 import { CorrectAssessmentHandler } from './correct-assessment/correct-assessment.command';
 
-export const COURSE_COMMAND_CONTROLLERS = [
+const COURSE_COMMAND_CONTROLLERS = [
   EnrollPatientController,
   SelectProblemAreaController,
   RecordSessionHeldController,
@@ -36,7 +42,7 @@ export const COURSE_COMMAND_CONTROLLERS = [
   CorrectAssessmentController,
 ];
 
-export const COURSE_COMMAND_HANDLERS = [
+const COURSE_COMMAND_HANDLERS = [
   EnrollPatientHandler,
   SelectProblemAreaHandler,
   RecordSessionHeldHandler,
@@ -49,3 +55,9 @@ export const COURSE_COMMAND_HANDLERS = [
   CompleteCourseHandler,
   CorrectAssessmentHandler,
 ];
+
+@Module({
+  controllers: COURSE_COMMAND_CONTROLLERS,
+  providers: [IdempotencyRecords, CourseCommandsService, ...COURSE_COMMAND_HANDLERS],
+})
+export class CoursesModule {}

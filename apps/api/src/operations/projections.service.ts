@@ -13,7 +13,7 @@ import type { Database } from 'better-sqlite3';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
-import { LOCAL_DATABASE } from './local-database';
+import { LOCAL_DATABASE } from '../infrastructure/local-database';
 
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {

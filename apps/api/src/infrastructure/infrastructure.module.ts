@@ -1,0 +1,47 @@
+/**
+ * What every feature shares: the configuration, the event store and the local
+ * (read-model) database. Global, so Nest starts it first and shuts it down
+ * last, after the features' workers have stopped.
+ */
+import {
+  Global,
+  Inject,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { Database } from 'better-sqlite3';
+import { APP_CONFIG, type AppConfig } from '@ipt/config';
+import { EVENT_STORE, openEventStore, type EventStore } from '@ipt/event-store';
+import { openReadModelDatabase } from '@ipt/projections';
+import { LOCAL_DATABASE } from './local-database';
+
+/** Closes the store and the local database once everything that uses them has stopped. */
+class ResourcesCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(LOCAL_DATABASE) private readonly db: Database,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    this.db.close();
+  }
+}
+
+@Global()
+@Module({})
+export class InfrastructureModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
+        { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
+        ResourcesCloser,
+      ],
+      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE],
+    };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * What operators use: health, metrics, the AsyncAPI document and the
+ * projections admin, with the in-process workers they observe (projections,
+ * relay). The workers stop before the infrastructure closes the store: Nest
+ * shuts the global infrastructure module down last.
+ */
+import { Module } from '@nestjs/common';
+import { AsyncApiController } from './asyncapi.controller';
+import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { ProjectionsAdminController } from './projections-admin.controller';
+import { ProjectionsService } from './projections.service';
+import { RelayService } from './relay.service';
+
+@Module({
+  controllers: [
+    HealthController,
+    MetricsController,
+    ProjectionsAdminController,
+    AsyncApiController,
+  ],
+  providers: [ProjectionsService, RelayService],
+})
+export class OperationsModule {}

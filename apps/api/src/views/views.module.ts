@@ -1,0 +1,11 @@
+/** The read side: course views and the clinic summary, served from the read models. */
+import { Module } from '@nestjs/common';
+import { ClinicSummaryController } from './clinic-summary.controller';
+import { CourseViewsController } from './course-views.controller';
+import { ViewReader } from './view-reader.service';
+
+@Module({
+  controllers: [CourseViewsController, ClinicSummaryController],
+  providers: [ViewReader],
+})
+export class ViewsModule {}
