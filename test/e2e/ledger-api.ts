@@ -5,11 +5,18 @@
  * out by hand from domain.md, not computed by the code under test.
  */
 import { randomUUID } from 'node:crypto';
-import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
+import {
+  LedgerClient,
+  startLedgerApp,
+  tokenFor,
+  type HttpAnswer,
+  type LedgerApp,
+} from '../support/ledger-app';
 import {
   CourseDriver,
   homework,
   ENROLLED_AT,
+  NEGATIVE_SCREEN,
   assessment,
   day,
   enrollment,
@@ -617,6 +624,48 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
             (body as { patientRef: string }).patientRef || '\u0000',
           );
         }
+      });
+
+      it('lists every stateless problem of a body in one answer: shape, enumeration, time and item count (decision 13)', async () => {
+        const course = await CourseDriver.enroll(clinician);
+        const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+        const fieldsOf = (answer: HttpAnswer) =>
+          (answer.body.errors as { field: string }[]).map((e) => e.field).sort();
+
+        const form = await clinician.post(
+          course.path('/assessments'),
+          assessment('PHQ-9', [0, 1, 2, 0, 1, 2, 0, 1], {
+            timepoint: 'weekly', // not an enumerated timepoint (the DTO)
+            administeredAt: inAnHour, // rule 14 (the domain)
+          }),
+        );
+        expect([form.status, form.body.code]).toEqual([400, 'validation_failed']);
+        expect(fieldsOf(form)).toEqual(['administeredAt', 'items', 'timepoint']);
+
+        const secret = `MRN-${randomUUID()}`.padEnd(80, 'x'); // too long, and PHI
+        const enroll = await clinician.post(
+          '/v1/courses',
+          enrollment({
+            patientRef: secret, // length (the domain)
+            plannedSessions: 20, // rule 3 (the domain)
+            enrolledAt: inAnHour, // rule 14 (the domain)
+            screening: { ...NEGATIVE_SCREEN, psychosis: 'no' }, // type (the DTO)
+            colour: 'blue', // unknown property (the DTO)
+          }),
+        );
+        expect([enroll.status, enroll.body.code]).toEqual([400, 'validation_failed']);
+        expect(fieldsOf(enroll)).toEqual([
+          'colour',
+          'enrolledAt',
+          'patientRef',
+          'plannedSessions',
+          'screening.psychosis',
+        ]);
+        // Each field once, and no message repeats what was sent.
+        expect(new Set(fieldsOf(enroll)).size).toBe(fieldsOf(enroll).length);
+        expect(JSON.stringify(enroll.body)).not.toContain(secret.slice(0, 12));
+        expect(JSON.stringify([form.body, enroll.body])).not.toContain(inAnHour);
+        expect(await eventCount(course)).toBe(1);
       });
 
       it('path, query and header values', async () => {

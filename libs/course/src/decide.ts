@@ -3,9 +3,10 @@
  * CourseRuleViolation. Pure: the clock and new ids come from `ctx`.
  *
  * Order of checks (domain.md, "Invariants"):
- *   1. everything that needs no state: types, ranges, enumerations, lengths,
- *      unparsable times, rule 3, rule 9 item ranges, rule 14 (future times);
- *      all such problems are reported together as one `validation_failed`;
+ *   1. everything that needs no state (`commandProblems`, command-checks.ts):
+ *      types, ranges, enumerations, lengths, unparsable times, rule 3, rule 9
+ *      item ranges, rule 14 (future times); all such problems are reported
+ *      together as one `validation_failed`;
  *   2. rule 1 (course_not_found / course_exists);
  *   3. course_closed, when the course is closed and that refuses the command;
  *   4. the remaining rules of the command, lowest number first.
@@ -25,110 +26,24 @@ import type {
   SubmitHomework,
   WithdrawPatient,
 } from './commands';
-import { CourseRuleViolation, type FieldError } from './errors';
+import { DEFAULT_PLANNED_SESSIONS, commandProblems } from './command-checks';
+import { CourseRuleViolation } from './errors';
 import type { CourseEvent, RiskFlagRaised } from './events';
 import type { CourseState, EnrolledCourse } from './evolve';
+import { instrumentDefinition, riskItemScore, score, validateItems } from './instruments';
+import { DAY_MS, parseInstant, toIsoInstant } from './time';
 import {
-  instrumentDefinition,
-  isInstrument,
-  riskItemScore,
-  score,
-  validateItems,
-} from './instruments';
-import { DAY_MS, MINUTE_MS, parseInstant, toIsoInstant } from './time';
-import {
-  INSTRUMENTS,
-  MISSED_SESSION_KINDS,
-  MODALITIES,
-  PROBLEM_AREAS,
-  RISK_DISPOSITIONS,
   SCREENING_CRITERIA,
-  TIMEPOINTS,
-  WITHDRAWAL_REASONS,
   type Instrument,
   type ScreeningCriterion,
   type Severity,
 } from './vocabulary';
 
-/** Rule 14: how far ahead of the server clock a clinical time may be (clock skew). */
-export const FUTURE_TOLERANCE_MS = 5 * MINUTE_MS;
 /** Rule 9: a baseline form may be administered up to 30 days before enrollment. [D] */
 export const ASSESSMENT_LOOKBACK_MS = 30 * DAY_MS;
-export const DEFAULT_PLANNED_SESSIONS = 16;
-export const MIN_PLANNED_SESSIONS = 12;
-export const MAX_PLANNED_SESSIONS = 16;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-// Lengths count code points, so a name in any script has the same budget.
-const codePoints = (s: string): number => [...s].length;
-
-/** Collects stateless validation problems so the client sees all of them at once. */
-class Validation {
-  readonly errors: FieldError[] = [];
-
-  constructor(private readonly now: Date) {}
-
-  add(field: string, message: string): void {
-    this.errors.push({ field, message });
-  }
-
-  /** `min` applies to the trimmed text: a blank reason is no reason. */
-  text(field: string, value: unknown, min: number, max: number, optional = false): void {
-    if (value === undefined && optional) return;
-    if (typeof value !== 'string') return this.add(field, 'must be a string');
-    if (codePoints(value.trim()) < min || codePoints(value) > max) {
-      this.add(
-        field,
-        min > 0 ? `must be ${min}–${max} characters` : `must be at most ${max} characters`,
-      );
-    }
-  }
-
-  uuid(field: string, value: unknown): void {
-    if (typeof value !== 'string' || !UUID.test(value)) this.add(field, 'must be a UUID');
-  }
-
-  integer(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      this.add(
-        field,
-        max === Number.MAX_SAFE_INTEGER
-          ? `must be an integer ≥ ${min}`
-          : `must be an integer from ${min} to ${max}`,
-      );
-    }
-  }
-
-  oneOf(field: string, value: unknown, allowed: readonly string[]): void {
-    if (typeof value !== 'string' || !allowed.includes(value)) {
-      this.add(field, `must be one of ${allowed.join(', ')}`);
-    }
-  }
-
-  /** An ISO 8601 instant with an offset; NaN when invalid (only read after `throwIfAny`). */
-  instant(field: string, value: unknown): number {
-    const ms = parseInstant(value);
-    if (ms === null) {
-      this.add(field, 'must be an ISO 8601 date-time with an offset or Z');
-      return NaN;
-    }
-    return ms;
-  }
-
-  /** A time at which something clinical happened: also rule 14. */
-  clinicalTime(field: string, value: unknown): number {
-    const ms = this.instant(field, value);
-    if (ms - this.now.getTime() > FUTURE_TOLERANCE_MS) {
-      this.add(field, 'must not be more than 5 minutes in the future');
-    }
-    return ms;
-  }
-
-  throwIfAny(): void {
-    if (this.errors.length > 0) throw CourseRuleViolation.validation(this.errors);
-  }
-}
+/** A time that `commandProblems` has already found parsable. */
+const instantOf = (value: string): number => parseInstant(value) ?? NaN;
 
 /** Rule 1: every command but enrollment needs an existing course. */
 function existing(state: CourseState, courseId: string): EnrolledCourse {
@@ -164,6 +79,9 @@ export function decide(
   if (!isObject(command) || !isObject(command.data)) {
     throw CourseRuleViolation.validation([{ field: '', message: 'must be an object' }]);
   }
+  // Step 1 of the order above: every stateless problem at once.
+  const problems = commandProblems(command, ctx.now);
+  if (problems.length > 0) throw CourseRuleViolation.validation(problems);
   switch (command.type) {
     case 'EnrollPatient':
       return enrollPatient(command.data, state, ctx);
@@ -197,29 +115,8 @@ function enrollPatient(
   state: CourseState,
   ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.uuid('courseId', d.courseId);
-  v.text('patientRef', d.patientRef, 1, 64);
-  v.text('therapistId', d.therapistId, 1, 64);
-  // Rule 3; JSON null counts as "not given", as with the other optional fields.
-  const plannedSessions = d.plannedSessions ?? DEFAULT_PLANNED_SESSIONS;
-  v.integer('plannedSessions', plannedSessions, MIN_PLANNED_SESSIONS, MAX_PLANNED_SESSIONS);
-  const enrolledAt = v.clinicalTime('enrolledAt', d.enrolledAt);
-  if (!isObject(d.screening)) {
-    v.add(
-      'screening',
-      'must be an object with psychosis, bipolarDisorder, primarySubstanceUse, acuteSuicideRisk',
-    );
-  } else {
-    for (const c of SCREENING_CRITERIA) {
-      if (typeof d.screening[c] !== 'boolean') v.add(`screening.${c}`, 'must be a boolean');
-    }
-  }
-  if (d.override != null) {
-    if (!isObject(d.override)) v.add('override', 'must be an object with a reason');
-    else v.text('override.reason', d.override.reason, 10, 500);
-  }
-  v.throwIfAny();
+  const plannedSessions = d.plannedSessions ?? DEFAULT_PLANNED_SESSIONS; // rule 3
+  const enrolledAt = instantOf(d.enrolledAt);
 
   if (state)
     throw CourseRuleViolation.conflict('course_exists', 1, 'the course is already enrolled');
@@ -262,14 +159,8 @@ function enrollPatient(
 function selectProblemArea(
   d: SelectProblemArea['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.oneOf('area', d.area, PROBLEM_AREAS);
-  // No length is given for this reason in the spec; same budget as other free text. [D]
-  v.text('reason', d.reason ?? undefined, 0, 2000, true);
-  v.throwIfAny();
-
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
 
@@ -305,14 +196,9 @@ function selectProblemArea(
 function recordSessionHeld(
   d: RecordSessionHeld['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.integer('sessionNumber', d.sessionNumber, 1);
-  const heldAt = v.clinicalTime('heldAt', d.heldAt);
-  v.integer('durationMinutes', d.durationMinutes, 1, 240);
-  v.oneOf('modality', d.modality, MODALITIES);
-  v.throwIfAny();
+  const heldAt = instantOf(d.heldAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -360,13 +246,9 @@ function recordSessionHeld(
 function recordSessionMissed(
   d: RecordSessionMissed['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  // A session cannot have been missed before it was due: scheduledAt is a clinical time (rule 14).
-  const scheduledAt = v.clinicalTime('scheduledAt', d.scheduledAt);
-  v.oneOf('kind', d.kind, MISSED_SESSION_KINDS);
-  v.throwIfAny();
+  const scheduledAt = instantOf(d.scheduledAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -386,15 +268,9 @@ function recordSessionMissed(
 function assignHomework(
   d: AssignHomework['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.text('homeworkId', d.homeworkId, 1, 64);
-  v.integer('sessionNumber', d.sessionNumber, 1);
-  // dueAt is a due date, in the future by nature: exempt from rule 14.
-  const dueAt = v.instant('dueAt', d.dueAt);
-  v.text('description', d.description, 1, 2000);
-  v.throwIfAny();
+  const dueAt = instantOf(d.dueAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -431,12 +307,9 @@ function assignHomework(
 function submitHomework(
   d: SubmitHomework['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.text('homeworkId', d.homeworkId, 1, 64);
-  const submittedAt = v.clinicalTime('submittedAt', d.submittedAt);
-  v.throwIfAny();
+  const submittedAt = instantOf(d.submittedAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -499,18 +372,7 @@ function recordAssessment(
   state: CourseState,
   ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.uuid('assessmentId', d.assessmentId);
-  v.oneOf('instrument', d.instrument, INSTRUMENTS);
-  v.oneOf('timepoint', d.timepoint, TIMEPOINTS);
-  const administeredAt = v.clinicalTime('administeredAt', d.administeredAt);
-  if (isInstrument(d.instrument)) {
-    // Rule 9: item count and ranges.
-    for (const e of validateItems(d.instrument, d.items)) v.add(e.field, e.message);
-  } else if (!Array.isArray(d.items)) {
-    v.add('items', 'must be an array');
-  }
-  v.throwIfAny();
+  const administeredAt = instantOf(d.administeredAt);
 
   const course = existing(state, d.courseId);
   // Rule 4: after closing only follow-up forms; a follow-up needs a closed course.
@@ -560,12 +422,6 @@ function resolveRiskFlag(
   state: CourseState,
   ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.text('flagId', d.flagId, 1, 128);
-  v.oneOf('disposition', d.disposition, RISK_DISPOSITIONS);
-  v.text('note', d.note ?? undefined, 0, 2000, true);
-  v.throwIfAny();
-
   // Allowed after closing: a risk review never stops with the course (rule 4).
   const course = existing(state, d.courseId);
 
@@ -608,12 +464,9 @@ function checkTerminalTime(course: EnrolledCourse, at: number): void {
 function withdrawPatient(
   d: WithdrawPatient['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  const withdrawnAt = v.clinicalTime('withdrawnAt', d.withdrawnAt);
-  v.oneOf('reason', d.reason, WITHDRAWAL_REASONS); // rule 13
-  v.throwIfAny();
+  const withdrawnAt = instantOf(d.withdrawnAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -629,11 +482,9 @@ function withdrawPatient(
 function completeCourse(
   d: CompleteCourse['data'],
   state: CourseState,
-  ctx: DecisionContext,
+  _ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  const completedAt = v.clinicalTime('completedAt', d.completedAt);
-  v.throwIfAny();
+  const completedAt = instantOf(d.completedAt);
 
   const course = existing(state, d.courseId);
   refuseIfClosed(course);
@@ -667,12 +518,6 @@ function correctAssessment(
   state: CourseState,
   ctx: DecisionContext,
 ): CourseEvent[] {
-  const v = new Validation(ctx.now);
-  v.text('assessmentId', d.assessmentId, 1, 64);
-  v.text('reason', d.reason, 10, 500);
-  if (!Array.isArray(d.items)) v.add('items', 'must be an array');
-  v.throwIfAny();
-
   // Corrections are accepted while active and after closing (rule 16): no closed check.
   const course = existing(state, d.courseId);
 

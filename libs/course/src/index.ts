@@ -6,4 +6,5 @@ export * from './errors';
 export * from './time';
 export * from './instruments';
 export * from './evolve';
+export * from './command-checks';
 export * from './decide';

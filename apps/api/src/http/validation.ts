@@ -1,6 +1,8 @@
 /**
- * Request validation with class-validator: unknown properties are refused,
- * every failure is reported as {field, message} in a 400 problem.
+ * Request validation. The DTOs (class-validator) check shape and type and
+ * refuse unknown properties; for a command body the domain's stateless checks
+ * (ranges, lengths, time rules: `contentProblems` of @ipt/course) run beside
+ * them, so one 400 lists every problem of the body (decision 13).
  */
 import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
@@ -10,7 +12,7 @@ import {
   validateSync,
   type ValidationOptions,
 } from 'class-validator';
-import { parseInstant } from '@ipt/course';
+import { MAX_ITEM_COUNT, contentProblems, parseInstant, type CourseCommandType } from '@ipt/course';
 import { InvalidRequest, type FieldProblem } from '../application/errors';
 
 /** A time as the domain reads it: ISO 8601 with an offset or Z (one definition, @ipt/course). */
@@ -37,18 +39,29 @@ export function IsInstant(options?: ValidationOptions) {
     });
 }
 
-/** Rubric items: an array of integers or nulls; ranges are the instrument's (domain rule 9). */
+const COMMAND_TYPE = Symbol('ipt:commandType');
+
+/** Marks a DTO as the body of a command: the domain's stateless checks of that command apply too. */
+export const CommandBody =
+  (type: CourseCommandType): ClassDecorator =>
+  (target) =>
+    Reflect.defineMetadata(COMMAND_TYPE, type, target);
+
+/** Rubric items: an array of integers or nulls; count and ranges are the instrument's (rule 9). */
 export function IsItemScores(options?: ValidationOptions) {
   return (target: object, propertyName: string) =>
     registerDecorator({
       name: 'isItemScores',
       target: target.constructor,
       propertyName,
-      options: { message: `${propertyName} must be an array of integers or nulls`, ...options },
+      options: {
+        message: `${propertyName} must be an array of at most ${MAX_ITEM_COUNT} integers or nulls`,
+        ...options,
+      },
       validator: {
         validate: (value: unknown) =>
           Array.isArray(value) &&
-          value.length <= 64 &&
+          value.length <= MAX_ITEM_COUNT &&
           value.every((item) => item === null || Number.isInteger(item)),
       },
     });
@@ -77,9 +90,21 @@ export function validateBody<T extends object>(cls: new () => T, value: unknown)
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
   });
-  if (errors.length > 0) throw new InvalidRequest(flatten(errors));
+  const shape = flatten(errors);
+  const commandType: CourseCommandType | undefined = Reflect.getMetadata(COMMAND_TYPE, cls);
+  const rules = commandType ? contentProblems(commandType, value, new Date()) : [];
+  // A field whose shape is wrong is reported once, by the shape check.
+  const problems = [
+    ...shape,
+    ...rules.filter((rule) => !shape.some((known) => covers(known.field, rule.field))),
+  ];
+  if (problems.length > 0) throw new InvalidRequest(problems);
   return instance;
 }
+
+/** `field` is `outer` or lies inside it (`screening.psychosis`, `items[3]`). */
+const covers = (outer: string, field: string): boolean =>
+  field === outer || field.startsWith(`${outer}.`) || field.startsWith(`${outer}[`);
 
 /** Validates @Body() against its DTO class. */
 @Injectable()

@@ -1,18 +1,23 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsString, Length, Max, Min } from 'class-validator';
-import { IsInstant } from '../../http/validation';
+import { IsInt, IsString } from 'class-validator';
+import { MAX_SESSION_NUMBER, TEXT_LENGTHS } from '@ipt/course';
+import { CommandBody, IsInstant } from '../../http/validation';
 
+/** Shape and types; lengths and ranges are the domain's (AssignHomework). */
+@CommandBody('AssignHomework')
 export class AssignHomeworkDto {
-  @ApiProperty({ minLength: 1, maxLength: 64 }) @IsString() @Length(1, 64) homeworkId!: string;
-  @ApiProperty({ minimum: 1 }) @IsInt() @Min(1) @Max(1000) sessionNumber!: number;
+  @ApiProperty({ minLength: TEXT_LENGTHS.homeworkId.min, maxLength: TEXT_LENGTHS.homeworkId.max })
+  @IsString()
+  homeworkId!: string;
+
+  @ApiProperty({ minimum: 1, maximum: MAX_SESSION_NUMBER }) @IsInt() sessionNumber!: number;
   @ApiProperty({ format: 'date-time' }) @IsInstant() dueAt!: string;
 
   @ApiProperty({
-    minLength: 1,
-    maxLength: 2000,
+    minLength: TEXT_LENGTHS.homeworkDescription.min,
+    maxLength: TEXT_LENGTHS.homeworkDescription.max,
     description: 'What the patient is asked to do (PHI)',
   })
   @IsString()
-  @Length(1, 2000)
   description!: string;
 }

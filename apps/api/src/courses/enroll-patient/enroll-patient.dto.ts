@@ -7,12 +7,15 @@ import {
   IsOptional,
   IsString,
   IsUUID,
-  Length,
-  Max,
-  Min,
   ValidateNested,
 } from 'class-validator';
-import { IsInstant } from '../../http/validation';
+import {
+  DEFAULT_PLANNED_SESSIONS,
+  MAX_PLANNED_SESSIONS,
+  MIN_PLANNED_SESSIONS,
+  TEXT_LENGTHS,
+} from '@ipt/course';
+import { CommandBody, IsInstant } from '../../http/validation';
 
 export class ScreeningDto {
   @ApiProperty() @IsDefined() @IsBoolean() psychosis!: boolean;
@@ -23,34 +26,38 @@ export class ScreeningDto {
 
 export class ScreenOverrideDto {
   @ApiProperty({
-    minLength: 10,
-    maxLength: 500,
+    minLength: TEXT_LENGTHS.overrideReason.min,
+    maxLength: TEXT_LENGTHS.overrideReason.max,
     description: 'Why the positive screen is overridden (PHI)',
   })
   @IsString()
-  @Length(10, 500)
   reason!: string;
 }
 
+/** Shape and types; lengths, rule 3 and time rules are the domain's (EnrollPatient). */
+@CommandBody('EnrollPatient')
 export class EnrollPatientDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() courseId!: string;
 
   @ApiProperty({
-    minLength: 1,
-    maxLength: 64,
+    minLength: TEXT_LENGTHS.patientRef.min,
+    maxLength: TEXT_LENGTHS.patientRef.max,
     description: "The clinic's identifier for the patient (PHI)",
   })
   @IsString()
-  @Length(1, 64)
   patientRef!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 64 }) @IsString() @Length(1, 64) therapistId!: string;
+  @ApiProperty({ minLength: TEXT_LENGTHS.therapistId.min, maxLength: TEXT_LENGTHS.therapistId.max })
+  @IsString()
+  therapistId!: string;
 
-  @ApiPropertyOptional({ minimum: 12, maximum: 16, default: 16 })
+  @ApiPropertyOptional({
+    minimum: MIN_PLANNED_SESSIONS,
+    maximum: MAX_PLANNED_SESSIONS,
+    default: DEFAULT_PLANNED_SESSIONS,
+  })
   @IsOptional()
   @IsInt()
-  @Min(12)
-  @Max(16)
   plannedSessions?: number;
 
   @ApiProperty({ format: 'date-time' }) @IsInstant() enrolledAt!: string;

@@ -1,13 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { PROBLEM_AREAS, type ProblemArea } from '@ipt/course';
+import { IsIn, IsOptional, IsString } from 'class-validator';
+import { PROBLEM_AREAS, TEXT_LENGTHS, type ProblemArea } from '@ipt/course';
+import { CommandBody } from '../../http/validation';
 
+/** Shape and types; the reason's length is the domain's (SelectProblemArea). */
+@CommandBody('SelectProblemArea')
 export class SelectProblemAreaDto {
   @ApiProperty({ enum: PROBLEM_AREAS }) @IsIn(PROBLEM_AREAS) area!: ProblemArea;
 
-  @ApiPropertyOptional({ minLength: 1, maxLength: 500, description: 'Why the area changes (PHI)' })
+  @ApiPropertyOptional({
+    maxLength: TEXT_LENGTHS.problemAreaReason.max,
+    description: 'Why the area changes (PHI)',
+  })
   @IsOptional()
   @IsString()
-  @Length(1, 500)
   reason?: string;
 }
