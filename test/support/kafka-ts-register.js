@@ -14,12 +14,15 @@ const Module = require('node:module');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
-const ALIAS = /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config)$/;
+const ALIAS = /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|projections\/views)$/;
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   const m = ALIAS.exec(request);
-  return resolve.call(this, m ? path.join(ROOT, 'libs', m[1], 'src') : request, parent, ...rest);
+  // @ipt/<lib> → libs/<lib>/src; @ipt/<lib>/<folder> → libs/<lib>/src/<folder>
+  const [lib, folder = ''] = m ? m[1].split('/') : [];
+  const target = m ? path.join(ROOT, 'libs', lib, 'src', folder) : request;
+  return resolve.call(this, target, parent, ...rest);
 };
 
 require.extensions['.ts'] = (module, filename) => {
