@@ -10,6 +10,7 @@ import { resolveJwtSecret } from '@ipt/auth';
 import type { AppConfig } from '@ipt/config';
 import { AuditModule } from './audit/audit.module';
 import { CoursesModule } from './courses/courses.module';
+import { ExportsModule } from './exports/exports.module';
 import { AuthGuard, JWT_SECRET } from './http/auth.guard';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
 import { OperationsModule } from './operations/operations.module';
@@ -26,6 +27,7 @@ export class AppModule {
         CoursesModule,
         ViewsModule,
         AuditModule,
+        ExportsModule,
         OperationsModule,
       ],
       providers: [

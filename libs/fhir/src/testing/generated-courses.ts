@@ -199,7 +199,7 @@ export function generateCourse(n: number): GeneratedCourse {
   }
 
   const now = new Date(enrolled + (last + 120) * DAY_MS);
-  let state: CourseState = null;
+  let state = null as CourseState;
   const events: RecordedCourseFact[] = [];
   const record = (command: CourseCommand): void => {
     for (const event of decide(command, state, { now, newId: randomUUID })) {

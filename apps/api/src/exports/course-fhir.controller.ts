@@ -1,0 +1,94 @@
+/**
+ * The FHIR R4 export of a course (fhir.md, api.md "Exports"): the course's
+ * events, read like the audit history, mapped by the pure @ipt/fhir lib to
+ * one Bundle of type `collection` that an EHR can take in as it is.
+ */
+import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { courseStreamId, type CourseEvent } from '@ipt/course';
+import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { courseToFhirBundle } from '@ipt/fhir';
+import { recordingOf } from '@ipt/projections';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CourseNotFound } from '../application/errors';
+import { UuidParamPipe } from '../http/validation';
+
+export const FHIR_JSON = 'application/fhir+json';
+
+@ApiTags('exports')
+@ApiBearerAuth()
+@Controller('v1/courses')
+export class CourseFhirController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @Get(':courseId/fhir')
+  @AllowRoles('clinician', 'auditor')
+  @ApiOperation({
+    summary: 'The course as one FHIR R4 Bundle (type collection)',
+    description:
+      'Patient, EpisodeOfCare, an Encounter per held session, an Appointment per missed session, ' +
+      'a QuestionnaireResponse per form and an Observation per scored form (LOINC 44261-6 PHQ-9, ' +
+      '70274-6 GAD-7, 89209-1 BDI-II; local urn:ipt:instrument HRSD-17-total), a Flag per risk ' +
+      'flag and a CarePlan of the homework. Resource ids are UUIDs derived from the course and ' +
+      'the event, so a second export gives the same ids. Contains PHI unless the course was erased.',
+  })
+  @ApiParam({ name: 'courseId', format: 'uuid' })
+  @ApiProduces(FHIR_JSON)
+  @ApiOkResponse({
+    description: 'A FHIR R4 Bundle resource',
+    content: {
+      [FHIR_JSON]: {
+        schema: {
+          type: 'object',
+          required: ['resourceType', 'type', 'entry'],
+          properties: {
+            resourceType: { type: 'string', enum: ['Bundle'] },
+            id: { type: 'string', format: 'uuid' },
+            type: { type: 'string', enum: ['collection'] },
+            timestamp: { type: 'string', format: 'date-time' },
+            entry: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { fullUrl: { type: 'string' }, resource: { type: 'object' } },
+              },
+            },
+          },
+        },
+      },
+    },
+  })
+  @ApiForbiddenResponse({ description: 'the caller is neither clinician nor auditor' })
+  @ApiNotFoundResponse({ description: 'no such course in the caller’s clinic (course_not_found)' })
+  async export(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @CurrentCaller() caller: Caller,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    const events = await this.store.readStream(courseStreamId(courseId));
+    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId)
+      throw new CourseNotFound();
+    const bundle = courseToFhirBundle({
+      courseId,
+      clinicId: caller.clinicId,
+      events: events.map((e) => ({
+        eventId: e.eventId,
+        ...recordingOf(e),
+        event: { type: e.type, data: e.data } as CourseEvent,
+      })),
+    });
+    void reply.header('content-type', `${FHIR_JSON}; charset=utf-8`);
+    return JSON.stringify(bundle);
+  }
+}
