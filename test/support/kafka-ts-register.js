@@ -14,7 +14,8 @@ const Module = require('node:module');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
-const ALIAS = /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|projections\/views)$/;
+const ALIAS =
+  /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|projections\/views)$/;
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
