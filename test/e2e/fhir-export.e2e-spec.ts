@@ -81,12 +81,17 @@ describe('FHIR export route over HTTP', () => {
     }
   });
 
-  it('answers 403 to an analyst, 401 without a token, 400 for a malformed id', async () => {
+  it('answers 403 to an analyst, 401 without a token, 400 for a malformed or hostile id', async () => {
     const analyst = await clinician.as(tokenFor(clinicId, ['analyst'])).get(fhirPath());
     expect([analyst.status, analyst.body.code]).toEqual([403, 'forbidden']);
     expect((await clinician.as(undefined).get(fhirPath())).status).toBe(401);
     const malformed = await clinician.get('/v1/courses/not-a-uuid/fhir');
     expect([malformed.status, malformed.body.code]).toEqual([400, 'validation_failed']);
+    const nul = await clinician.get('/v1/courses/%00/fhir');
+    expect([nul.status, nul.body.code]).toEqual([400, 'validation_failed']);
+    // Fastify refuses an over-long path parameter itself (414), before any route runs.
+    const long = await clinician.get(`/v1/courses/${'a'.repeat(3000)}/fhir`);
+    expect(long.status).toBe(414);
   });
 
   it('is documented in OpenAPI with its media type', async () => {
