@@ -98,6 +98,19 @@ const PROBLEM_AREA_LABELS: Record<ProblemArea, string> = {
   interpersonal_deficits: 'interpersonal deficits',
 };
 
+const EPISODE_STATUS: Record<CourseStatus, EpisodeOfCare['status']> = {
+  active: 'active',
+  completed: 'finished',
+  withdrawn: 'cancelled',
+};
+
+/** A withdrawn course's plan ended before completion: `revoked`. */
+const CARE_PLAN_STATUS: Record<CourseStatus, CarePlan['status']> = {
+  active: 'active',
+  completed: 'completed',
+  withdrawn: 'revoked',
+};
+
 interface HomeworkTrack {
   assigned: HomeworkAssigned['data'];
   submittedAt: string | null;
@@ -139,7 +152,8 @@ function gatherFacts(input: CourseExportInput): CourseFacts {
     (enrollment as { phi?: unknown }).phi == null ||
     input.events.some((f) => f.event.type === 'PersonalDataErased');
 
-  const facts: CourseFacts = {
+  // The outcomes fold is added at the end; everything else is gathered here.
+  const facts: Omit<CourseFacts, 'outcomes'> = {
     enrollment,
     erased,
     status: 'active',
@@ -148,7 +162,6 @@ function gatherFacts(input: CourseExportInput): CourseFacts {
     sessions: [],
     missed: [],
     homework: [],
-    outcomes: null as unknown as CourseOutcomesState,
     assessmentEventIds: new Map(),
     assessmentIssuedAt: new Map(),
     flagEventIds: new Map(),
@@ -202,8 +215,8 @@ function gatherFacts(input: CourseExportInput): CourseFacts {
         break;
     }
   }
-  facts.outcomes = outcomes!;
-  return facts;
+  // The first event is PatientEnrolled, so the fold has started.
+  return { ...facts, outcomes: outcomes! };
 }
 
 const plusMinutes = (instant: string, minutes: number): string =>
@@ -239,8 +252,7 @@ export function courseToFhirBundle(input: CourseExportInput): Bundle {
   resources.push({
     resourceType: 'EpisodeOfCare',
     id: ids.episode,
-    status: { active: 'active', completed: 'finished', withdrawn: 'cancelled' }[facts.status] as
-      'active' | 'finished' | 'cancelled',
+    status: EPISODE_STATUS[facts.status],
     type: [{ text: EPISODE_TYPE_TEXT }],
     ...(facts.problemArea
       ? {
@@ -278,11 +290,10 @@ export function courseToFhirBundle(input: CourseExportInput): Bundle {
   }
 
   for (const { eventId, data } of facts.missed) {
-    const noShow = data.kind === 'did_not_attend';
     resources.push({
       resourceType: 'Appointment',
       id: eventResourceId(courseId, 'Appointment', eventId),
-      status: noShow ? 'noshow' : 'cancelled',
+      status: data.kind === 'did_not_attend' ? 'noshow' : 'cancelled',
       ...(data.kind === 'did_not_attend'
         ? {}
         : {
@@ -341,8 +352,7 @@ export function courseToFhirBundle(input: CourseExportInput): Bundle {
     resources.push({
       resourceType: 'CarePlan',
       id: ids.carePlan,
-      status: { active: 'active', completed: 'completed', withdrawn: 'revoked' }[facts.status] as
-        'active' | 'completed' | 'revoked',
+      status: CARE_PLAN_STATUS[facts.status],
       intent: 'plan',
       title: HOMEWORK_PLAN_TITLE,
       subject: patient,
