@@ -5,12 +5,14 @@
  * the protocol test server (it stops and restarts it).
  */
 import { randomUUID } from 'node:crypto';
+import { EventStoreDBClient, binaryEvent } from '@eventstore/db-client';
 import {
   EsdbEventStore,
   RecordedEvent,
   StoreSubscription,
   StoreUnavailableError,
   SubscriptionMessage,
+  UnreadableEventError,
 } from '@ipt/event-store';
 import { EsdbTestServer, startEsdbTestServer } from '../support/esdb-test-server';
 import { courseEvent } from './event-store.contract';
@@ -263,3 +265,82 @@ async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Pro
     }
   }
 }
+
+describe('events that are not JSON', () => {
+  let client: EventStoreDBClient;
+  beforeEach(() => {
+    client = EventStoreDBClient.connectionString(server.connectionString);
+  });
+  afterEach(async () => {
+    await client.dispose();
+  });
+
+  /** Appends raw bytes with the real client, as another writer of the store might. */
+  async function appendBytes(stream: string, data: string, metadata: string | object = {}) {
+    await client.appendToStream(
+      stream,
+      binaryEvent({
+        type: 'SessionHeld',
+        data: Buffer.from(data),
+        metadata: typeof metadata === 'string' ? Buffer.from(metadata) : metadata,
+      }),
+    );
+  }
+
+  async function refusal(read: Promise<unknown>): Promise<UnreadableEventError> {
+    const error = await read.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UnreadableEventError);
+    return error as UnreadableEventError;
+  }
+
+  it('are refused with the stream, revision and what is wrong, never the bytes', async () => {
+    const course = `course-${randomUUID()}`;
+    await store.appendToStream(course, [courseEvent()], { expectedRevision: 'no_stream' });
+    await appendBytes(course, 'MRN-0042 not json');
+
+    const error = await refusal(store.readStream(course));
+    expect(error.code).toBe('event_unreadable');
+    expect(error.streamId).toBe(course);
+    expect(error.revision).toBe(1);
+    expect(error.message).toBe(`cannot read ${course}@1: data is not a JSON object`);
+    expect(error.message).not.toContain('MRN');
+    await refusal(store.readAll({ streamPrefixes: ['course-'] }));
+    // The readable event before it is still readable on its own.
+    expect(await store.readStream(course, { maxCount: 1 })).toHaveLength(1);
+  });
+
+  it('refuse metadata that does not parse, and JSON that is not an object', async () => {
+    const bad = `course-${randomUUID()}`;
+    await appendBytes(bad, '{}', 'not json');
+    expect((await refusal(store.readStream(bad))).problem).toBe('metadata is not a JSON object');
+    const list = `course-${randomUUID()}`;
+    await appendBytes(list, '[1, 2]');
+    expect((await refusal(store.readStream(list))).problem).toBe('data is not a JSON object');
+    // Binary events holding a JSON object still read as before.
+    const fine = `course-${randomUUID()}`;
+    await appendBytes(fine, '{"courseId":"c"}', { clinicId: 'clinic-a' });
+    const [event] = await store.readStream(fine);
+    expect(event.data).toEqual({ courseId: 'c' });
+    expect(event.metadata).toEqual({ clinicId: 'clinic-a' });
+  });
+
+  it('end a subscription after the events before them; other streams do not stop a read', async () => {
+    await appendBytes(`other-${randomUUID()}`, 'not json');
+    const course = `course-${randomUUID()}`;
+    await store.appendToStream(course, [courseEvent(), courseEvent()], {
+      expectedRevision: 'no_stream',
+    });
+    expect(await store.readAll({ streamPrefixes: ['course-'] })).toHaveLength(2);
+    await appendBytes(course, 'not json');
+
+    subscription = store.subscribeToAll({ streamPrefixes: ['course-'] });
+    const messages = subscription[Symbol.asyncIterator]();
+    expect((await nextEvent(messages)).revision).toBe(0);
+    expect((await nextEvent(messages)).revision).toBe(1);
+    const error = await refusal(nextMessage(messages));
+    expect([error.streamId, error.revision]).toEqual([course, 2]);
+  });
+});

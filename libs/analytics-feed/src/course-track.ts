@@ -3,7 +3,7 @@
  * the read-model fold states (the same pure folds as the projections), from
  * which each batch publishes the course's de-identified outcome snapshot.
  */
-import type { CourseEvent, Instrument } from '@ipt/course';
+import { clinicOf, decodeCourseEvent, recordedAtOf, type Instrument } from '@ipt/course';
 import type { RecordedEvent } from '@ipt/event-store';
 import {
   evolveCompletion,
@@ -40,19 +40,12 @@ export const emptyCourseTrack = (courseId: string): CourseTrack => ({
 });
 
 export function evolveCourseTrack(track: CourseTrack, recorded: RecordedEvent): CourseTrack {
-  const event = { type: recorded.type, data: recorded.data } as CourseEvent;
-  const metadata = recorded.metadata as { clinicId?: unknown; recordedAt?: unknown };
-  const meta = {
-    revision: recorded.revision,
-    recordedAt:
-      typeof metadata.recordedAt === 'string'
-        ? metadata.recordedAt
-        : recorded.created.toISOString(),
-  };
+  const event = decodeCourseEvent(recorded);
+  const meta = { revision: recorded.revision, recordedAt: recordedAtOf(recorded) };
   return {
     courseId: track.courseId,
     revision: recorded.revision,
-    clinicId: track.clinicId ?? (typeof metadata.clinicId === 'string' ? metadata.clinicId : null),
+    clinicId: track.clinicId ?? clinicOf(recorded),
     facts: evolveCourseFacts(track.facts, event),
     completion: evolveCompletion(track.completion, event, meta),
     outcomes: evolveOutcomes(track.outcomes, event, meta),

@@ -2,7 +2,7 @@
  * `decide(command, state, ctx)`: the events a command causes, or a
  * CourseRuleViolation. Pure: the clock and new ids come from `ctx`.
  *
- * Order of checks (domain.md, "Invariants"):
+ * Order of checks (docs/domain-rules.md, "Which answer comes first"):
  *   1. everything that needs no state (`commandProblems`, command-checks.ts):
  *      types, ranges, enumerations, lengths, unparsable times, rule 3, rule 9
  *      item ranges, rule 14 (future times); all such problems are reported
@@ -105,8 +105,13 @@ export function decide(
       return completeCourse(command.data, state, ctx);
     case 'CorrectAssessment':
       return correctAssessment(command.data, state, ctx);
-    default:
+    default: {
+      // A new command type does not compile until it is handled above; at run
+      // time the type comes from parsed JSON and may be anything.
+      const unhandled: never = command;
+      void unhandled;
       throw CourseRuleViolation.validation([{ field: 'type', message: 'unknown command' }]);
+    }
   }
 }
 

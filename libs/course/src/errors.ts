@@ -15,7 +15,7 @@ export interface FieldError {
 
 export type RuleViolationKind = 'not_found' | 'conflict' | 'validation' | 'ineligible';
 
-/** Every code `decide` can answer with (domain.md; `idempotency_key_reused` belongs to the HTTP layer). */
+/** Every code `decide` can answer with (docs/domain-rules.md; `idempotency_key_reused` belongs to the HTTP layer). */
 export const COURSE_RULE_CODES = [
   'validation_failed',
   'course_not_found',
@@ -43,7 +43,7 @@ export const COURSE_RULE_CODES = [
 export type CourseRuleCode = (typeof COURSE_RULE_CODES)[number];
 
 export interface CourseRuleViolationDetails {
-  /** The domain.md rule number that refused the command, when there is one. */
+  /** The rule number (docs/domain-rules.md) that refused the command, when there is one. */
   rule?: number | null;
   /** For `validation`: what is wrong, field by field. */
   errors?: FieldError[];

@@ -178,7 +178,7 @@ export const COURSE_EVENT_TYPES: readonly CourseEventType[] = [
   'AssessmentCorrected',
 ];
 
-/** Metadata every recorded event carries (domain.md). */
+/** Metadata every recorded event carries (docs/domain-rules.md). */
 export interface EventMetadata {
   actor: { id: string; role: string };
   clinicId: string;

@@ -143,9 +143,12 @@ export function evolve(state: CourseState, event: CourseEvent): CourseState {
       return { ...state, status: 'withdrawn' };
     case 'CourseCompleted':
       return { ...state, status: 'completed' };
-    default:
-      // An event type this version does not know changes nothing it decides on.
+    default: {
+      // Every event type must be handled above: a new one does not compile until it is.
+      const unhandled: never = event;
+      void unhandled;
       return state;
+    }
   }
 }
 

@@ -8,3 +8,4 @@ export * from './instruments';
 export * from './evolve';
 export * from './command-checks';
 export * from './decide';
+export * from './codec';

@@ -1,5 +1,5 @@
 /**
- * The rating scales (domain.md, "Instruments"): item ranges, severity bands,
+ * The rating scales (docs/domain-rules.md, "Instruments"): item ranges, severity bands,
  * risk item and the thresholds the outcome figures use. Every scored result
  * stores the name of its scheme, so a later change of bands or thresholds is
  * visible in the history: change a definition here → give it a new name.

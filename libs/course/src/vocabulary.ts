@@ -1,4 +1,4 @@
-/** The coded values of the domain (domain.md, api.md). */
+/** The coded values of the domain (docs/domain-rules.md). */
 
 export const PROBLEM_AREAS = [
   'grief',

@@ -137,4 +137,20 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A stored event whose data or metadata is not a JSON object: the store holds
+ * it, but no reader can take it. The message names the event, never its bytes.
+ */
+export class UnreadableEventError extends Error {
+  readonly code = 'event_unreadable';
+  constructor(
+    readonly streamId: string,
+    readonly revision: number,
+    readonly problem: string,
+  ) {
+    super(`cannot read ${streamId}@${revision}: ${problem}`);
+    this.name = 'UnreadableEventError';
+  }
+}
+
 export const EVENT_STORE = Symbol('EventStore');

@@ -17,10 +17,17 @@ export async function* readyBatches<T>(source: AsyncIterable<T>, max: number): A
       const batch = [first.value];
       while (batch.length < max) {
         const next = iterator.next();
-        const result = await Promise.race([
-          next,
-          new Promise<typeof NOT_READY>((r) => setImmediate(r, NOT_READY)),
-        ]);
+        let result: IteratorResult<T> | typeof NOT_READY;
+        try {
+          result = await Promise.race([
+            next,
+            new Promise<typeof NOT_READY>((r) => setImmediate(r, NOT_READY)),
+          ]);
+        } catch (error) {
+          // Hand on what came before the failure (e.g. an unreadable event), then fail.
+          yield batch;
+          throw error;
+        }
         if (result === NOT_READY) {
           pending = next; // keep it: the item it brings belongs to the next batch
           break;

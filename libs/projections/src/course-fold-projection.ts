@@ -4,8 +4,14 @@
  * once, folds its events, and writes each row once.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { COURSE_STREAM_PREFIX, type CourseEvent } from '@ipt/course';
-import type { RecordedEvent } from '@ipt/event-store';
+import {
+  clinicOf,
+  courseIdOf,
+  decodeCourseEvent,
+  recordedAtOf,
+  type CourseEvent,
+  type StoredEvent,
+} from '@ipt/course';
 import type { Projection } from './projection';
 import type { EventRecording } from './views';
 
@@ -27,15 +33,9 @@ export interface CourseFoldSpec<S> {
   columnValues(row: CourseRow<S>): Record<string, string | number | null>;
 }
 
-export function courseIdOf(streamId: string): string {
-  return streamId.slice(COURSE_STREAM_PREFIX.length);
-}
-
-export function recordingOf(event: RecordedEvent): EventRecording {
-  return {
-    revision: event.revision,
-    recordedAt: String(event.metadata.recordedAt ?? event.created.toISOString()),
-  };
+/** Where the event sits in its stream and when it was recorded, as the folds take it. */
+export function recordingOf(event: StoredEvent): EventRecording {
+  return { revision: event.revision, recordedAt: recordedAtOf(event) };
 }
 
 /** Fold states kept in memory: a projection is its table's only writer, so they stay true. */
@@ -96,7 +96,8 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
       const { load, save } = prepared(db);
       const touched = new Map<string, CourseRow<S>>();
       for (const recorded of events) {
-        const courseId = courseIdOf(recorded.streamId);
+        const event = decodeCourseEvent(recorded);
+        const courseId = courseIdOf(recorded);
         let row = touched.get(courseId) ?? cache.get(courseId);
         if (!row) {
           const stored = load.get(courseId) as
@@ -110,7 +111,7 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
               }
             : {
                 courseId,
-                clinicId: String(recorded.metadata.clinicId),
+                clinicId: clinicOf(recorded),
                 revision: -1,
                 state: null as S,
               };
@@ -118,11 +119,7 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
         // The log may deliver an event the row already reflects only after a
         // rebuild race; folding it twice would double-count, so skip it.
         if (recorded.revision <= row.revision) continue;
-        const next = spec.evolve(
-          row.state,
-          recorded as unknown as CourseEvent,
-          recordingOf(recorded),
-        );
+        const next = spec.evolve(row.state, event, recordingOf(recorded));
         touched.set(courseId, { ...row, revision: recorded.revision, state: next as S });
       }
       for (const row of touched.values()) {

@@ -5,12 +5,23 @@
  * retries with backoff and resumes from the checkpoint.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import { COURSE_STREAM_PREFIX } from '@ipt/course';
-import type { EventStore, RecordedEvent, StoreSubscription } from '@ipt/event-store';
+import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
+import {
+  UnreadableEventError,
+  type EventStore,
+  type RecordedEvent,
+  type StoreSubscription,
+} from '@ipt/event-store';
 import { readyBatches } from './batches';
 import type { Projection } from './projection';
 
-export type ProjectionState = 'starting' | 'catching_up' | 'live' | 'retrying' | 'stopped';
+/**
+ * `failed`: the projection met an event it cannot read and stopped there (its
+ * checkpoint stays before it); `lastError` says which and why. Retrying would
+ * meet the same event again, so only a repair of the log and a rebuild restart it.
+ */
+export type ProjectionState =
+  'starting' | 'catching_up' | 'live' | 'retrying' | 'failed' | 'stopped';
 
 export interface ProjectionStatus {
   name: string;
@@ -69,7 +80,7 @@ export class ProjectionRunner {
     this.state = 'starting';
     this.loop = this.run().finally(() => {
       this.loop = undefined;
-      this.state = 'stopped';
+      if (this.state !== 'failed') this.state = 'stopped';
     });
   }
 
@@ -126,13 +137,29 @@ export class ProjectionRunner {
             if (message.kind === 'event') events.push(message.event);
             else if (message.kind === 'caught_up') this.state = 'live';
           }
-          if (events.length > 0) this.applyBatch(events);
+          if (events.length > 0) {
+            try {
+              this.applyBatch(events);
+            } catch (error) {
+              // End the subscription first: leaving the loop waits for a read it may have in flight.
+              await this.subscription.close();
+              throw error;
+            }
+          }
           backoff = 100;
           this.lastError = null;
         }
         if (!this.stopping) throw new Error('subscription ended');
       } catch (error) {
         if (this.stopping) break;
+        if (isUnreadable(error)) {
+          // The message names stream, revision and field, never data: safe to show and log.
+          this.state = 'failed';
+          this.lastError = error.message;
+          this.logger.warn(`projection ${this.projection.name} stopped: ${error.message}`);
+          await this.subscription?.close().catch(() => undefined);
+          break;
+        }
         this.state = 'retrying';
         this.lastError = (error as Error).message;
         this.logger.warn(
@@ -161,8 +188,19 @@ export class ProjectionRunner {
       })();
     } catch (error) {
       this.projection.discardUncommitted?.();
+      // Keep what comes before an unreadable event, so the checkpoint stops right at it.
+      const at = isUnreadable(error) ? events.findIndex((e) => isEventOf(error, e)) : -1;
+      if (at > 0) this.applyBatch(events.slice(0, at));
       throw error;
     }
     this.eventsApplied += events.length;
   }
 }
+
+/** An event no retry will make readable. */
+function isUnreadable(error: unknown): error is EventDecodeError | UnreadableEventError {
+  return error instanceof EventDecodeError || error instanceof UnreadableEventError;
+}
+
+const isEventOf = (error: EventDecodeError | UnreadableEventError, event: RecordedEvent) =>
+  error.streamId === event.streamId && error.revision === event.revision;

@@ -5,7 +5,7 @@
  */
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { courseStreamId, type CourseEvent } from '@ipt/course';
+import { clinicOf, courseStreamId, decodeCourseEvent, recordedAtOf } from '@ipt/course';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
 import { courseAsOf, recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
@@ -34,7 +34,7 @@ export class CourseAuditController {
         type: e.type,
         revision: e.revision,
         position: Number(e.position),
-        recordedAt: e.metadata.recordedAt ?? e.created.toISOString(),
+        recordedAt: recordedAtOf(e),
         data: e.data,
         metadata: e.metadata,
       })),
@@ -59,7 +59,7 @@ export class CourseAuditController {
       ]);
     }
     const recorded = events.map((e) => ({
-      event: e as unknown as CourseEvent,
+      event: decodeCourseEvent(e),
       meta: recordingOf(e),
     }));
     const state = courseAsOf(recorded, point);
@@ -74,7 +74,7 @@ export class CourseAuditController {
 
   private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
     const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId)
+    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId)
       throw new CourseNotFound();
     return events;
   }

@@ -27,7 +27,13 @@ import {
   IdempotencyKeyReused,
   RevisionMismatch,
 } from '../application/errors';
-import { CourseStreams, answerOf, answerOfKeyed, type LoadedCourse } from './course-streams';
+import {
+  CourseStreams,
+  answerOf,
+  answerOfKeyed,
+  revisedEvents,
+  type LoadedCourse,
+} from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 
 export interface CommandEnvelope {
@@ -144,13 +150,19 @@ export class CourseCommandsService {
         fromRevision: firstRevision,
         maxCount: toAppend.length,
       });
-      const answer = answerOf(command.type, command.data.courseId, digest, stored);
+      const answer = answerOf(
+        command.type,
+        command.data.courseId,
+        digest,
+        revisedEvents(streamId, stored),
+      );
       this.idempotency.save(caller.clinicId, key, answer);
       this.streams.appended(streamId, course, stored);
       return answer;
     }
     this.streams.appended(streamId, course, recorded);
-    return answerOf(command.type, command.data.courseId, digest, recorded);
+    const revised = decided.map((event, i) => ({ event, revision: firstRevision + i }));
+    return answerOf(command.type, command.data.courseId, digest, revised);
   }
 }
 

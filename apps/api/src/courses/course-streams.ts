@@ -7,6 +7,8 @@
  */
 import {
   assessmentAnswer,
+  clinicOf,
+  decodeCourseEvent,
   evolve,
   initialCourseState,
   type CourseEvent,
@@ -20,7 +22,13 @@ interface KeyedCommand {
   commandId: string;
   commandType: string;
   requestDigest: string;
-  events: Pick<RecordedEvent, 'type' | 'data' | 'revision'>[];
+  events: RevisedEvent[];
+}
+
+/** A decoded event and its stream revision. */
+export interface RevisedEvent {
+  event: CourseEvent;
+  revision: number;
 }
 
 export interface LoadedCourse {
@@ -65,8 +73,8 @@ export class CourseStreams {
     const cached = this.cache.get(streamId);
     if (cached && cached.revision !== before.revision) return; // moved on meanwhile: next load reads it
     const course: LoadedCourse = { ...before, fresh: false, keyed: before.keyed };
-    if (!cached) course.clinicId ??= events[0]?.metadata.clinicId as string | undefined;
-    this.fold(course, events);
+    if (!cached && events.length > 0) course.clinicId ??= clinicOf({ streamId, ...events[0] });
+    this.fold(streamId, course, events);
     this.remember(streamId, course);
   }
 
@@ -78,20 +86,22 @@ export class CourseStreams {
     // Copy-on-write: concurrent commands may hold the previous entry.
     const course: LoadedCourse = cached
       ? { ...cached, fresh: true }
-      : { ...EMPTY, keyed: new Map(), clinicId: events[0].metadata.clinicId as string | undefined };
-    this.fold(course, events);
+      : { ...EMPTY, keyed: new Map(), clinicId: clinicOf(events[0]) };
+    this.fold(streamId, course, events);
     this.remember(streamId, course);
     return course;
   }
 
-  private fold(course: LoadedCourse, events: RecordedEventLike[]): void {
+  private fold(streamId: string, course: LoadedCourse, events: RecordedEventLike[]): void {
     // Copy-on-write: concurrent commands may hold the previous entry.
     if (events.some((e) => e.metadata.idempotencyKey)) course.keyed = new Map(course.keyed);
     for (const event of events) {
-      course.state = evolve(course.state, event as unknown as CourseEvent);
+      const decoded = decodeCourseEvent({ streamId, ...event });
+      course.state = evolve(course.state, decoded);
       course.revision = event.revision;
       const key = event.metadata.idempotencyKey;
-      if (typeof key === 'string') rememberKeyed(course.keyed, key, event);
+      if (typeof key === 'string')
+        rememberKeyed(course.keyed, key, event, { event: decoded, revision: event.revision });
     }
   }
 
@@ -113,10 +123,10 @@ function rememberKeyed(
   keyed: Map<string, KeyedCommand>,
   key: string,
   event: RecordedEventLike,
+  entry: RevisedEvent,
 ): void {
   const commandId = String(event.metadata.commandId);
   const known = keyed.get(key);
-  const entry = { type: event.type, data: event.data, revision: event.revision };
   if (known && known.commandId === commandId) {
     known.events = [...known.events, entry];
     return;
@@ -135,16 +145,24 @@ export function answerOf(
   commandType: string,
   courseId: string,
   requestDigest: string,
-  events: Pick<RecordedEvent, 'type' | 'data' | 'revision'>[],
+  events: readonly RevisedEvent[],
 ): CommandAnswer {
   const body: CommandAnswer['body'] = {
     courseId,
     revision: events[events.length - 1].revision,
-    ...assessmentAnswer(events as unknown as CourseEvent[]),
+    ...assessmentAnswer(events.map((e) => e.event)),
   };
   return { status: commandType === 'EnrollPatient' ? 201 : 200, body, requestDigest };
 }
 
 export function answerOfKeyed(courseId: string, command: KeyedCommand): CommandAnswer {
   return answerOf(command.commandType, courseId, command.requestDigest, command.events);
+}
+
+/** The decoded events of a stream, with their revisions. */
+export function revisedEvents(streamId: string, events: RecordedEventLike[]): RevisedEvent[] {
+  return events.map((e) => ({
+    event: decodeCourseEvent({ streamId, ...e }),
+    revision: e.revision,
+  }));
 }

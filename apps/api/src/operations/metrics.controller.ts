@@ -31,6 +31,8 @@ export class MetricsController {
       '# TYPE ipt_projection_checkpoint_position gauge',
       '# HELP ipt_projection_live Whether each projection has caught up with the log.',
       '# TYPE ipt_projection_live gauge',
+      '# HELP ipt_projection_failed Whether each projection stopped at an event it cannot read.',
+      '# TYPE ipt_projection_failed gauge',
     ];
     for (const runner of this.projections.runners) {
       const status = runner.status();
@@ -38,6 +40,7 @@ export class MetricsController {
       lines.push(`ipt_projection_events_applied_total${label} ${status.eventsApplied}`);
       lines.push(`ipt_projection_checkpoint_position${label} ${status.checkpoint ?? 0}`);
       lines.push(`ipt_projection_live${label} ${status.state === 'live' ? 1 : 0}`);
+      lines.push(`ipt_projection_failed${label} ${status.state === 'failed' ? 1 : 0}`);
     }
     const relay = await this.relay.metricsText();
     void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');

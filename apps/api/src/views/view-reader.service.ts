@@ -5,7 +5,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { Database } from 'better-sqlite3';
-import { courseStreamId } from '@ipt/course';
+import { clinicOf, courseStreamId } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ReadModelQueries } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
@@ -52,7 +52,7 @@ export class ViewReader {
 
   private async courseBelongsTo(clinicId: string, courseId: string): Promise<boolean> {
     const [first] = await this.store.readStream(courseStreamId(courseId), { maxCount: 1 });
-    return first !== undefined && first.metadata.clinicId === clinicId;
+    return first !== undefined && clinicOf(first) === clinicId;
   }
 }
 

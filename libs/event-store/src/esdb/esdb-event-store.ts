@@ -45,6 +45,7 @@ import {
   StoreUnavailableError,
   SubscribeToAllOptions,
   SubscriptionMessage,
+  UnreadableEventError,
   WrongExpectedRevisionError,
 } from '../event-store.port';
 
@@ -133,7 +134,7 @@ export class EsdbEventStore implements EventStore {
       });
       for await (const resolved of read) {
         const event = toRecordedEvent(resolved);
-        if (event) events.push(event);
+        if (event) events.push(readable(event));
       }
       return events;
     } catch (error) {
@@ -153,7 +154,7 @@ export class EsdbEventStore implements EventStore {
     const keep = userEventsOf(options.streamPrefixes);
     const found: RecordedEvent[] = [];
     const take = (event: RecordedEvent | null) => {
-      if (event && keep(event) && found.length < wanted) found.push(event);
+      if (event && keep(event) && found.length < wanted) found.push(readable(event));
     };
     try {
       let from: ReadPosition = backwards ? END : START;
@@ -378,9 +379,17 @@ class EsdbSubscription implements StoreSubscription {
   }
 
   private onEvent(resolved: AllStreamResolvedEvent): void {
-    if (this.closed) return;
+    if (this.closed || this.finished) return;
     const event = toRecordedEvent(resolved);
-    if (event && this.keep(event)) this.queue.push({ kind: 'event', event });
+    if (event && this.keep(event)) {
+      try {
+        this.queue.push({ kind: 'event', event: readable(event) });
+      } catch (error) {
+        // Deliver what came before it, then fail: the consumer's checkpoint stops right here.
+        this.finish(error);
+        return;
+      }
+    }
     if (this.eventsBeforeCaughtUp !== null && --this.eventsBeforeCaughtUp === 0)
       this.pushCaughtUp();
     if (this.queue.length >= EsdbSubscription.HIGH_WATER) this.source.pause();
@@ -426,37 +435,57 @@ function at(position: bigint): Position {
   return { commit: position, prepare: position };
 }
 
+/**
+ * Events whose data or metadata did not parse, with the reason. They are only
+ * refused once a read keeps them (see `readable`): an unreadable event in a
+ * stream the ledger does not read must not stop a read of the log.
+ */
+const unreadable = new WeakMap<RecordedEvent, string>();
+
 function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | null {
   const event = resolved.event;
   if (!event) return null;
-  return {
+  // The client parses JSON events itself and hands back the text when that fails.
+  const data = event.isJson ? event.data : parseJsonBytes(event.data);
+  const metadata =
+    event.metadata instanceof Uint8Array ? parseJsonBytes(event.metadata) : event.metadata;
+  const recorded: RecordedEvent = {
     streamId: event.streamId,
     revision: Number(event.revision),
     position: event.position?.commit ?? resolved.commitPosition ?? -1n,
     eventId: event.id,
     type: event.type,
-    data: asRecord(event.isJson ? event.data : parseJsonBytes(event.data)),
-    metadata: asRecord(
-      event.metadata instanceof Uint8Array ? parseJsonBytes(event.metadata) : event.metadata,
-    ),
+    data: isRecord(data) ? data : {},
+    metadata: isRecord(metadata) ? metadata : {},
     created:
       event.created instanceof Date ? event.created : new Date(event.created as unknown as string),
   };
+  if (!isRecord(data)) unreadable.set(recorded, 'data is not a JSON object');
+  // No metadata at all reads as empty; metadata that is there must be a JSON object.
+  else if (metadata !== undefined && !isRecord(metadata))
+    unreadable.set(recorded, 'metadata is not a JSON object');
+  return recorded;
 }
 
+/** The event, or UnreadableEventError when its data or metadata did not parse. */
+function readable(event: RecordedEvent): RecordedEvent {
+  const problem = unreadable.get(event);
+  if (problem) throw new UnreadableEventError(event.streamId, event.revision, problem);
+  return event;
+}
+
+/** Parsed JSON, or undefined when the bytes are not JSON. */
 function parseJsonBytes(bytes: unknown): unknown {
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) return {};
+  if (!(bytes instanceof Uint8Array)) return undefined;
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    return {};
+    return undefined;
   }
 }
 
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The ledger's view of the log: no `$` system streams or event types, and only the given prefixes. */

@@ -161,9 +161,14 @@ export function evolveCompletion(
       next.status = 'completed';
       next.completedAt = event.data.completedAt;
       break;
-    default:
+    case 'AssessmentRecorded':
+    case 'AssessmentCorrected':
       // Assessments and corrections do not change this view; only its revision moves.
       break;
+    default: {
+      const unhandled: never = event;
+      void unhandled;
+    }
   }
   return next;
 }

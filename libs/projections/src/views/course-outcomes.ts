@@ -175,8 +175,19 @@ export function evolveOutcomes(
       );
       break;
     }
-    default:
+    case 'ProblemAreaSelected':
+    case 'SessionHeld':
+    case 'SessionMissed':
+    case 'HomeworkAssigned':
+    case 'HomeworkSubmitted':
+    case 'PatientWithdrawn':
+    case 'CourseCompleted':
+      // Not an outcome; only the view's revision moves.
       break;
+    default: {
+      const unhandled: never = event;
+      void unhandled;
+    }
   }
   return next;
 }

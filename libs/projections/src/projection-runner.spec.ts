@@ -1,0 +1,141 @@
+/**
+ * A projection that meets an event it cannot decode stops there, saying which
+ * event and why (never its data), while a projection beside it keeps running.
+ * Real SQLite event store and read-model database.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { courseStreamId, type CourseEvent } from '@ipt/course';
+import { SqliteEventStore, type EventToAppend } from '@ipt/event-store';
+import { enrolled, held } from '../../course/src/testing/fixtures';
+import { waitFor } from '../../../test/support/wait-for';
+import type { Projection } from './projection';
+import { ProjectionRunner } from './projection-runner';
+import { COURSE_COMPLETION, createReadModelProjections } from './read-models';
+
+const SECRET = 'MRN-SECRET-77';
+
+const stored = (event: CourseEvent, metadata: Record<string, unknown> = {}): EventToAppend => ({
+  eventId: randomUUID(),
+  type: event.type,
+  data: event.data as unknown as Record<string, unknown>,
+  metadata: {
+    clinicId: 'clinic-a',
+    schemaVersion: 1,
+    recordedAt: new Date().toISOString(),
+    ...metadata,
+  },
+});
+
+/** Counts events per stream without reading their data: it has nothing to decode. */
+const streamLengths: Projection = {
+  name: 'stream-lengths',
+  migrate: (db) =>
+    db.exec('CREATE TABLE IF NOT EXISTS stream_lengths (stream TEXT PRIMARY KEY, n INTEGER)'),
+  reset: (db) => db.exec('DELETE FROM stream_lengths'),
+  apply(db, events) {
+    const add = db.prepare(
+      'INSERT INTO stream_lengths VALUES (?, 1) ON CONFLICT(stream) DO UPDATE SET n = n + 1',
+    );
+    for (const e of events) add.run(e.streamId);
+  },
+};
+
+describe('a projection meeting an event it cannot decode', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let db: Database;
+  let runners: ProjectionRunner[] = [];
+  const warnings: string[] = [];
+  const logger = { log: () => undefined, warn: (m: string) => warnings.push(m) };
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-'));
+    store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
+    db = new BetterSqlite3(path.join(dir, 'read-models.sqlite'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(runners.map((r) => r.stop()));
+    runners = [];
+    await store.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops at it with a PHI-free error while the other projection keeps running', async () => {
+    const good = courseStreamId(randomUUID());
+    const bad = courseStreamId(randomUUID());
+    await store.appendToStream(good, [stored(enrolled()), stored(held(1))], {
+      expectedRevision: 'no_stream',
+    });
+    const goodHead = await store.headPosition();
+    // A stored enrollment whose data is malformed and whose metadata names no clinic.
+    const broken = enrolled({ plannedSessions: 'sixteen' as unknown as number });
+    broken.data.phi.patientRef = SECRET;
+    await store.appendToStream(bad, [stored(broken, { clinicId: undefined })], {
+      expectedRevision: 'no_stream',
+    });
+
+    const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
+    const [projecting, counting] = (runners = [
+      new ProjectionRunner(store, db, completion, logger),
+      new ProjectionRunner(store, db, streamLengths, logger),
+    ]);
+    for (const runner of runners) runner.start();
+
+    await waitFor(
+      () => projecting.status().state === 'failed',
+      10_000,
+      () => JSON.stringify(projecting.status()),
+    );
+    const failed = projecting.status();
+    expect(failed.lastError).toBe(
+      `cannot decode ${bad}@0: PatientEnrolled.data.plannedSessions must be number`,
+    );
+    // The events before it are applied: the checkpoint stops right before the bad event.
+    expect(failed.checkpoint).toBe(goodHead!.toString());
+    expect(failed.eventsApplied).toBe(2);
+    const rows = db.prepare('SELECT clinic_id FROM course_completion').all();
+    expect(rows).toEqual([{ clinic_id: 'clinic-a' }]);
+    expect(warnings.join('\n')).toContain(failed.lastError);
+    expect(warnings.join('\n')).not.toContain(SECRET);
+    expect(JSON.stringify(failed)).not.toContain(SECRET);
+
+    // The projection beside it reads on, live events included.
+    await store.appendToStream(good, [stored(held(2))], { expectedRevision: 1 });
+    const head = (await store.headPosition())!.toString();
+    await waitFor(
+      () => counting.status().state === 'live' && counting.status().checkpoint === head,
+      10_000,
+      () => JSON.stringify(counting.status()),
+    );
+    expect(db.prepare('SELECT stream, n FROM stream_lengths ORDER BY n').all()).toEqual([
+      { stream: bad, n: 1 },
+      { stream: good, n: 3 },
+    ]);
+    expect(projecting.status()).toEqual(failed);
+  });
+
+  it('does not make up a clinic for an event that names none', async () => {
+    const orphan = courseStreamId(randomUUID());
+    await store.appendToStream(orphan, [stored(enrolled(), { clinicId: undefined })], {
+      expectedRevision: 'no_stream',
+    });
+    const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
+    const [runner] = (runners = [new ProjectionRunner(store, db, completion, logger)]);
+    runner.start();
+    await waitFor(
+      () => runner.status().state === 'failed',
+      10_000,
+      () => JSON.stringify(runner.status()),
+    );
+    expect(runner.status().lastError).toBe(
+      `cannot decode ${orphan}@0: metadata.clinicId is missing`,
+    );
+    expect(db.prepare('SELECT count(*) AS n FROM course_completion').get()).toEqual({ n: 0 });
+  });
+});
