@@ -134,9 +134,10 @@ export class EsdbEventStore implements EventStore {
       });
       for await (const resolved of read) {
         const event = toRecordedEvent(resolved);
-        if (event) events.push(readable(event));
+        if (event) events.push(event);
       }
-      return events;
+      // Checked once the read has ended: leaving a read midway leaves the client's call open.
+      return events.map(readable);
     } catch (error) {
       if (error instanceof StreamNotFoundError) return [];
       throw translateError(error, { streamId });
@@ -447,8 +448,8 @@ function toRecordedEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Reco
   if (!event) return null;
   // The client parses JSON events itself and hands back the text when that fails.
   const data = event.isJson ? event.data : parseJsonBytes(event.data);
-  const metadata =
-    event.metadata instanceof Uint8Array ? parseJsonBytes(event.metadata) : event.metadata;
+  // The client parses metadata itself and hands back the bytes when that fails.
+  const metadata = isBytes(event.metadata) ? parseJsonBytes(event.metadata) : event.metadata;
   const recorded: RecordedEvent = {
     streamId: event.streamId,
     revision: Number(event.revision),
@@ -474,14 +475,21 @@ function readable(event: RecordedEvent): RecordedEvent {
   return event;
 }
 
-/** Parsed JSON, or undefined when the bytes are not JSON. */
+const NOT_JSON = Symbol('not JSON');
+
+/** Parsed JSON, or NOT_JSON. */
 function parseJsonBytes(bytes: unknown): unknown {
-  if (!(bytes instanceof Uint8Array)) return undefined;
+  if (!isBytes(bytes)) return NOT_JSON;
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
-    return undefined;
+    return NOT_JSON;
   }
+}
+
+/** Byte arrays, whichever realm made them (a Buffer may not be `instanceof` this realm's Uint8Array). */
+function isBytes(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
