@@ -185,25 +185,36 @@ function fits(value: unknown, shape: Exclude<FieldShape, object>): boolean {
   }
 }
 
-/** The path of the first field that does not fit, or null when all do. */
-function misfit(
-  value: Record<string, unknown>,
-  shape: { readonly [field: string]: FieldShape },
-  path: string,
-): string | null {
-  for (const [field, fieldShape] of Object.entries(shape)) {
+/** Checks a value against a shape: the first misfit's description, or null when all fit. */
+type Check = (value: Record<string, unknown>) => string | null;
+
+/** Compiled once per type, paths included: decoding is on the rebuild path of every projection. */
+function compile(shape: { readonly [field: string]: FieldShape }, path: string): Check {
+  const checks = Object.entries(shape).map(([field, fieldShape]): Check => {
     const at = `${path}.${field}`;
-    const fieldValue = value[field];
     if (typeof fieldShape === 'object') {
-      if (!isRecord(fieldValue)) return `${at} must be an object`;
-      const inner = misfit(fieldValue, fieldShape, at);
-      if (inner) return inner;
-    } else if (!fits(fieldValue, fieldShape)) {
-      return `${at} must be ${fieldShape === 'string?' ? 'a string when present' : fieldShape}`;
+      const inner = compile(fieldShape, at);
+      const notObject = `${at} must be an object`;
+      return (value) => {
+        const fieldValue = value[field];
+        return isRecord(fieldValue) ? inner(fieldValue) : notObject;
+      };
     }
-  }
-  return null;
+    const problem = `${at} must be ${fieldShape === 'string?' ? 'a string when present' : fieldShape}`;
+    return (value) => (fits(value[field], fieldShape) ? null : problem);
+  });
+  return (value) => {
+    for (const check of checks) {
+      const problem = check(value);
+      if (problem !== null) return problem;
+    }
+    return null;
+  };
 }
+
+const CHECKS = Object.fromEntries(
+  Object.entries(SHAPES).map(([type, shape]) => [type, compile(shape, `${type}.data`)]),
+) as Record<CourseEventType, Check>;
 
 const KNOWN_TYPES = new Set<string>(COURSE_EVENT_TYPES);
 const isCourseEventType = (type: string): type is CourseEventType => KNOWN_TYPES.has(type);
@@ -243,7 +254,7 @@ export function courseEventCodec(
 
       const { type, data } = payload;
       if (!isCourseEventType(type)) throw fail(`unknown event type ${nameOf(type)}`);
-      const problem = misfit(data, SHAPES[type], `${type}.data`);
+      const problem = CHECKS[type](data);
       if (problem) throw fail(problem);
       return { type, data } as CourseEvent;
     },
