@@ -74,8 +74,7 @@ export class CourseAuditController {
 
   private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
     const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId)
-      throw new CourseNotFound();
+    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId) throw new CourseNotFound();
     return events;
   }
 }
