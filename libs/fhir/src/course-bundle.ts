@@ -211,8 +211,14 @@ function gatherFacts(input: CourseExportInput): CourseFacts {
         facts.status = 'withdrawn';
         facts.endedAt = event.data.withdrawnAt;
         break;
-      default:
+      case 'PatientEnrolled':
+      case 'RiskFlagResolved':
+        // Enrollment is read from the first event, resolutions from the outcomes fold.
         break;
+      default: {
+        const unhandled: never = event;
+        void unhandled;
+      }
     }
   }
   // The first event is PatientEnrolled, so the fold has started.

@@ -15,7 +15,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { courseStreamId, type CourseEvent } from '@ipt/course';
+import { clinicOf, courseStreamId, decodeCourseEvent } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { courseToFhirBundle } from '@ipt/fhir';
 import { recordingOf } from '@ipt/projections';
@@ -77,15 +77,14 @@ export class CourseFhirController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
     const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || events[0].metadata.clinicId !== caller.clinicId)
-      throw new CourseNotFound();
+    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId) throw new CourseNotFound();
     const bundle = courseToFhirBundle({
       courseId,
       clinicId: caller.clinicId,
       events: events.map((e) => ({
         eventId: e.eventId,
         ...recordingOf(e),
-        event: { type: e.type, data: e.data } as CourseEvent,
+        event: decodeCourseEvent(e),
       })),
     });
     void reply.header('content-type', `${FHIR_JSON}; charset=utf-8`);
