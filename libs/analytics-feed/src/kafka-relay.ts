@@ -9,6 +9,9 @@
  * committed checkpoint and whatever it had sent since is aborted (a new
  * producer with the same transactional id aborts the old one's open
  * transaction and fences it).
+ *
+ * Here: the retry loop, the pump and the commit. Beside it: relay-options,
+ * relay-topics, relay-checkpoint, relay-batch, course-track-cache, kafka-errors.
  */
 import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
