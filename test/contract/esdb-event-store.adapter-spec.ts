@@ -281,14 +281,23 @@ async function drain(messages: AsyncIterator<SubscriptionMessage>): Promise<void
   }
 }
 
+/** Retries `attempt` while the store is unavailable (the client reconnecting), up to the timeout. */
 async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  let result: { value: T } | undefined;
+  let unavailable: StoreUnavailableError | undefined;
+  await waitFor(
+    async () => {
+      try {
+        result = { value: await attempt() };
+        return true;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        unavailable = error;
+        return false;
+      }
+    },
+    timeoutMs,
+    () => `for the store to answer again (last: ${unavailable?.message})`,
+  );
+  return result!.value;
 }
