@@ -100,7 +100,7 @@ export async function prepareBatch(
   requests.add(
     target.topics.relayCheckpoints,
     checkpoint,
-    recordBytes(target.transactionalId, checkpoint.value as string, 0),
+    recordBytes(target.transactionalId, checkpoint.value, 0),
   );
   return { requests: requests.done(), touched, last, size: batch.length };
 }

@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
 
 /** The checkpoint record of a batch whose last event is at `position`. */
-export const checkpointMessage = (transactionalId: string, position: bigint): Message => ({
+export const checkpointMessage = (
+  transactionalId: string,
+  position: bigint,
+): Message & { value: string } => ({
   key: transactionalId,
   partition: 0,
   value: JSON.stringify({ position: position.toString() }),
