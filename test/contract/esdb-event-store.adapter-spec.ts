@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventStoreDBClient, binaryEvent } from '@eventstore/db-client';
+import { Readable } from 'node:stream';
 import {
   EsdbEventStore,
   RecordedEvent,
@@ -22,6 +23,7 @@ import {
   nextMessage,
   withTimeout,
 } from '../support/subscription-reading';
+import { waitFor } from '../support/wait-for';
 
 const encoder = new TextEncoder();
 
@@ -177,17 +179,33 @@ describe('filtered subscriptions', () => {
       await store.appendToStream(stream, events, { expectedRevision: 'any' });
     }
     subscription = store.subscribeToAll({ streamPrefixes: ['course-'] });
+    const source = clientStreamOf(subscription);
+    const flow: string[] = [];
+    source.on('pause', () => flow.push('pause'));
+    source.on('resume', () => flow.push('resume'));
+    let bufferedAtCaughtUp: number | undefined;
+    source.once('caughtUp', () => (bufferedAtCaughtUp = source.readableLength));
     // Not reading yet: the adapter's queue fills and it pauses the client's stream, so caught-up
     // is transformed later, while the client's buffer still holds events not handed over.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(
+      () => bufferedAtCaughtUp !== undefined,
+      10_000,
+      () => 'for the client to report caught-up',
+    );
+    expect(source.isPaused()).toBe(true);
+    expect(bufferedAtCaughtUp).toBeGreaterThan(0);
     const delivered: string[] = [];
+    let flowAtCaughtUp: string[] = [];
     for await (const message of subscription) {
-      if (message.kind === 'caught_up') break;
+      if (message.kind === 'caught_up') {
+        flowAtCaughtUp = [...flow];
+        break;
+      }
       delivered.push(message.event.eventId);
-      // A slow consumer: the adapter pauses the client's stream and resumes it.
-      if (delivered.length % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(delivered).toEqual(ids);
+    // Reading drained the queue below its low-water mark: the adapter resumed the client's stream.
+    expect(flowAtCaughtUp.slice(flowAtCaughtUp.indexOf('pause'))).toEqual(['pause', 'resume']);
   });
 });
 
@@ -247,6 +265,17 @@ describe('when the server goes away', () => {
   });
 });
 
+/**
+ * The client's subscription stream under the adapter's subscription (a private
+ * field): the test checks that the path it means to exercise was taken.
+ */
+function clientStreamOf(subscription: StoreSubscription): Readable {
+  const source = (subscription as unknown as { source?: unknown }).source;
+  if (!(source instanceof Readable))
+    throw new Error('the adapter no longer keeps its client stream as `source`');
+  return source;
+}
+
 async function drain(messages: AsyncIterator<SubscriptionMessage>): Promise<void> {
   for (;;) {
     const next = await withTimeout(messages.next());
@@ -254,16 +283,25 @@ async function drain(messages: AsyncIterator<SubscriptionMessage>): Promise<void
   }
 }
 
+/** Retries `attempt` while the store is unavailable (the client reconnecting), up to the timeout. */
 async function eventually<T>(attempt: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (!(error instanceof StoreUnavailableError) || Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  let result: { value: T } | undefined;
+  let unavailable: StoreUnavailableError | undefined;
+  await waitFor(
+    async () => {
+      try {
+        result = { value: await attempt() };
+        return true;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        unavailable = error;
+        return false;
+      }
+    },
+    timeoutMs,
+    () => `for the store to answer again (last: ${unavailable?.message})`,
+  );
+  return result!.value;
 }
 
 describe('events that are not JSON', () => {

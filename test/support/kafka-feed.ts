@@ -52,7 +52,8 @@ export interface FeedMessage {
 
 /**
  * Reads `topics` from the beginning with a fresh consumer group until `done`
- * holds, then keeps reading for `quietMs` so that a duplicate would show up.
+ * holds, then on until the consumer has read every partition to where its log
+ * ended at that moment, so that a duplicate already in the log shows up.
  */
 export async function readFeed(
   brokers: string[],
@@ -61,18 +62,22 @@ export async function readFeed(
     isolation?: 'read_committed' | 'read_uncommitted';
     done: (messages: FeedMessage[]) => boolean;
     timeoutMs?: number;
-    quietMs?: number;
   },
 ): Promise<FeedMessage[]> {
   const kafka = new Kafka({ clientId: 'feed-test-reader', brokers, logLevel: logLevel.NOTHING });
+  const isolation = options.isolation ?? 'read_committed';
   const consumer = kafka.consumer({
     groupId: `feed-test-${randomUUID()}`,
-    readUncommitted: options.isolation === 'read_uncommitted',
+    readUncommitted: isolation === 'read_uncommitted',
     maxWaitTimeInMs: 100,
     allowAutoTopicCreation: false,
   });
   const messages: FeedMessage[] = [];
+  const fetched = new FetchedPositions();
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const remaining = () => Math.max(0, deadline - Date.now());
   try {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => fetched.record(payload));
     await consumer.connect();
     for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -90,13 +95,83 @@ export async function readFeed(
     });
     await waitFor(
       () => options.done(messages),
-      options.timeoutMs ?? 60_000,
+      remaining(),
       () => `read ${messages.length} messages`,
     );
-    await new Promise((r) => setTimeout(r, options.quietMs ?? 1500));
+    const ends = await logEnds(kafka, topics, isolation, fetched);
+    await waitFor(
+      () => fetched.reached(ends),
+      remaining(),
+      () => `read ${messages.length} messages; not yet at the log ends ${fetched.behind(ends)}`,
+    );
     return messages;
   } finally {
     await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/** A partition's log start and the offset a reader is done at, keyed `topic/partition`. */
+type LogEnds = Map<string, { low: bigint; end: bigint }>;
+
+/**
+ * How far the consumer has fetched each partition: the offset after the last
+ * record of each fetched batch. kafkajs reports batches that held only
+ * transaction markers or aborted records too, which the consumer skips
+ * without handing a message over.
+ */
+class FetchedPositions {
+  private readonly next = new Map<string, bigint>();
+  /** The high watermark each partition's last fetch reported. */
+  readonly highWatermarks = new Map<string, bigint>();
+
+  record(batch: { topic: string; partition: number; lastOffset: string; highWatermark: string }) {
+    const at = `${batch.topic}/${batch.partition}`;
+    const next = BigInt(batch.lastOffset) + 1n;
+    if (next > (this.next.get(at) ?? -1n)) this.next.set(at, next);
+    const high = BigInt(batch.highWatermark);
+    if (high > (this.highWatermarks.get(at) ?? -1n)) this.highWatermarks.set(at, high);
+  }
+
+  reached(ends: LogEnds): boolean {
+    return [...ends].every(([at, { low, end }]) => (this.next.get(at) ?? low) >= end);
+  }
+
+  behind(ends: LogEnds): string {
+    return [...ends]
+      .filter(([at, { low, end }]) => (this.next.get(at) ?? low) < end)
+      .map(([at, { low, end }]) => `${at} at ${this.next.get(at) ?? low} of ${end}`)
+      .join(', ');
+  }
+}
+
+/**
+ * Where each partition's log ends for this reader now. The admin API gives
+ * the last stable offset (the end for read_committed). A read_uncommitted
+ * reader also sees an open transaction's records up to the high watermark,
+ * which only fetch responses report: the highest one fetched so far counts.
+ */
+async function logEnds(
+  kafka: Kafka,
+  topics: string[],
+  isolation: 'read_committed' | 'read_uncommitted',
+  fetched: FetchedPositions,
+): Promise<LogEnds> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends: LogEnds = new Map();
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        const at = `${topic}/${p.partition}`;
+        let end = BigInt(p.offset);
+        const high = fetched.highWatermarks.get(at);
+        if (isolation === 'read_uncommitted' && high !== undefined && high > end) end = high;
+        ends.set(at, { low: BigInt(p.low), end });
+      }
+    }
+    return ends;
+  } finally {
+    await admin.disconnect();
   }
 }
 
