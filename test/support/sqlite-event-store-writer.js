@@ -6,30 +6,15 @@
  * survived.
  *
  * Plain JavaScript, no ts-node: the adapter's TypeScript is transpiled on load
- * by a require hook (typescript.transpileModule, no type check), which works
- * because the adapter imports the port by a relative path.
+ * by typescript-require-hook.js.
  *
  * Usage: node sqlite-event-store-writer.js <database file> <number of streams>
  */
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script, run by node without a build */
-const fs = require('node:fs');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
-const ts = require('typescript');
-
-require.extensions['.ts'] = (module, filename) => {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    fileName: filename,
-    compilerOptions: {
-      module: ts.ModuleKind.CommonJS,
-      target: ts.ScriptTarget.ES2022,
-      esModuleInterop: true,
-    },
-  });
-  module._compile(outputText, filename);
-};
+require('./typescript-require-hook');
 
 const { SqliteEventStore } = require(
   path.join(__dirname, '..', '..', 'libs', 'event-store', 'src', 'sqlite', 'sqlite-event-store.ts'),

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
 import * as crypto from 'node:crypto';
 import { ConfigError, loadConfig } from '@ipt/config';
 import { AppModule } from './app.module';
@@ -30,9 +31,10 @@ export async function createApp(
   });
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    disableRequestLogging: false,
+    // Request logging options go through a LogController: as top-level options they are
+    // deprecated (FSTDEP023, FSTDEP024) and warned about at every start.
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     bodyLimit: 1024 * 1024,
-    requestIdLogLabel: 'requestId',
     // The caller's correlation id, when well-formed, names the request in logs and events.
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
       const given = request.headers['x-correlation-id'];

@@ -3,7 +3,6 @@
  * model (views/) plus what queries need. A batch loads each touched course
  * once, folds its events, and writes each row once.
  */
-import type { Database, Statement } from 'better-sqlite3';
 import {
   clinicOf,
   courseIdOf,
@@ -12,6 +11,7 @@ import {
   type CourseEvent,
   type StoredEvent,
 } from '@ipt/course';
+import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { Projection } from './projection';
 import type { EventRecording } from './views';
 
@@ -49,9 +49,9 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
     cache.set(row.courseId, row);
     if (cache.size > CACHED_COURSES) cache.delete(cache.keys().next().value!);
   };
-  let statements: { load: Statement<[string]>; save: Statement<unknown[]> } | undefined;
-  let statementsDb: Database | undefined;
-  const prepared = (db: Database) => {
+  let statements: { load: SqliteStatement<[string]>; save: SqliteStatement<unknown[]> } | undefined;
+  let statementsDb: SqliteDatabase | undefined;
+  const prepared = (db: SqliteDatabase) => {
     if (!statements || statementsDb !== db) {
       statementsDb = db;
       const names = ['course_id', 'clinic_id', 'revision', 'state', ...extra];

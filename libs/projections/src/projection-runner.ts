@@ -4,13 +4,14 @@
  * the new checkpoint in one SQLite transaction. When the store goes away it
  * retries with backoff and resumes from the checkpoint.
  */
-import type { Database, Statement } from 'better-sqlite3';
 import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
 import {
   UnreadableEventError,
   type EventStore,
   type RecordedEvent,
   type StoreSubscription,
+  type SqliteDatabase,
+  type SqliteStatement,
 } from '@ipt/event-store';
 import { readyBatches } from './batches';
 import type { Projection } from './projection';
@@ -45,7 +46,7 @@ export interface RunnerLogger {
 const BATCH_SIZE = 20_000;
 const MAX_BACKOFF_MS = 5000;
 
-export function migrateCheckpoints(db: Database): void {
+export function migrateCheckpoints(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY,
     position TEXT NOT NULL,
@@ -61,12 +62,12 @@ export class ProjectionRunner {
   private loop?: Promise<void>;
   private stopping = false;
   private wakeRetry?: () => void;
-  private readCheckpoint?: Statement;
-  private writeCheckpoint?: Statement;
+  private readCheckpoint?: SqliteStatement;
+  private writeCheckpoint?: SqliteStatement;
 
   constructor(
     private readonly store: EventStore,
-    private readonly db: Database,
+    private readonly db: SqliteDatabase,
     readonly projection: Projection,
     private readonly logger: RunnerLogger,
   ) {

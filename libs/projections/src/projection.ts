@@ -3,17 +3,16 @@
  * Its rows and its checkpoint are written in one transaction by the runner, so
  * a crash never applies an event twice or skips one.
  */
-import type { Database } from 'better-sqlite3';
-import type { RecordedEvent } from '@ipt/event-store';
+import type { RecordedEvent, SqliteDatabase } from '@ipt/event-store';
 
 export interface Projection {
   readonly name: string;
   /** Creates its tables when missing. */
-  migrate(db: Database): void;
+  migrate(db: SqliteDatabase): void;
   /** Deletes all its rows (a rebuild replays the log after this). */
-  reset(db: Database): void;
+  reset(db: SqliteDatabase): void;
   /** Applies events in log order; called inside the runner's transaction. */
-  apply(db: Database, events: RecordedEvent[]): void;
+  apply(db: SqliteDatabase, events: RecordedEvent[]): void;
   /** The runner's transaction failed: forget anything kept in memory from `apply`. */
   discardUncommitted?(): void;
 }

@@ -7,11 +7,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { openSqlite, type SqliteDatabase } from '@ipt/event-store';
 
-export function openReadModelDatabase(dataDir: string): Database {
+export function openReadModelDatabase(dataDir: string): SqliteDatabase {
   fs.mkdirSync(dataDir, { recursive: true });
-  const db = new BetterSqlite3(path.join(dataDir, 'read-models.sqlite'));
+  const db = openSqlite(path.join(dataDir, 'read-models.sqlite'));
   db.pragma('journal_mode = WAL');
   // Rows and checkpoints commit together, so a lost tail is replayed from the log.
   db.pragma('synchronous = NORMAL');

@@ -3,7 +3,7 @@
  * views serve from them. Each projection folds independently with its own
  * checkpoint, so each can be rebuilt alone.
  */
-import type { Database, Statement } from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { CourseStatus } from '@ipt/course';
 import { courseFoldProjection, type CourseRow } from './course-fold-projection';
 import type { Projection } from './projection';
@@ -94,12 +94,12 @@ export interface CourseListQuery {
 
 /** Reads the read models. Every query is scoped by the caller's clinic. */
 export class ReadModelQueries {
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements = new Map<string, SqliteStatement>();
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: SqliteDatabase) {}
 
   /** Prepared once, on first use (the projections create the tables at start). */
-  private statement(sql: string): Statement {
+  private statement(sql: string): SqliteStatement {
     let statement = this.statements.get(sql);
     if (!statement) {
       statement = this.db.prepare(sql);

@@ -3,8 +3,8 @@
  * event stream is the source of truth (keys travel in event metadata); this
  * table adds what the stream cannot: a key reused on another course.
  */
+import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { Database, Statement } from 'better-sqlite3';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 
 export interface CommandAnswer {
@@ -22,10 +22,10 @@ export interface CommandAnswer {
 
 @Injectable()
 export class IdempotencyRecords implements OnModuleInit {
-  private findStatement!: Statement<[string, string], { answer: string }>;
-  private saveStatement!: Statement<[string, string, string, string]>;
+  private findStatement!: SqliteStatement<[string, string], { answer: string }>;
+  private saveStatement!: SqliteStatement<[string, string, string, string]>;
 
-  constructor(@Inject(LOCAL_DATABASE) private readonly db: Database) {}
+  constructor(@Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase) {}
 
   onModuleInit(): void {
     this.db.exec(`CREATE TABLE IF NOT EXISTS idempotency_keys (

@@ -10,9 +10,13 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
-import { EVENT_STORE, openEventStore, type EventStore } from '@ipt/event-store';
+import {
+  EVENT_STORE,
+  openEventStore,
+  type EventStore,
+  type SqliteDatabase,
+} from '@ipt/event-store';
 import { openReadModelDatabase } from '@ipt/projections';
 import { LOCAL_DATABASE } from './local-database';
 
@@ -20,7 +24,7 @@ import { LOCAL_DATABASE } from './local-database';
 class ResourcesCloser implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(LOCAL_DATABASE) private readonly db: Database,
+    @Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {

@@ -9,9 +9,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
-import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 
@@ -22,7 +21,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(LOCAL_DATABASE) db: Database,
+    @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.runners = createReadModelProjections().map(

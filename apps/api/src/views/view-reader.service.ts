@@ -4,9 +4,8 @@
  * projection has reached that revision of the course.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import type { Database } from 'better-sqlite3';
 import { clinicOf, courseStreamId } from '@ipt/course';
-import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
 import { ReadModelQueries } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 import { CourseNotFound, InvalidRequest, ViewNotReady } from '../application/errors';
@@ -21,7 +20,7 @@ export class ViewReader {
   readonly queries: ReadModelQueries;
 
   constructor(
-    @Inject(LOCAL_DATABASE) db: Database,
+    @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {
     this.queries = new ReadModelQueries(db);

@@ -1,0 +1,7 @@
+export type {
+  SqliteDatabase,
+  SqliteDriverName,
+  SqliteRunResult,
+  SqliteStatement,
+} from './sqlite-driver.port';
+export { isUniqueViolation, openSqlite, sqliteDriverName } from './open-sqlite';
