@@ -5,17 +5,22 @@
  *
  *  1. write load on the event store while thousands of prepared statements
  *     are dropped unreferenced and the collector is forced between commits;
- *  2. worker threads that open databases, prepare and write, and exit
+ *  2. collections V8 starts by itself, from its own tasks between turns of
+ *     the event loop, while unreferenced statements pile up: the abort came
+ *     from these (a finaliser with no JavaScript context), not from gc();
+ *  3. worker threads that open databases, prepare and write, and exit
  *     without closing them (their environment is torn down under the handles);
- *  3. shutdown with unclosed, unreferenced databases still on the heap.
+ *  4. shutdown with unclosed, unreferenced databases still on the heap.
  *
- * Prints one line: `done <driver> <appends> <statements> <collections> <workers>`.
+ * Prints one line:
+ *   `done <driver> <appends> <statements> <forced collections> <own collections> <workers>`.
  * Run with --expose-gc. Usage: node --expose-gc sqlite-gc-stress.js <folder>
  */
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a plain CommonJS script, run by node without a build */
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
+const { PerformanceObserver } = require('node:perf_hooks');
 const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
 require('./typescript-require-hook');
 
@@ -26,6 +31,7 @@ const STREAMS = 8;
 const APPENDS_PER_STREAM = 60;
 const STATEMENTS_PER_APPEND = 10;
 const WORKERS = 4;
+const OWN_COLLECTION_ROUNDS = 200;
 
 /** Opens a database, prepares and runs statements, and leaves it all to the collector. */
 function abandonDatabase(file, statements) {
@@ -87,7 +93,24 @@ async function main(folder) {
   global.gc();
   collections++;
 
-  // 2. Workers that exit with their databases open; collect after each has gone.
+  // 2. Statements dropped while V8 collects on its own, between turns of the event loop.
+  let ownCollections = 0;
+  const observer = new PerformanceObserver((list) => (ownCollections += list.getEntries().length));
+  observer.observe({ entryTypes: ['gc'] });
+  const scratch = openSqlite(path.join(folder, 'scratch.sqlite'));
+  scratch.exec('CREATE TABLE IF NOT EXISTS t (n INTEGER)');
+  for (let round = 0; round < OWN_COLLECTION_ROUNDS || ownCollections === 0; round++) {
+    for (let i = 0; i < 250; i++) scratch.prepare('SELECT ? + count(*) AS n FROM t').get(i);
+    statements += 250;
+    // Short-lived garbage, so the young and old generations fill and V8 schedules collections.
+    const garbage = [];
+    for (let i = 0; i < 10_000; i++) garbage.push({ i, text: `row ${i}` });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  observer.disconnect();
+  scratch.close();
+
+  // 3. Workers that exit with their databases open; collect after each has gone.
   let workers = 0;
   await Promise.all(
     Array.from(
@@ -110,12 +133,12 @@ async function main(folder) {
     ),
   );
 
-  // 3. Shutdown: the store closes as the service does; more databases stay open and unreferenced.
+  // 4. Shutdown: the store closes as the service does; more databases stay open and unreferenced.
   await store.close();
   readModels.close();
   for (let i = 0; i < 4; i++)
     statements += abandonDatabase(path.join(folder, `left-open-${i}.sqlite`), 50);
   process.stdout.write(
-    `done ${sqliteDriverName()} ${appends} ${statements} ${collections} ${workers}\n`,
+    `done ${sqliteDriverName()} ${appends} ${statements} ${collections} ${ownCollections} ${workers}\n`,
   );
 }
