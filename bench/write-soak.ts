@@ -55,7 +55,10 @@ async function main(): Promise<void> {
           setupRequest: (request) => ({
             ...request,
             path: `/v1/courses/${course()}/missed-sessions`,
-            body: JSON.stringify({ scheduledAt: '2025-02-02T10:00:00Z', kind: 'cancelled_by_patient' }),
+            body: JSON.stringify({
+              scheduledAt: '2025-02-02T10:00:00Z',
+              kind: 'cancelled_by_patient',
+            }),
           }),
         },
         {
