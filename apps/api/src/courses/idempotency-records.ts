@@ -3,8 +3,8 @@
  * event stream is the source of truth (keys travel in event metadata); this
  * table adds what the stream cannot: a key reused on another course.
  */
-import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 
 export interface CommandAnswer {
