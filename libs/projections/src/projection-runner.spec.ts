@@ -7,9 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { courseStreamId, type CourseEvent } from '@ipt/course';
-import { SqliteEventStore, type EventToAppend } from '@ipt/event-store';
+import {
+  openSqlite,
+  SqliteEventStore,
+  type EventToAppend,
+  type SqliteDatabase,
+} from '@ipt/event-store';
 import { enrolled, held } from '../../course/src/testing/fixtures';
 import { waitFor } from '../../../test/support/wait-for';
 import type { Projection } from './projection';
@@ -47,7 +51,7 @@ const streamLengths: Projection = {
 describe('a projection meeting an event it cannot decode', () => {
   let dir: string;
   let store: SqliteEventStore;
-  let db: Database;
+  let db: SqliteDatabase;
   let runners: ProjectionRunner[] = [];
   const warnings: string[] = [];
   const logger = { log: () => undefined, warn: (m: string) => warnings.push(m) };
@@ -55,7 +59,7 @@ describe('a projection meeting an event it cannot decode', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-'));
     store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
-    db = new BetterSqlite3(path.join(dir, 'read-models.sqlite'));
+    db = openSqlite(path.join(dir, 'read-models.sqlite'));
   });
 
   afterEach(async () => {
