@@ -1,5 +1,15 @@
 import { ConfigError, loadConfig } from './config';
 
+function problemsOf(env: NodeJS.ProcessEnv, options?: Parameters<typeof loadConfig>[1]): string[] {
+  try {
+    loadConfig(env, options);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('the configuration was accepted');
+}
+
 describe('configuration from the environment', () => {
   it('has defaults for everything', () => {
     const config = loadConfig({});
@@ -8,12 +18,14 @@ describe('configuration from the environment', () => {
       host: '127.0.0.1',
       logLevel: 'info',
       kafkaClientId: 'ipt-course-ledger',
+      runProjections: true,
     });
     expect(config.eventStoreConnectionString).toBeUndefined();
     expect(config.kafkaBrokers).toBeUndefined();
+    expect(config.relayPort).toBeUndefined();
   });
 
-  it('reads every variable', () => {
+  it('reads every variable, the workers’ included', () => {
     const config = loadConfig({
       PORT: '8080',
       HOST: '0.0.0.0',
@@ -24,6 +36,10 @@ describe('configuration from the environment', () => {
       KAFKA_CLIENT_ID: 'ledger-1',
       LOG_LEVEL: 'debug',
       RUN_PROJECTIONS: 'false',
+      PROJECTOR_PORT: '9101',
+      RELAY_PORT: '9102',
+      RELAY_TRANSACTIONAL_ID: 'relay-a',
+      ASYNCAPI_URL: 'https://ledger.example/asyncapi.json',
     });
     expect(config).toEqual({
       port: 8080,
@@ -35,29 +51,82 @@ describe('configuration from the environment', () => {
       kafkaClientId: 'ledger-1',
       runProjections: false,
       logLevel: 'debug',
+      projectorPort: 9101,
+      relayPort: 9102,
+      relayTransactionalId: 'relay-a',
+      asyncApiUrl: 'https://ledger.example/asyncapi.json',
     });
   });
 
-  it('names every bad variable at once', () => {
-    let error: ConfigError | undefined;
+  it('treats an empty or blank value as unset', () => {
+    expect(loadConfig({ PORT: ' ', RELAY_PORT: '', LOG_LEVEL: '' })).toMatchObject({
+      port: 3000,
+      relayPort: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('stops on RELAY_PORT=abc with one line naming the variable', () => {
+    let error: unknown;
     try {
-      loadConfig({
-        PORT: 'eighty',
-        AUTH_JWT_SECRET: 'short',
-        EVENTSTORE_CONNECTION_STRING: 'http://x',
-        KAFKA_BROKERS: 'nohost',
-        LOG_LEVEL: 'loud',
-      });
+      loadConfig({ RELAY_PORT: 'abc' });
     } catch (e) {
-      error = e as ConfigError;
+      error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect(error!.problems.map((p) => p.split(' ')[0])).toEqual([
+    expect((error as ConfigError).message).toBe(
+      'invalid configuration: RELAY_PORT must be a port number 0-65535, got "abc"',
+    );
+  });
+
+  it('names every bad variable at once, without echoing a secret', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      AUTH_JWT_SECRET: 'short-secret-value',
+      EVENTSTORE_CONNECTION_STRING: 'http://x',
+      KAFKA_BROKERS: 'nohost',
+      LOG_LEVEL: 'loud',
+      RUN_PROJECTIONS: 'yes',
+      PROJECTOR_PORT: '70000',
+      RELAY_PORT: '-1',
+      ASYNCAPI_URL: 'ftp://ledger.example/asyncapi.json',
+    });
+    expect(problems.map((p) => p.split(' ')[0])).toEqual([
       'PORT',
       'AUTH_JWT_SECRET',
       'EVENTSTORE_CONNECTION_STRING',
       'KAFKA_BROKERS',
+      'RUN_PROJECTIONS',
       'LOG_LEVEL',
+      'PROJECTOR_PORT',
+      'RELAY_PORT',
+      'ASYNCAPI_URL',
     ]);
+    expect(problems.join('\n')).not.toContain('short-secret-value');
+  });
+
+  it.each([
+    ['esdb://127.0.0.1:2113?tls=false', true],
+    ['esdb+discover://cluster.example:2113', true],
+    ['kurrentdb://127.0.0.1:2113', false], // @eventstore/db-client 6 does not parse it
+    ['kdb://127.0.0.1:2113', false],
+    ['ESDB://127.0.0.1:2113', false], // the client matches the scheme case-sensitively
+    ['127.0.0.1:2113', false],
+  ])('accepts EVENTSTORE_CONNECTION_STRING %s: %s', (value, accepted) => {
+    const load = () => loadConfig({ EVENTSTORE_CONNECTION_STRING: value });
+    if (accepted) expect(load().eventStoreConnectionString).toBe(value);
+    else
+      expect(load).toThrow(
+        /^invalid configuration: EVENTSTORE_CONNECTION_STRING must start with esdb:\/\/ or esdb\+discover:\/\/$/,
+      );
+  });
+
+  it('stops a process that needs a variable when it is unset', () => {
+    expect(problemsOf({}, { require: ['KAFKA_BROKERS'] })).toEqual([
+      'KAFKA_BROKERS is required by this process',
+    ]);
+    expect(
+      loadConfig({ KAFKA_BROKERS: 'k:9092' }, { require: ['KAFKA_BROKERS'] }).kafkaBrokers,
+    ).toEqual(['k:9092']);
   });
 });

@@ -1,8 +1,19 @@
 /**
- * Configuration from the environment, validated once at start. A bad value
- * stops the process with a message naming the variable, never a stack trace.
+ * Configuration from the environment, one schema for every process (API,
+ * projector, relay, the token script), validated once at start. A bad value
+ * stops the process with one line naming the variable, never a stack trace.
  */
 import * as path from 'node:path';
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Schemes @eventstore/db-client's own parser accepts (Client/parseConnectionString:
+ * only `esdb` and `esdb+discover`); anything else would fail later, inside the client.
+ */
+export const EVENTSTORE_SCHEMES = ['esdb', 'esdb+discover'] as const;
 
 export interface AppConfig {
   port: number;
@@ -14,73 +25,131 @@ export interface AppConfig {
   kafkaClientId: string;
   /** False when a separate projector worker builds the read models (production). */
   runProjections: boolean;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logLevel: LogLevel;
+  /** The projector worker serves health and metrics on this port when set. */
+  projectorPort?: number;
+  /** The relay worker serves health and metrics on this port when set. */
+  relayPort?: number;
+  relayTransactionalId?: string;
+  /** Public address of /asyncapi.json that the feed's `dataschema` points at (relay worker). */
+  asyncApiUrl?: string;
 }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n- ${problems.join('\n- ')}`);
+    super(`invalid configuration: ${problems.join('; ')}`);
     this.name = 'ConfigError';
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const portNumber = z
+  .string()
+  .regex(/^\d{1,5}$/, { error: (issue) => `must be a port number 0-65535, got "${issue.input}"` })
+  .transform(Number)
+  .refine((port) => port <= 65535, {
+    error: (issue) => `must be a port number 0-65535, got "${issue.input}"`,
+  });
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const problems: string[] = [];
-  const text = (name: string): string | undefined => {
+const BROKER = /^[^\s:,]+:\d{1,5}$/;
+
+/** The variables by name; each value is already trimmed, and an empty one counts as unset. */
+export const environmentSchema = z.object({
+  PORT: portNumber.optional(),
+  HOST: z.string().optional(),
+  DATA_DIR: z.string().optional(),
+  // Never echo a secret's value in the message.
+  AUTH_JWT_SECRET: z
+    .string()
+    .min(32, { error: 'must be at least 32 characters (HS256 needs a strong secret)' })
+    .optional(),
+  EVENTSTORE_CONNECTION_STRING: z
+    .string()
+    .refine((value) => EVENTSTORE_SCHEMES.some((scheme) => value.startsWith(`${scheme}://`)), {
+      error: `must start with ${EVENTSTORE_SCHEMES.map((s) => `${s}://`).join(' or ')}`,
+    })
+    .optional(),
+  KAFKA_BROKERS: z
+    .string()
+    .transform((text) =>
+      text
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
+    .check((ctx) => {
+      for (const broker of ctx.value.filter((b) => !BROKER.test(b)))
+        ctx.issues.push({
+          code: 'custom',
+          input: ctx.value,
+          message: `entries must be host:port, got "${broker}"`,
+        });
+    })
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  RUN_PROJECTIONS: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
+  PROJECTOR_PORT: portNumber.optional(),
+  RELAY_PORT: portNumber.optional(),
+  RELAY_TRANSACTIONAL_ID: z.string().optional(),
+  ASYNCAPI_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+    .optional(),
+});
+
+export type EnvironmentVariable = keyof typeof environmentSchema.shape;
+
+export interface LoadOptions {
+  /** Variables this process cannot run without (e.g. KAFKA_BROKERS for the relay worker). */
+  require?: EnvironmentVariable[];
+}
+
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions = {},
+): AppConfig {
+  const given: Record<string, string> = {};
+  for (const name of Object.keys(environmentSchema.shape)) {
     const value = env[name]?.trim();
-    return value ? value : undefined;
-  };
-
-  const portText = text('PORT') ?? '3000';
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535)
-    problems.push(`PORT must be a port number 0-65535, got "${portText}"`);
-
-  const authJwtSecret = text('AUTH_JWT_SECRET');
-  if (authJwtSecret !== undefined && authJwtSecret.length < 32) {
-    problems.push('AUTH_JWT_SECRET must be at least 32 characters (HS256 needs a strong secret)');
+    if (value) given[name] = value;
   }
+  const parsed = environmentSchema.safeParse(given);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
+  for (const name of options.require ?? [])
+    if (given[name] === undefined) problems.push(`${name} is required by this process`);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
-  const eventStoreConnectionString = text('EVENTSTORE_CONNECTION_STRING');
-  if (
-    eventStoreConnectionString !== undefined &&
-    !/^(esdb|esdb\+discover|kurrentdb|kdb):\/\//.test(eventStoreConnectionString)
-  ) {
-    problems.push('EVENTSTORE_CONNECTION_STRING must start with esdb:// or esdb+discover://');
-  }
-
-  const brokersText = text('KAFKA_BROKERS');
-  const kafkaBrokers = brokersText
-    ?.split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  for (const broker of kafkaBrokers ?? []) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker))
-      problems.push(`KAFKA_BROKERS entries must be host:port, got "${broker}"`);
-  }
-
-  const logLevel = (text('LOG_LEVEL') ?? 'info') as AppConfig['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-
-  const runProjectionsText = text('RUN_PROJECTIONS') ?? 'true';
-  if (!['true', 'false'].includes(runProjectionsText))
-    problems.push('RUN_PROJECTIONS must be true or false');
-
-  if (problems.length > 0) throw new ConfigError(problems);
+  const vars = parsed.data;
   return {
-    port,
-    host: text('HOST') ?? '127.0.0.1',
-    dataDir: path.resolve(text('DATA_DIR') ?? './data'),
-    authJwtSecret,
-    eventStoreConnectionString,
-    kafkaBrokers: kafkaBrokers && kafkaBrokers.length > 0 ? kafkaBrokers : undefined,
-    kafkaClientId: text('KAFKA_CLIENT_ID') ?? 'ipt-course-ledger',
-    runProjections: runProjectionsText === 'true',
-    logLevel,
+    port: vars.PORT ?? 3000,
+    host: vars.HOST ?? '127.0.0.1',
+    dataDir: path.resolve(vars.DATA_DIR ?? './data'),
+    authJwtSecret: vars.AUTH_JWT_SECRET,
+    eventStoreConnectionString: vars.EVENTSTORE_CONNECTION_STRING,
+    kafkaBrokers: vars.KAFKA_BROKERS?.length ? vars.KAFKA_BROKERS : undefined,
+    kafkaClientId: vars.KAFKA_CLIENT_ID ?? 'ipt-course-ledger',
+    runProjections: (vars.RUN_PROJECTIONS ?? 'true') === 'true',
+    logLevel: vars.LOG_LEVEL ?? 'info',
+    projectorPort: vars.PROJECTOR_PORT,
+    relayPort: vars.RELAY_PORT,
+    relayTransactionalId: vars.RELAY_TRANSACTIONAL_ID,
+    asyncApiUrl: vars.ASYNCAPI_URL,
   };
+}
+
+/** For a process's entry point: the configuration, or one line on stderr and exit status 2. */
+export function loadConfigOrExit(
+  env: NodeJS.ProcessEnv = process.env,
+  options?: LoadOptions,
+): AppConfig {
+  try {
+    return loadConfig(env, options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
 }
 
 export const APP_CONFIG = Symbol('AppConfig');
