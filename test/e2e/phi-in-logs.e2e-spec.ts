@@ -4,6 +4,7 @@
  * those values in the process output.
  */
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
+import { waitFor } from '../support/wait-for';
 import { CourseDriver, assessment, day, session } from './course-scenario';
 
 describe('logs', () => {
@@ -68,8 +69,14 @@ describe('logs', () => {
     });
     await course.attempt('/sessions', { ...session(2), note: marker('unknown-property') });
     await clinician.get(course.path('/history'));
-    await clinician.get(course.path());
-    await new Promise((r) => setTimeout(r, 200));
+    // The last request names itself, so that its completion line says every line before it is in.
+    await clinician.get(course.path(), { 'x-correlation-id': 'phi-last-request' });
+    const lastLine = /"requestId":"phi-last-request"[^\n]*"msg":"request completed"/;
+    await waitFor(
+      () => lastLine.test(app.output()),
+      10_000,
+      () => `for the last request's completion in the log:\n${app.output().slice(-2000)}`,
+    );
 
     const output = app.output();
     expect(output).toContain('"msg":"incoming request"'); // logging was on

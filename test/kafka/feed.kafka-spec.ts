@@ -5,6 +5,7 @@
  */
 import { Kafka, Partitioners } from 'kafkajs';
 import { COURSE_EVENT_TYPES } from '@ipt/course';
+import { relayMetricsText } from '@ipt/observability';
 import {
   cloudEventType,
   KafkaRelay,
@@ -187,7 +188,7 @@ describe('analytics feed on a real Kafka broker', () => {
     });
     assertExactlyOnceInOrder(parseEvents(messages), expectedIds(all));
 
-    const metrics = await b.metricsText();
+    const metrics = await relayMetricsText(b);
     expect(metrics).toMatch(/^ipt_relay_state\{state="running"\} 1$/m);
     expect(metrics).toMatch(/^ipt_relay_lag_positions 0$/m);
     expect(metrics).toMatch(/^ipt_relay_events_relayed_total \d+$/m);

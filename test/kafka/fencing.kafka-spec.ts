@@ -4,6 +4,7 @@
  * instead of retrying; the feed still has every event exactly once.
  */
 import { KafkaRelay, topicsWithSuffix } from '@ipt/analytics-feed';
+import { relayMetricsText } from '@ipt/observability';
 import { appendInterleaved, generateCourse } from '../support/kafka-courses';
 import {
   assertExactlyOnceInOrder,
@@ -59,7 +60,7 @@ describe('relay fencing', () => {
       const fenced = await first.status();
       expect(fenced.fenced).toBe(true);
       expect(fenced.lastError).toMatch(/epoch|fenced/i);
-      expect(await first.metricsText()).toMatch(/^ipt_relay_fenced 1$/m);
+      expect(await relayMetricsText(first)).toMatch(/^ipt_relay_fenced 1$/m);
 
       await waitFor(
         async () => (await second.status()).lag === 0,

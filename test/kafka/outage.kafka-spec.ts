@@ -6,6 +6,7 @@
  * This suite stops a broker, so it runs its own (never the shared one).
  */
 import { KafkaRelay, topicsWithSuffix } from '@ipt/analytics-feed';
+import { relayMetricsText } from '@ipt/observability';
 import { freePort } from '../support/kafka-global-setup';
 import { appendInterleaved, generateCourse } from '../support/kafka-courses';
 import {
@@ -67,7 +68,7 @@ describe('broker outage', () => {
       const down = await relay.status();
       expect(down.lag).toBeGreaterThan(0);
       expect(down.lastError).toBeTruthy();
-      expect(await relay.metricsText()).toMatch(/^ipt_relay_up 0$/m);
+      expect(await relayMetricsText(relay)).toMatch(/^ipt_relay_up 0$/m);
 
       await broker.startBroker({ port, controllerPort, fresh: false });
       await waitFor(

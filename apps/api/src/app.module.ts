@@ -13,6 +13,7 @@ import { CoursesModule } from './courses/courses.module';
 import { ExportsModule } from './exports/exports.module';
 import { AuthGuard, JWT_SECRET } from './http/auth.guard';
 import { InfrastructureModule } from './infrastructure/infrastructure.module';
+import { loggingModule } from './infrastructure/logging';
 import { OperationsModule } from './operations/operations.module';
 import { ViewsModule } from './views/views.module';
 
@@ -23,6 +24,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         InfrastructureModule.forRoot(config),
+        loggingModule(config),
         CqrsModule.forRoot(),
         CoursesModule,
         ViewsModule,

@@ -3,66 +3,63 @@
  * projections (and the Kafka relay, when KAFKA_BROKERS is set).
  */
 import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
-import * as crypto from 'node:crypto';
-import { ConfigError, loadConfig } from '@ipt/config';
+import { Logger } from 'nestjs-pino';
+import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
 import { ProblemFilter } from './http/problem.filter';
-import { BodyValidationPipe, isCorrelationId } from './http/validation';
-import { createLogger, PinoNestLogger } from './infrastructure/logger';
+import { BodyValidationPipe } from './http/validation';
+import { requestIdOf } from './infrastructure/logging';
+import { ApiMetrics } from './infrastructure/api-metrics';
 import { setUpOpenApi } from './operations/openapi';
-
-/** Homework ids are chosen by the clinic and may carry anything: keep them out of logs. */
-export function loggableUrl(url: string): string {
-  return url.replace(/\/homework\/[^/?]+/, '/homework/:homeworkId');
-}
 
 export async function createApp(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<NestFastifyApplication> {
   const config = loadConfig(env);
-  const logger = createLogger(config.logLevel, {
-    req: (request: { method: string; url: string }) => ({
-      method: request.method,
-      url: loggableUrl(request.url),
-    }),
-  });
   const adapter = new FastifyAdapter({
-    loggerInstance: logger,
-    // Request logging options go through a LogController: as top-level options they are
-    // deprecated (FSTDEP023, FSTDEP024) and warned about at every start.
-    logController: new LogController({ requestIdLogLabel: 'requestId' }),
+    // Requests are logged by nestjs-pino (pino-http), not by Fastify's own logger.
+    logger: false,
     bodyLimit: 1024 * 1024,
-    // The caller's correlation id, when well-formed, names the request in logs and events.
-    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
-      const given = request.headers['x-correlation-id'];
-      return isCorrelationId(given) ? given : crypto.randomUUID();
-    },
+    // The caller's correlation id, when well-formed, names the request in logs and events;
+    // kept on the raw request so that pino-http logs the same id.
+    genReqId: (request: IncomingMessage) => String((request.id = requestIdOf(request))),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: new PinoNestLogger(logger),
     bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
+  recordHttpLatency(app);
   setUpOpenApi(app);
   return app;
 }
 
+/** Latency per route template (never the raw URL, which may carry clinic-chosen ids). */
+function recordHttpLatency(app: NestFastifyApplication): void {
+  const { requestDuration } = app.get(ApiMetrics).http;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onResponse', (request, reply, done) => {
+      requestDuration.observe(
+        {
+          route: request.routeOptions.url ?? 'unmatched',
+          method: request.method,
+          status_code: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+      done();
+    });
+}
+
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const app = await createApp();
   await app.listen({ port: config.port, host: config.host });
   const address = app.getHttpServer().address();

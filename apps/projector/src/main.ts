@@ -4,22 +4,30 @@
  * with RUN_PROJECTIONS=false) reads from the same folder. The embedded mode
  * needs no projector: the API runs the projections itself.
  *
- * Environment: as the API's (DATA_DIR, EVENTSTORE_CONNECTION_STRING,
- * LOG_LEVEL, HOST), plus PROJECTOR_PORT to serve /health/live and
- * /health/ready.
+ * Environment: the schema of @ipt/config (DATA_DIR, EVENTSTORE_CONNECTION_STRING,
+ * LOG_LEVEL, HOST), plus PROJECTOR_PORT to serve /health/live, /health/ready
+ * and /metrics.
  */
-import { createServer } from 'node:http';
 import pino from 'pino';
-import { ConfigError, loadConfig } from '@ipt/config';
+import { loadConfigOrExit } from '@ipt/config';
 import { openEventStore } from '@ipt/event-store';
 import {
+  createRegistry,
+  eventStoreCheck,
+  projectionsCheck,
+  registerEventStoreMetrics,
+  registerProjectionMetrics,
+  serveOperations,
+} from '@ipt/observability';
+import {
   ProjectionRunner,
+  courseLogHead,
   createReadModelProjections,
   openReadModelDatabase,
 } from '@ipt/projections';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const log = pino({ level: config.logLevel, base: { service: 'ipt-course-ledger-projector' } });
   const store = openEventStore({ ...config, readsAnotherProcess: true });
   const db = openReadModelDatabase(config.dataDir);
@@ -28,27 +36,21 @@ async function main(): Promise<void> {
     (p) => new ProjectionRunner(store, db, p, logger),
   );
   for (const runner of runners) runner.start();
-  log.info({ projections: runners.map((r) => r.projection.name) }, 'projecting');
 
-  const port = process.env.PROJECTOR_PORT ? Number(process.env.PROJECTOR_PORT) : undefined;
+  const statuses = () => runners.map((r) => r.status());
+  const registry = createRegistry();
+  registerEventStoreMetrics(registry, store);
+  registerProjectionMetrics(registry, { statuses, head: () => courseLogHead(store) });
   const server =
-    port === undefined
+    config.projectorPort === undefined
       ? undefined
-      : createServer((req, res) => {
-          const statuses = runners.map((r) => r.status());
-          const ready = statuses.every((s) => s.state === 'live' || s.state === 'catching_up');
-          const [status, body] =
-            req.url === '/health/live'
-              ? [200, { status: 'live' }]
-              : req.url === '/health/ready'
-                ? [
-                    ready ? 200 : 503,
-                    { status: ready ? 'ready' : 'not_ready', projections: statuses },
-                  ]
-                : [404, { status: 404, title: 'Not Found', code: 'not_found' }];
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(body));
-        }).listen(port, config.host);
+      : serveOperations({
+          host: config.host,
+          port: config.projectorPort,
+          registry,
+          checks: { eventStore: eventStoreCheck(store), projections: projectionsCheck(statuses) },
+        });
+  log.info({ projections: runners.map((r) => r.projection.name) }, 'projecting');
 
   const stop = async () => {
     server?.close();
@@ -61,9 +63,7 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
 }
 
-main().catch((error) => {
-  process.stderr.write(
-    `${error instanceof ConfigError ? error.message : (error as Error).stack}\n`,
-  );
-  process.exit(error instanceof ConfigError ? 2 : 1);
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
 });

@@ -49,8 +49,6 @@ export interface RelayStatus {
   lastCommitAt: string | null;
 }
 
-const STATES: readonly RelayState[] = ['starting', 'running', 'degraded', 'stopped'];
-
 export class KafkaRelay {
   private readonly settings: RelaySettings;
   private readonly tracks: CourseTrackCache;
@@ -150,38 +148,6 @@ export class KafkaRelay {
       lastError: this.lastError,
       lastCommitAt: this.lastCommitAt?.toISOString() ?? null,
     };
-  }
-
-  /** The relay's figures in the Prometheus text format, for /metrics. */
-  async metricsText(): Promise<string> {
-    const s = await this.status();
-    const lines = [
-      '# HELP ipt_relay_state 1 for the state the analytics relay is in.',
-      '# TYPE ipt_relay_state gauge',
-      ...STATES.map((st) => `ipt_relay_state{state="${st}"} ${s.state === st ? 1 : 0}`),
-      '# HELP ipt_relay_up 1 while the relay commits to Kafka (state running).',
-      '# TYPE ipt_relay_up gauge',
-      `ipt_relay_up ${s.state === 'running' ? 1 : 0}`,
-      '# HELP ipt_relay_fenced 1 when another relay with the same transactional id took over.',
-      '# TYPE ipt_relay_fenced gauge',
-      `ipt_relay_fenced ${s.fenced ? 1 : 0}`,
-      '# HELP ipt_relay_lag_positions How far the feed is behind the event store, in log positions.',
-      '# TYPE ipt_relay_lag_positions gauge',
-      `ipt_relay_lag_positions ${s.lag ?? 'NaN'}`,
-      '# HELP ipt_relay_checkpoint_position Global-log position of the last event committed to Kafka.',
-      '# TYPE ipt_relay_checkpoint_position gauge',
-      `ipt_relay_checkpoint_position ${s.checkpoint ?? 'NaN'}`,
-      '# HELP ipt_relay_events_relayed_total Course events committed to Kafka by this process.',
-      '# TYPE ipt_relay_events_relayed_total counter',
-      `ipt_relay_events_relayed_total ${s.eventsRelayed}`,
-      '# HELP ipt_relay_batches_committed_total Kafka transactions committed by this process.',
-      '# TYPE ipt_relay_batches_committed_total counter',
-      `ipt_relay_batches_committed_total ${s.batchesCommitted}`,
-      '# HELP ipt_relay_errors_total Failed relay attempts (Kafka or store unavailable, fencing, bad topic settings).',
-      '# TYPE ipt_relay_errors_total counter',
-      `ipt_relay_errors_total ${s.errors}`,
-    ];
-    return `${lines.join('\n')}\n`;
   }
 
   // ---- the loop -------------------------------------------------------------

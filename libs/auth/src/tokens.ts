@@ -6,6 +6,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { ROLES, type Role } from '@ipt/course';
 
 export interface Caller {
@@ -52,13 +53,15 @@ function verifyTokenClaims(token: string, secret: string): { caller: Caller; exp
  * second. Only successfully verified tokens are remembered.
  */
 export class TokenVerifier {
-  private readonly verified = new Map<string, { caller: Caller; expiresAtMs: number }>();
+  private readonly verified: LRUCache<string, { caller: Caller; expiresAtMs: number }>;
 
   constructor(
     private readonly secret: string,
-    private readonly maxTokens = 10000,
+    maxTokens = 10000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.verified = new LRUCache({ max: maxTokens });
+  }
 
   verify(token: string): Caller {
     const known = this.verified.get(token);
@@ -69,8 +72,6 @@ export class TokenVerifier {
     }
     const result = verifyTokenClaims(token, this.secret);
     this.verified.set(token, result);
-    if (this.verified.size > this.maxTokens)
-      this.verified.delete(this.verified.keys().next().value!);
     return result.caller;
   }
 }

@@ -3,6 +3,7 @@
  * model (views/) plus what queries need. A batch loads each touched course
  * once, folds its events, and writes each row once.
  */
+import { LRUCache } from 'lru-cache';
 import {
   clinicOf,
   courseIdOf,
@@ -43,11 +44,9 @@ const CACHED_COURSES = 20_000;
 
 export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
   const extra = Object.keys(spec.columns);
-  const cache = new Map<string, CourseRow<S>>();
-  const remember = (row: CourseRow<S>) => {
-    cache.delete(row.courseId); // re-insert: Map order is the recency order
+  const cache = new LRUCache<string, CourseRow<S>>({ max: CACHED_COURSES });
+  const remember = (row: CourseRow<S>): void => {
     cache.set(row.courseId, row);
-    if (cache.size > CACHED_COURSES) cache.delete(cache.keys().next().value!);
   };
   let statements: { load: SqliteStatement<[string]>; save: SqliteStatement<unknown[]> } | undefined;
   let statementsDb: SqliteDatabase | undefined;

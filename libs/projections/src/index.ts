@@ -5,3 +5,4 @@ export * from './batches';
 export * from './course-fold-projection';
 export * from './read-models';
 export * from './read-model-database';
+export * from './course-log-head';

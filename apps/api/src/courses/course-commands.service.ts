@@ -35,6 +35,8 @@ import {
   type LoadedCourse,
 } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
+import { ApiMetrics } from '../infrastructure/api-metrics';
+import type { CommandMetrics, CommandOutcome } from '@ipt/observability';
 
 export interface CommandEnvelope {
   caller: Caller;
@@ -51,15 +53,38 @@ const MAX_ATTEMPTS = 8;
 @Injectable()
 export class CourseCommandsService {
   private readonly streams: CourseStreams;
+  private readonly metrics: CommandMetrics;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly idempotency: IdempotencyRecords,
+    metrics: ApiMetrics,
   ) {
     this.streams = new CourseStreams(store);
+    this.metrics = metrics.commands;
   }
 
   async execute(command: CourseCommand, envelope: CommandEnvelope): Promise<CommandAnswer> {
+    const started = process.hrtime.bigint();
+    let outcome: CommandOutcome = 'failed';
+    try {
+      const answer = await this.executeOnce(command, envelope);
+      outcome = 'accepted';
+      return answer;
+    } catch (error) {
+      if (isRefusal(error)) outcome = 'refused';
+      throw error;
+    } finally {
+      const labels = { command: command.type, outcome };
+      this.metrics.commands.inc(labels);
+      this.metrics.commandDuration.observe(labels, secondsSince(started));
+    }
+  }
+
+  private async executeOnce(
+    command: CourseCommand,
+    envelope: CommandEnvelope,
+  ): Promise<CommandAnswer> {
     const { caller, idempotencyKey: key } = envelope;
     const digest = requestDigest(command);
     if (key) {
@@ -138,9 +163,12 @@ export class CourseCommandsService {
       data: event.data as unknown as Record<string, unknown>,
       metadata: { ...metadata },
     }));
-    const result = await this.store.appendToStream(streamId, toAppend, {
-      expectedRevision: exists ? course.revision! : 'no_stream',
-    });
+    const appending = process.hrtime.bigint();
+    const result = await this.store
+      .appendToStream(streamId, toAppend, {
+        expectedRevision: exists ? course.revision! : 'no_stream',
+      })
+      .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
     const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
     const recorded = toAppend.map((event, i) => ({ ...event, revision: firstRevision + i }));
     if (key) {
@@ -164,6 +192,10 @@ export class CourseCommandsService {
     const revised = decided.map((event, i) => ({ event, revision: firstRevision + i }));
     return answerOf(command.type, command.data.courseId, digest, revised);
   }
+}
+
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 /** An answer the command's own content or the course's state caused: worth checking on fresh state. */

@@ -14,6 +14,7 @@ import {
   type CourseEvent,
   type CourseState,
 } from '@ipt/course';
+import { LRUCache } from 'lru-cache';
 import type { EventStore, RecordedEvent } from '@ipt/event-store';
 import type { CommandAnswer } from './idempotency-records';
 
@@ -51,12 +52,14 @@ const EMPTY: LoadedCourse = {
 };
 
 export class CourseStreams {
-  private readonly cache = new Map<string, LoadedCourse>();
+  private readonly cache: LRUCache<string, LoadedCourse>;
 
   constructor(
     private readonly store: EventStore,
-    private readonly maxCourses = 20000,
-  ) {}
+    maxCourses = 20000,
+  ) {
+    this.cache = new LRUCache({ max: maxCourses });
+  }
 
   /**
    * The cached state without reading the store. Deciding on it is safe for
@@ -111,9 +114,7 @@ export class CourseStreams {
   }
 
   private remember(streamId: string, course: LoadedCourse): void {
-    this.cache.delete(streamId); // re-insert: Map order is the recency order
     this.cache.set(streamId, { ...course, fresh: false });
-    if (this.cache.size > this.maxCourses) this.cache.delete(this.cache.keys().next().value!);
   }
 }
 

@@ -104,10 +104,8 @@ export class ProblemFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { body, headers } = toProblem(error);
     if (body.status >= 500 && body.code === 'internal_error') {
-      // Log the error's class and stack, never the request body (PHI).
-      this.logger.error(
-        `unhandled ${(error as Error)?.name ?? 'error'}: ${(error as Error)?.stack ?? ''}`,
-      );
+      // The error with its message and stack (pino's err serializer), never the request body (PHI).
+      this.logger.error({ err: error }, 'unhandled error');
     }
     void reply
       .status(body.status)

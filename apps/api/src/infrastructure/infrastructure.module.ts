@@ -1,6 +1,6 @@
 /**
- * What every feature shares: the configuration, the event store and the local
- * (read-model) database. Global, so Nest starts it first and shuts it down
+ * What every feature shares: the configuration, the event store, the local
+ * (read-model) database and the process's metrics registry. Global, so Nest starts it first and shuts it down
  * last, after the features' workers have stopped.
  */
 import {
@@ -18,6 +18,7 @@ import {
   type SqliteDatabase,
 } from '@ipt/event-store';
 import { openReadModelDatabase } from '@ipt/projections';
+import { ApiMetrics } from './api-metrics';
 import { LOCAL_DATABASE } from './local-database';
 
 /** Closes the store and the local database once everything that uses them has stopped. */
@@ -44,8 +45,9 @@ export class InfrastructureModule {
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
         ResourcesCloser,
+        ApiMetrics,
       ],
-      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE],
+      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics],
     };
   }
 }

@@ -2,39 +2,53 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import {
+  LIVE,
+  eventStoreCheck,
+  projectionsCheck,
+  readiness,
+  relayCheck,
+  type HealthChecks,
+} from '@ipt/observability';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
 
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
+  private readonly checks: HealthChecks;
+
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly projections: ProjectionsService,
-    private readonly relay: RelayService,
-  ) {}
+    @Inject(EVENT_STORE) store: EventStore,
+    projections: ProjectionsService,
+    relay: RelayService,
+  ) {
+    const inProcessProjections = projectionsCheck(() =>
+      projections.runners.map((runner) => runner.status()),
+    );
+    this.checks = {
+      eventStore: eventStoreCheck(store),
+      projections: () => {
+        const result = inProcessProjections();
+        // With RUN_PROJECTIONS=false the projector worker reports its own readiness.
+        return projections.inProcess ? result : { ...result, ok: true };
+      },
+      // Only with KAFKA_BROKERS set does this process run a relay.
+      relay: async () => (relay.configured ? relayCheck(relay)() : null),
+    };
+  }
 
   /** The process is up. */
   @Get('live')
   live() {
-    return { status: 'live' };
+    return LIVE;
   }
 
   /** Ready when the event store answers, every projection runs and, with Kafka configured, the relay is healthy. */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const eventStore = await this.store.ping().catch(() => false);
-    const projections = this.projections.runners.map((runner) => runner.status());
-    const relay = await this.relay.status();
-    const ready = eventStore && this.projections.running() && (relay === null || relay.healthy);
-    void reply.status(ready ? 200 : 503);
-    return {
-      status: ready ? 'ready' : 'not_ready',
-      checks: {
-        eventStore: eventStore ? 'up' : 'down',
-        projections: projections.map(({ name, state, lastError }) => ({ name, state, lastError })),
-        ...(relay === null ? {} : { relay }),
-      },
-    };
+    const answer = await readiness(this.checks);
+    void reply.status(answer.httpStatus);
+    return answer.body;
   }
 }

@@ -8,6 +8,7 @@ import { Module } from '@nestjs/common';
 import { AsyncApiController } from './asyncapi.controller';
 import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
+import { OperationsMetrics } from './operations-metrics';
 import { ProjectionsAdminController } from './projections-admin.controller';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
@@ -19,6 +20,6 @@ import { RelayService } from './relay.service';
     ProjectionsAdminController,
     AsyncApiController,
   ],
-  providers: [ProjectionsService, RelayService],
+  providers: [ProjectionsService, RelayService, OperationsMetrics],
 })
 export class OperationsModule {}

@@ -5,56 +5,57 @@
 import {
   Inject,
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import { KafkaRelay, type RelayStatus } from '@ipt/analytics-feed';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 
-export type RelayHealth = RelayStatus & { healthy: boolean };
-
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('relay');
   private relay?: KafkaRelay;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-  ) {}
+    private readonly logger: PinoLogger,
+  ) {
+    logger.setContext('relay');
+  }
+
+  /** Whether this process runs a relay (KAFKA_BROKERS set). */
+  get configured(): boolean {
+    return this.config.kafkaBrokers !== undefined;
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.kafkaBrokers) return;
+    // pino itself, so that `{ err }` keeps the error's message and stack.
     const logger = this.logger;
-    const say = (level: 'debug' | 'log' | 'warn' | 'error') => (obj: object, msg?: string) =>
-      logger[level](`${msg ?? ''} ${JSON.stringify(obj)}`.trim());
     this.relay = new KafkaRelay({
       store: this.store,
       brokers: this.config.kafkaBrokers,
       clientId: this.config.kafkaClientId,
       asyncApiUrl: `http://${this.config.host}:${this.config.port}/asyncapi.json`,
-      logger: { debug: say('debug'), info: say('log'), warn: say('warn'), error: say('error') },
+      logger: {
+        debug: (obj, msg) => logger.debug(obj, msg),
+        info: (obj, msg) => logger.info(obj, msg),
+        warn: (obj, msg) => logger.warn(obj, msg),
+        error: (obj, msg) => logger.error(obj, msg),
+      },
     });
     // Not awaited: the API serves while the relay connects or waits for the broker.
-    this.relay
-      .start()
-      .catch((error: Error) => this.logger.error(`relay stopped: ${error.message}`));
+    this.relay.start().catch((err: Error) => this.logger.error({ err }, 'relay stopped'));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.relay?.stop();
   }
 
-  /** null when no broker is configured. */
-  async status(): Promise<RelayHealth | null> {
-    if (!this.relay) return null;
-    const status = await this.relay.status();
-    return { ...status, healthy: status.state === 'running' };
-  }
-
-  async metricsText(): Promise<string> {
-    return this.relay ? this.relay.metricsText() : '';
+  /** null when no relay runs in this process (yet). */
+  async status(): Promise<RelayStatus | null> {
+    return this.relay ? this.relay.status() : null;
   }
 }
