@@ -15,6 +15,7 @@ export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters!';
 const DIST = path.resolve(__dirname, '../../dist');
 const MAIN = path.join(DIST, 'apps/api/src/main.js');
 export const PROJECTOR_MAIN = path.join(DIST, 'apps/projector/src/main.js');
+export const RELAY_MAIN = path.join(DIST, 'apps/relay/src/main.js');
 
 export interface LedgerAppOptions {
   env?: Record<string, string>;

@@ -50,6 +50,8 @@ async function main(): Promise<void> {
           registry,
           checks: { eventStore: eventStoreCheck(store), projections: projectionsCheck(statuses) },
         });
+  // One line that scripts and tests wait for.
+  server?.once('listening', () => log.info({ port: config.projectorPort }, 'operations listening'));
   log.info({ projections: runners.map((r) => r.projection.name) }, 'projecting');
 
   const stop = async () => {

@@ -46,6 +46,8 @@ async function main(): Promise<number> {
           registry,
           checks: { eventStore: eventStoreCheck(store), relay: relayCheck(relay) },
         });
+  // One line that scripts and tests wait for.
+  server?.once('listening', () => log.info({ port: config.relayPort }, 'operations listening'));
 
   let stopping = false;
   const stop = async () => {
