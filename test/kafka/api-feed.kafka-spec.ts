@@ -88,7 +88,9 @@ describe('the API feeding Kafka in-process', () => {
     const ready = await anonymous.get('/health/ready');
     expect(ready.status).toBe(503);
     expect(ready.body.checks).toMatchObject({ eventStore: 'up', relay: { healthy: false } });
-    // The in-process relay logs through pino: structured, with the error it met.
-    expect(app.output()).toMatch(/"context":"relay"[^\n]*"err":"[^"]+"[^\n]*"msg":"relay degraded/);
+    // The in-process relay logs through pino: structured, with the error's message and stack.
+    expect(app.output()).toMatch(
+      /"context":"relay"[^\n]*"err":\{[^\n]*"message":"[^"]+"[^\n]*"stack":"[^"]+[^\n]*"msg":"relay degraded/,
+    );
   }, 60000);
 });
