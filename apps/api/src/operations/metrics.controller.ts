@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
+import { ViewReader } from '../views/view-reader.service';
 
 /** Prometheus text format (api.md, operations). */
 @ApiTags('operations')
@@ -13,6 +14,7 @@ export class MetricsController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionsService,
     private readonly relay: RelayService,
+    private readonly views: ViewReader,
   ) {}
 
   @Get()
@@ -41,6 +43,15 @@ export class MetricsController {
       lines.push(`ipt_projection_checkpoint_position${label} ${status.checkpoint ?? 0}`);
       lines.push(`ipt_projection_live${label} ${status.state === 'live' ? 1 : 0}`);
       lines.push(`ipt_projection_failed${label} ${status.state === 'failed' ? 1 : 0}`);
+    }
+    lines.push(
+      '# HELP ipt_courses_at_risk Active courses at risk of dropout now, per clinic and reason (a course with two reasons counts under both).',
+      '# TYPE ipt_courses_at_risk gauge',
+    );
+    for (const c of this.views.queries.countAtRiskByClinicAndReason(Date.now())) {
+      lines.push(
+        `ipt_courses_at_risk{clinic_id=${JSON.stringify(c.clinicId)},reason="${c.reason}"} ${c.courses}`,
+      );
     }
     const relay = await this.relay.metricsText();
     void reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8');

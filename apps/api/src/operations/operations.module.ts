@@ -11,8 +11,10 @@ import { MetricsController } from './metrics.controller';
 import { ProjectionsAdminController } from './projections-admin.controller';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
+import { ViewsModule } from '../views/views.module';
 
 @Module({
+  imports: [ViewsModule],
   controllers: [
     HealthController,
     MetricsController,
