@@ -239,13 +239,23 @@ export class ReadModelQueries {
     // Only active courses are at risk or not: a filter on a closed status leaves nothing.
     if (query.atRisk !== undefined && query.status !== undefined && query.status !== 'active')
       return { views: [], keys: [] };
-    const where = ['clinic_id = ?'];
-    const params: (string | number)[] = [query.clinicId];
-    if (query.atRisk !== undefined) {
-      const condition = this.atRiskCondition(query.clinicId, query.atRisk, query.nowMs);
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.atRisk === true) {
+      // The clinic is inside each side of the OR: a clinic condition outside it would
+      // let the planner walk the clinic's index instead of the two risk indexes.
+      const condition = this.atRiskCondition(query.clinicId, true, query.nowMs);
       where.push(condition.sql);
       params.push(...condition.params);
-    } else if (query.status) {
+    } else {
+      where.push('clinic_id = ?');
+      params.push(query.clinicId);
+    }
+    if (query.atRisk === false) {
+      const condition = this.atRiskCondition(query.clinicId, false, query.nowMs);
+      where.push(condition.sql);
+      params.push(...condition.params);
+    } else if (query.atRisk === undefined && query.status) {
       where.push('status = ?');
       params.push(query.status);
     }
