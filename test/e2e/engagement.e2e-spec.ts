@@ -197,8 +197,10 @@ describe('engagement: catching a dropout early, over HTTP', () => {
     const metrics = await clinician.as(undefined).get('/metrics');
     expect(metrics.status).toBe(200);
     const figure = (reason: string) =>
-      new RegExp(`^ipt_courses_at_risk\\{clinic_id="${clinicId}",reason="${reason}"\\} (\\d+)$`, 'm')
-        .exec(metrics.body)?.[1];
+      new RegExp(
+        `^ipt_courses_at_risk\\{clinic_id="${clinicId}",reason="${reason}"\\} (\\d+)$`,
+        'm',
+      ).exec(metrics.body)?.[1];
     expect({
       missed_sessions: figure('missed_sessions'),
       no_recent_session: figure('no_recent_session'),

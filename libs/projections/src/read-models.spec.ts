@@ -204,7 +204,9 @@ describe('read-model queries for engagement (real SQLite)', () => {
       expect(p).toContain('course_completion_by_last_contact');
       expect(p).not.toMatch(/SCAN course_completion\b(?! USING)/);
     }
-    expect(notAtRisk).toContain('SEARCH course_completion USING INDEX course_completion_by_standing_risk');
+    expect(notAtRisk).toContain(
+      'SEARCH course_completion USING INDEX course_completion_by_standing_risk',
+    );
   });
 
   it('a table written by an older version (without the engagement columns) is replayed', () => {
@@ -212,7 +214,9 @@ describe('read-model queries for engagement (real SQLite)', () => {
     migrateCheckpoints(old);
     old.exec(`CREATE TABLE course_completion (course_id TEXT PRIMARY KEY, clinic_id TEXT NOT NULL,
       revision INTEGER NOT NULL, state TEXT NOT NULL, therapist_id TEXT, status TEXT, enrolled_at TEXT, view TEXT)`);
-    old.exec(`INSERT INTO course_completion VALUES ('x', 'c', 0, '{}', 't', 'active', '2025', '{}')`);
+    old.exec(
+      `INSERT INTO course_completion VALUES ('x', 'c', 0, '{}', 't', 'active', '2025', '{}')`,
+    );
     old
       .prepare('INSERT INTO projection_checkpoints VALUES (?, ?, ?)')
       .run('course-completion', '42', iso(NOW));

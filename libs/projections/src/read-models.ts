@@ -206,7 +206,8 @@ export class ReadModelQueries {
   courseRow(clinicId: string, courseId: string, nowMs: number) {
     const row = this.statement(
       `SELECT revision, view, ${ENGAGEMENT_COLUMN_LIST} FROM course_completion WHERE course_id = ? AND clinic_id = ?`,
-    ).get(courseId, clinicId) as ({ revision: number; view: string } & EngagementColumns) | undefined;
+    ).get(courseId, clinicId) as
+      ({ revision: number; view: string } & EngagementColumns) | undefined;
     return row && { revision: row.revision, view: finishCourseView(row.view, row, nowMs) };
   }
 
@@ -272,8 +273,11 @@ export class ReadModelQueries {
       `SELECT course_id, enrolled_at, view, ${ENGAGEMENT_COLUMN_LIST}
          FROM course_completion WHERE ${where.join(' AND ')}
          ORDER BY enrolled_at DESC, course_id DESC LIMIT ?`,
-    ).all(...params) as ({ course_id: string; enrolled_at: string; view: string } &
-      EngagementColumns)[];
+    ).all(...params) as ({
+      course_id: string;
+      enrolled_at: string;
+      view: string;
+    } & EngagementColumns)[];
     return {
       views: rows.map((r) => finishCourseView(r.view, r, query.nowMs)),
       keys: rows.map((r) => ({ enrolledAt: r.enrolled_at, courseId: r.course_id })),

@@ -35,7 +35,11 @@ export function evolveCourseFolds(
   event: CourseEvent,
   recording: EventRecording,
 ): CourseFolds | null {
-  const completion = evolveCompletion(state?.completion ?? initialCompletionState, event, recording);
+  const completion = evolveCompletion(
+    state?.completion ?? initialCompletionState,
+    event,
+    recording,
+  );
   const outcomes = evolveOutcomes(state?.outcomes ?? initialOutcomesState, event, recording);
   return completion || outcomes ? { completion, outcomes } : null;
 }
