@@ -47,12 +47,13 @@ function courseHistory(i: number, now: number): CourseEvent[] {
     enrolled({ courseId: randomUUID(), subjectId: randomUUID(), enrolledAt: t(0) }),
   ];
   const daysEnrolled = Math.floor((now - enrolledMs) / DAY_MS);
-  const lastSessionDay = active ? Math.max(0, daysEnrolled - (i % 12)) : 70;
+  const lastSessionDay = active ? Math.max(0, daysEnrolled - (i % 12)) : 21;
+  // Closed courses keep short histories: the list reads rows, not events, and the fill stays quick.
   const sessions = Math.min(12, Math.max(1, Math.floor(lastSessionDay / 7)));
   for (let n = 1; n <= sessions; n++)
     events.push(held(n, t(sessions === 1 ? 0 : (lastSessionDay * (n - 1)) / (sessions - 1))));
   if (!active) {
-    events.push(i % 3 === 0 ? withdrawn('patient_choice', t(80)) : completed(t(80)));
+    events.push(i % 3 === 0 ? withdrawn('patient_choice', t(30)) : completed(t(30)));
     return events;
   }
   switch (i % 8) {
@@ -82,7 +83,7 @@ async function fill(dataDir: string): Promise<number> {
   const now = Date.now();
   let events = 0;
   try {
-    const BATCH = 64;
+    const BATCH = 256; // concurrent appends: the store commits them in groups
     for (let i = 0; i < COURSES; i += BATCH) {
       await Promise.all(
         Array.from({ length: Math.min(BATCH, COURSES - i) }, (_, k) => {
@@ -142,7 +143,11 @@ async function main(): Promise<void> {
   console.log(`filled ${COURSES} courses, ${events} events in ${fillSeconds.toFixed(1)} s`);
 
   started = process.hrtime.bigint();
-  const app = await startLedgerApp({ dataDir, env: { LOG_LEVEL: 'error' } });
+  const app = await startLedgerApp({
+    dataDir,
+    env: { LOG_LEVEL: 'error' },
+    startTimeoutMs: 600_000,
+  });
   try {
     const token = tokenFor(CLINIC, ['clinician', 'auditor', 'analyst', 'admin']);
     const client = new LedgerClient(app.baseUrl, token);

@@ -111,8 +111,9 @@ export function createReadModelProjections(): Projection[] {
         'CREATE INDEX IF NOT EXISTS course_completion_by_clinic ON course_completion (clinic_id, enrolled_at DESC, course_id DESC)',
         // The at-risk condition is an OR of a range on the last contact and the standing
         // reasons: one index for each side, so neither is a scan of the clinic's courses.
-        'CREATE INDEX IF NOT EXISTS course_completion_by_last_contact ON course_completion (clinic_id, status, last_contact_ms)',
-        'CREATE INDEX IF NOT EXISTS course_completion_by_standing_risk ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms)',
+        // Both end with the list order's keys: a page is chosen from the indexes alone.
+        'CREATE INDEX IF NOT EXISTS course_completion_by_last_contact ON course_completion (clinic_id, status, last_contact_ms, enrolled_at, course_id)',
+        'CREATE INDEX IF NOT EXISTS course_completion_by_standing_risk ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)',
       ],
       evolve: evolveCourseFolds,
       columnValues: (row) => {
@@ -269,10 +270,13 @@ export class ReadModelQueries {
       params.push(query.after.enrolledAt, query.after.enrolledAt, query.after.courseId);
     }
     params.push(query.limit);
+    // The page's rows are chosen and sorted on their keys first, then only those rows are
+    // read whole: the sort never carries the views of every course that matched.
     const rows = this.statement(
-      `SELECT course_id, enrolled_at, view, ${ENGAGEMENT_COLUMN_LIST}
-         FROM course_completion WHERE ${where.join(' AND ')}
-         ORDER BY enrolled_at DESC, course_id DESC LIMIT ?`,
+      `SELECT course_id, enrolled_at, view, ${ENGAGEMENT_COLUMN_LIST} FROM course_completion
+         WHERE rowid IN (SELECT rowid FROM course_completion WHERE ${where.join(' AND ')}
+                         ORDER BY enrolled_at DESC, course_id DESC LIMIT ?)
+         ORDER BY enrolled_at DESC, course_id DESC`,
     ).all(...params) as ({
       course_id: string;
       enrolled_at: string;
