@@ -202,6 +202,13 @@ async function main(): Promise<void> {
         );
       }
     }
+    say('');
+    say(
+      "The summary's time is its clinic tally, unchanged by this work: every course's stored contribution " +
+        'is parsed on each request. Its `atRisk` is one `COUNT(*)` over the two risk indexes (the query plan is ' +
+        'checked in libs/projections/src/read-models.spec.ts). The machine is shared with other work, so ' +
+        'compare rows of one run rather than runs.',
+    );
   } finally {
     await app.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
