@@ -119,7 +119,7 @@ describe('de-identified CloudEvents', () => {
           eventId: `00000000-0000-4000-8000-${String(revision + 1).padStart(12, '0')}`,
           type: event.type,
           data: event.data as unknown as Record<string, unknown>,
-          metadata: { clinicId: 'clinic-1', recordedAt },
+          metadata: { clinicId: 'clinic-1', recordedAt, schemaVersion: 1 },
           created: new Date(recordedAt),
         });
       });

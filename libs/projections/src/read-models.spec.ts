@@ -74,7 +74,11 @@ const recorded = (i: number): RecordedEvent[] =>
     eventId: `${courseIdOf(i).slice(0, -4)}${String(revision).padStart(4, '0')}`,
     type: e.type,
     data: e.data as unknown as Record<string, unknown>,
-    metadata: { clinicId: i % 10 === 9 ? 'other-clinic' : 'clinic-1', recordedAt: iso(NOW) },
+    metadata: {
+      clinicId: i % 10 === 9 ? 'other-clinic' : 'clinic-1',
+      recordedAt: iso(NOW),
+      schemaVersion: 1,
+    },
     created: new Date(NOW),
   }));
 
