@@ -4,9 +4,8 @@
  * course of a generated clinic at a controlled clock, and each is an index
  * search, not a scan of the clinic's courses.
  */
-import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { DAY_MS, MINUTE_MS, type CourseEvent } from '@ipt/course';
-import type { RecordedEvent } from '@ipt/event-store';
+import { openSqlite, type RecordedEvent, type SqliteDatabase } from '@ipt/event-store';
 import {
   assessed,
   completed,
@@ -82,8 +81,8 @@ const recorded = (i: number): RecordedEvent[] =>
     created: new Date(NOW),
   }));
 
-function projected(courses: number): Database {
-  const db = new BetterSqlite3(':memory:');
+function projected(courses: number): SqliteDatabase {
+  const db = openSqlite(':memory:');
   migrateCheckpoints(db);
   const events = Array.from({ length: courses }, (_, i) => recorded(i)).flat();
   for (const projection of createReadModelProjections()) {
@@ -214,7 +213,7 @@ describe('read-model queries for engagement (real SQLite)', () => {
   });
 
   it('a table written by an older version (without the engagement columns) is replayed', () => {
-    const old = new BetterSqlite3(':memory:');
+    const old = openSqlite(':memory:');
     migrateCheckpoints(old);
     old.exec(`CREATE TABLE course_completion (course_id TEXT PRIMARY KEY, clinic_id TEXT NOT NULL,
       revision INTEGER NOT NULL, state TEXT NOT NULL, therapist_id TEXT, status TEXT, enrolled_at TEXT, view TEXT)`);
