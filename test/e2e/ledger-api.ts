@@ -168,6 +168,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           earlyTermination: false,
           dropout: false,
           revision: followUp.body.revision,
+          engagement: null, // closed
         });
 
         const outcomes = await course.view('/outcomes');
@@ -248,6 +249,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(summary.body).toEqual({
           clinicId,
           courses: { total: 2, active: 0, completed: 1, withdrawn: 1 },
+          atRisk: 0,
           protocolCompletionRate: 0.5,
           dropoutRate: 0.5,
           instruments: {

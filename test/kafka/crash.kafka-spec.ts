@@ -139,8 +139,9 @@ describe('relay crash between send and commit', () => {
   });
 
   it('keeps exactly once when the relay dies between two produce requests of one transaction', async () => {
-    // Requests of at most 12 kB: a batch of 100 events (about 50 kB of CloudEvents, and snapshots) takes
-    // about nine, so request 12 falls inside the second transaction, after some of its records were written.
-    await crashAndRestart(12, 12_000);
+    // Requests of at most 12 kB: a batch of 100 events (CloudEvents, and snapshots that carry engagement)
+    // takes more than 12 (a kill at request 12 left nothing committed), so request 16 falls inside the
+    // second transaction, after some of its records were written.
+    await crashAndRestart(16, 12_000);
   });
 });

@@ -22,6 +22,8 @@ export interface LedgerAppOptions {
   dataDir?: string;
   /** Another built entry point (e.g. the projector worker) and the output line that says it is up. */
   worker?: { main: string; readyText: string };
+  /** How long to wait for the ready line (default 30 s; a benchmark's large store takes longer). */
+  startTimeoutMs?: number;
 }
 
 export interface LedgerApp {
@@ -71,9 +73,15 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
+    const timeoutMs = options.startTimeoutMs ?? 30000;
     const timer = setTimeout(
-      () => reject(new Error(`${path.basename(main)} did not start within 30 s:\n${output}`)),
-      30000,
+      () =>
+        reject(
+          new Error(
+            `${path.basename(main)} did not start within ${timeoutMs / 1000} s:\n${output}`,
+          ),
+        ),
+      timeoutMs,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();

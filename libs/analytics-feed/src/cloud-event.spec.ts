@@ -1,4 +1,13 @@
 import { COURSE_EVENT_TYPES, type CourseEvent } from '@ipt/course';
+import {
+  ENROLLED_AT,
+  at,
+  completed,
+  enrolled,
+  held,
+  missed,
+  sessionTime,
+} from '../../course/src/testing/fixtures';
 import type { RecordedEvent } from '@ipt/event-store';
 import { feedSchemas } from '../../../test/support/kafka-asyncapi';
 import { generateCourse } from '../../../test/support/kafka-courses';
@@ -96,5 +105,53 @@ describe('de-identified CloudEvents', () => {
       data: { ...out[0].cloudEvent.data, patientRef: 'MRN-1' },
     };
     expect(schemas.cloudEvent(leaked).join()).toContain('must NOT have additional properties');
+  });
+
+  describe('engagement in the outcome snapshot', () => {
+    /** Events recorded at the given instants, folded as the relay does. */
+    const snapshotAfter = (...events: [CourseEvent, string][]) => {
+      let track = emptyCourseTrack('3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f');
+      events.forEach(([event, recordedAt], revision) => {
+        track = evolveCourseTrack(track, {
+          streamId: `course-${track.courseId}`,
+          revision,
+          position: BigInt(revision + 1),
+          eventId: `00000000-0000-4000-8000-${String(revision + 1).padStart(12, '0')}`,
+          type: event.type,
+          data: event.data as unknown as Record<string, unknown>,
+          metadata: { clinicId: 'clinic-1', recordedAt, schemaVersion: 1 },
+          created: new Date(recordedAt),
+        });
+      });
+      return outcomeSnapshot(track);
+    };
+
+    it('carries the reasons and days since the last contact at the event time, never a date', () => {
+      const snapshot = snapshotAfter(
+        [enrolled(), ENROLLED_AT],
+        [held(1), sessionTime(1)],
+        [missed('did_not_attend', at(sessionTime(1), 7)), at(sessionTime(1), 7)],
+        // Recorded 16 days after session 1: no_recent_session as well.
+        [missed('cancelled_by_patient', at(sessionTime(1), 14)), at(sessionTime(1), 16)],
+      );
+      expect(snapshot.completion.engagement).toEqual({
+        patientMissedSinceLastSession: 2,
+        daysSinceLastContact: 16,
+        reasons: ['missed_sessions', 'no_recent_session'],
+        atRisk: true,
+      });
+      expect(schemas.snapshot(snapshot)).toEqual([]);
+      expect(JSON.stringify(snapshot)).not.toMatch(ISO_DATE);
+    });
+
+    it('is null once the course is closed', () => {
+      const snapshot = snapshotAfter(
+        [enrolled(), ENROLLED_AT],
+        [held(1), sessionTime(1)],
+        [completed(at(sessionTime(1), 1)), at(sessionTime(1), 1)],
+      );
+      expect(snapshot.completion.engagement).toBeNull();
+      expect(schemas.snapshot(snapshot)).toEqual([]);
+    });
   });
 });

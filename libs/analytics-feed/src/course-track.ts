@@ -3,9 +3,17 @@
  * the read-model fold states (the same pure folds as the projections), from
  * which each batch publishes the course's de-identified outcome snapshot.
  */
-import { clinicOf, decodeCourseEvent, recordedAtOf, type Instrument } from '@ipt/course';
+import {
+  clinicOf,
+  decodeCourseEvent,
+  parseInstant,
+  recordedAtOf,
+  type Instrument,
+} from '@ipt/course';
 import type { RecordedEvent } from '@ipt/event-store';
 import {
+  courseEngagementBasis,
+  engagementAt,
   evolveCompletion,
   evolveOutcomes,
   initialCompletionState,
@@ -73,6 +81,13 @@ export function outcomeSnapshot(track: CourseTrack): CourseOutcomesSnapshot {
     throw new Error(`course ${track.courseId} has no enrollment to snapshot`);
   const day = (iso: string | null): number | null => (iso === null ? null : dayOf(facts, iso));
   const f = toCompletionFigures(completion);
+  const view = toOutcomesView(outcomes);
+  // Taken at the snapshot's event time (when its last event was recorded), so a
+  // replay of the same events publishes the same snapshot; only day counts, no dates.
+  const engagement = engagementAt(
+    courseEngagementBasis(completion, view),
+    parseInstant(completion.recordedAt) ?? facts.enrolledAtMs,
+  );
   const point = (p: OutcomePoint | null) =>
     p && {
       assessmentId: p.assessmentId,
@@ -105,7 +120,6 @@ export function outcomeSnapshot(track: CourseTrack): CourseOutcomesSnapshot {
     resolvedDay: day(r.resolvedAt),
     disposition: r.disposition,
   });
-  const view = toOutcomesView(outcomes);
   const instruments: CourseOutcomesSnapshot['outcomes']['instruments'] = {};
   for (const [name, o] of Object.entries(view.instruments) as [Instrument, InstrumentOutcome][]) {
     instruments[name] = instrument(o);
@@ -139,6 +153,12 @@ export function outcomeSnapshot(track: CourseTrack): CourseOutcomesSnapshot {
       protocolComplete: f.protocolComplete,
       earlyTermination: f.earlyTermination,
       dropout: f.dropout,
+      engagement: engagement && {
+        patientMissedSinceLastSession: engagement.patientMissedSinceLastSession,
+        daysSinceLastContact: engagement.daysSinceLastContact,
+        reasons: [...engagement.reasons],
+        atRisk: engagement.atRisk,
+      },
     },
     outcomes: { instruments, riskFlags: view.riskFlags.map(flag) },
   };

@@ -61,7 +61,9 @@ describe('the health answer every process shares', () => {
       state = 'running';
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(200);
-      expect((await ready.json()).checks.relay).toMatchObject({ state: 'running', healthy: true });
+      expect(
+        ((await ready.json()) as { checks: Record<string, unknown> }).checks.relay,
+      ).toMatchObject({ state: 'running', healthy: true });
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^ipt_relay_state\{state="running"\} 1$/m);
       expect(metrics).toMatch(/^ipt_relay_lag_positions 0$/m);

@@ -300,3 +300,24 @@ export async function relayMetricsText(relay: {
   registerRelayMetrics(registry, relay);
   return registry.metrics();
 }
+
+/** One clinic's count of active courses at risk for one reason (ReadModelQueries). */
+export interface AtRiskFigure {
+  clinicId: string;
+  reason: string;
+  courses: number;
+}
+
+/** Active courses at risk of dropout now, per clinic and reason, read from the read model at each scrape. */
+export function registerAtRiskMetrics(registry: Registry, counts: () => AtRiskFigure[]): void {
+  new Gauge({
+    name: 'ipt_courses_at_risk',
+    help: 'Active courses at risk of dropout now, per clinic and reason (a course with two reasons counts under both).',
+    labelNames: ['clinic_id', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of counts()) this.set({ clinic_id: c.clinicId, reason: c.reason }, c.courses);
+    },
+  });
+}

@@ -14,6 +14,7 @@ import {
 } from '@ipt/course';
 import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { Projection } from './projection';
+import { migrateCheckpoints } from './projection-runner';
 import type { EventRecording } from './views';
 
 export interface CourseRow<S> {
@@ -26,7 +27,11 @@ export interface CourseRow<S> {
 export interface CourseFoldSpec<S> {
   name: string;
   table: string;
-  /** Extra columns (name → SQL type) that queries filter on, derived from the state. */
+  /**
+   * Extra columns (name → SQL type) that queries filter on, derived from the
+   * state; small ones first (a long `view` last). A table that lacks one of
+   * them is dropped and replayed at start.
+   */
   columns: Record<string, string>;
   indexes?: string[];
   evolve(state: S | null, event: CourseEvent, recording: EventRecording): S | null;
@@ -75,12 +80,24 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
   return {
     name: spec.name,
     migrate(db) {
+      const existing = (db.pragma(`table_info(${spec.table})`) as { name: string }[]).map(
+        (c) => c.name,
+      );
+      if (existing.length > 0 && extra.some((c) => !existing.includes(c))) {
+        // Written by an older version (its fold state may differ too): replay it from the log.
+        migrateCheckpoints(db);
+        db.exec(`DROP TABLE ${spec.table}`);
+        db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(spec.name);
+        cache.clear();
+      }
       const columns = Object.entries(spec.columns).map(([name, type]) => `${name} ${type}`);
+      // The fold state comes last: the small query columns before it stay on the row's
+      // first page, so a filter or a sort on them never reads a long state's overflow pages.
       db.exec(`CREATE TABLE IF NOT EXISTS ${spec.table} (
         course_id TEXT PRIMARY KEY,
         clinic_id TEXT NOT NULL,
-        revision INTEGER NOT NULL,
-        state TEXT NOT NULL${columns.map((c) => `,\n        ${c}`).join('')}
+        revision INTEGER NOT NULL${columns.map((c) => `,\n        ${c}`).join('')},
+        state TEXT NOT NULL
       )`);
       for (const index of spec.indexes ?? []) db.exec(index);
     },

@@ -6,11 +6,16 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
-import { registerProjectionMetrics, registerRelayMetrics } from '@ipt/observability';
+import {
+  registerAtRiskMetrics,
+  registerProjectionMetrics,
+  registerRelayMetrics,
+} from '@ipt/observability';
 import { courseLogHead } from '@ipt/projections';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
+import { ViewReader } from '../views/view-reader.service';
 
 @Injectable()
 export class OperationsMetrics implements OnModuleInit {
@@ -20,6 +25,7 @@ export class OperationsMetrics implements OnModuleInit {
     private readonly metrics: ApiMetrics,
     private readonly projections: ProjectionsService,
     private readonly relay: RelayService,
+    private readonly views: ViewReader,
   ) {}
 
   onModuleInit(): void {
@@ -31,6 +37,9 @@ export class OperationsMetrics implements OnModuleInit {
         head: () => courseLogHead(this.store),
       });
     }
+    registerAtRiskMetrics(registry, () =>
+      this.views.queries.countAtRiskByClinicAndReason(Date.now()),
+    );
     if (this.relay.configured) {
       registerRelayMetrics(registry, {
         status: async () => (await this.relay.status()) ?? NOT_STARTED,

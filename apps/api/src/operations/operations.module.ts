@@ -12,8 +12,10 @@ import { OperationsMetrics } from './operations-metrics';
 import { ProjectionsAdminController } from './projections-admin.controller';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
+import { ViewsModule } from '../views/views.module';
 
 @Module({
+  imports: [ViewsModule],
   controllers: [
     HealthController,
     MetricsController,

@@ -22,6 +22,7 @@ export class ClinicSummaryController {
     const tally = this.views.queries
       .clinicContributions(clinicId)
       .reduce(addContribution, emptyClinicTally());
-    return summaryFromTally(clinicId, tally);
+    // atRisk depends on the time of the request: counted now, by an indexed query.
+    return summaryFromTally(clinicId, tally, this.views.queries.countAtRisk(clinicId, Date.now()));
   }
 }

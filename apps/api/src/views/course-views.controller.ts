@@ -27,6 +27,13 @@ export class CourseViewsController {
   @AllowRoles(...COURSE_VIEW_ROLES)
   @ApiQuery({ name: 'status', required: false, enum: COURSE_STATUSES })
   @ApiQuery({ name: 'therapistId', required: false })
+  @ApiQuery({
+    name: 'atRisk',
+    required: false,
+    enum: ['true', 'false'],
+    description:
+      'true: active courses at risk of dropout now (domain.md, engagement); false: active courses not at risk',
+  })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
   list(
@@ -34,28 +41,21 @@ export class CourseViewsController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const { status, therapistId, limit, after } = parseListQuery(query);
+    const { status, therapistId, atRisk, limit, after } = parseListQuery(query);
+    // One clock reading for the whole page: each item's engagement and the atRisk filter agree.
+    const nowMs = Date.now();
     const page = this.views.queries.listCourses({
       clinicId: caller.clinicId,
       status,
       therapistId,
+      atRisk,
+      nowMs,
       limit: limit + 1,
       after,
     });
     const items = page.views.slice(0, limit);
     // One extra row tells whether a next page exists without a count query.
-    const nextCursor =
-      page.views.length > limit
-        ? encodeCursor(
-            this.views.queries.listCourses({
-              clinicId: caller.clinicId,
-              status,
-              therapistId,
-              limit,
-              after,
-            }).last!,
-          )
-        : null;
+    const nextCursor = page.views.length > limit ? encodeCursor(page.keys[limit - 1]) : null;
     return sendJson(
       reply,
       `{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`,
@@ -104,11 +104,12 @@ export class CourseViewsController {
 interface ListQuery {
   status?: CourseStatus;
   therapistId?: string;
+  atRisk?: boolean;
   limit: number;
   after?: { enrolledAt: string; courseId: string };
 }
 
-const LIST_PARAMS = ['status', 'therapistId', 'limit', 'cursor'];
+const LIST_PARAMS = ['status', 'therapistId', 'atRisk', 'limit', 'cursor'];
 
 function parseListQuery(query: Record<string, unknown>): ListQuery {
   const problems: FieldProblem[] = [];
@@ -133,6 +134,10 @@ function parseListQuery(query: Record<string, unknown>): ListQuery {
   if (therapistId !== undefined && (therapistId.length < 1 || therapistId.length > 64)) {
     problems.push({ field: 'therapistId', message: 'must be 1-64 characters' });
   }
+  const atRiskText = single('atRisk');
+  if (atRiskText !== undefined && atRiskText !== 'true' && atRiskText !== 'false') {
+    problems.push({ field: 'atRisk', message: 'must be true or false' });
+  }
   const limitText = single('limit');
   const limit = limitText === undefined ? 50 : Number(limitText);
   if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500)) {
@@ -143,7 +148,13 @@ function parseListQuery(query: Record<string, unknown>): ListQuery {
   if (cursor !== undefined && !after)
     problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
   if (problems.length > 0) throw new InvalidRequest(problems);
-  return { status: status as CourseStatus | undefined, therapistId, limit, after };
+  return {
+    status: status as CourseStatus | undefined,
+    therapistId,
+    atRisk: atRiskText === undefined ? undefined : atRiskText === 'true',
+    limit,
+    after,
+  };
 }
 
 function encodeCursor(last: { enrolledAt: string; courseId: string }): string {

@@ -33,7 +33,7 @@ export class ViewReader {
     courseId: string,
     minRevision?: number,
   ): Promise<string> {
-    let row = this.queries.row(table, clinicId, courseId);
+    let row = this.read(table, clinicId, courseId);
     if (minRevision === undefined || (row && row.revision >= minRevision)) {
       if (!row) throw new CourseNotFound();
       return row.view;
@@ -43,10 +43,17 @@ export class ViewReader {
     const deadline = Date.now() + MAX_WAIT_MS;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      row = this.queries.row(table, clinicId, courseId);
+      row = this.read(table, clinicId, courseId);
       if (row && row.revision >= minRevision) return row.view;
     }
     throw new ViewNotReady(minRevision, MAX_WAIT_MS / 1000);
+  }
+
+  /** The course view's engagement is taken now, at the time of the request (domain.md). */
+  private read(table: CourseTable, clinicId: string, courseId: string) {
+    return table === 'course_completion'
+      ? this.queries.courseRow(clinicId, courseId, Date.now())
+      : this.queries.row(table, clinicId, courseId);
   }
 
   private async courseBelongsTo(clinicId: string, courseId: string): Promise<boolean> {

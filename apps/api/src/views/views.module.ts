@@ -7,5 +7,7 @@ import { ViewReader } from './view-reader.service';
 @Module({
   controllers: [CourseViewsController, ClinicSummaryController],
   providers: [ViewReader],
+  // The metrics read the at-risk counts through it.
+  exports: [ViewReader],
 })
 export class ViewsModule {}

@@ -19,6 +19,7 @@ const course = (
   status: 'active' | 'completed' | 'withdrawn',
   flags: { protocolComplete?: boolean; dropout?: boolean } = {},
   instruments: CourseOutcomesView['instruments'] = {},
+  atRisk = false,
 ): ClinicCourse => ({
   completion: {
     status,
@@ -26,6 +27,7 @@ const course = (
     dropout: flags.dropout ?? false,
   },
   outcomes: { instruments },
+  engagement: status === 'active' ? { atRisk } : null,
 });
 
 describe('clinic summary', () => {
@@ -43,12 +45,14 @@ describe('clinic summary', () => {
       {},
       { 'PHQ-9': outcome(null, false, true), 'HRSD-17': outcome(null, null, null) },
     ), // baseline 0
+    course('active', {}, {}, true),
   ];
 
   it('computes the rates over closed courses and over non-null instrument figures', () => {
     expect(summarizeClinic('clinic-1', courses)).toEqual({
       clinicId: 'clinic-1',
-      courses: { total: 5, active: 1, completed: 2, withdrawn: 2 },
+      courses: { total: 6, active: 2, completed: 2, withdrawn: 2 },
+      atRisk: 1,
       protocolCompletionRate: 1 / 4,
       dropoutRate: 1 / 4,
       instruments: {
@@ -65,6 +69,7 @@ describe('clinic summary', () => {
     expect(summarizeClinic('clinic-2', [course('active'), course('active')])).toEqual({
       clinicId: 'clinic-2',
       courses: { total: 2, active: 2, completed: 0, withdrawn: 0 },
+      atRisk: 0,
       protocolCompletionRate: null,
       dropoutRate: null,
       instruments: {},
@@ -87,6 +92,6 @@ describe('clinic summary', () => {
       remission: { positive: 1, known: 3 },
       reliableImprovement: { positive: 2, known: 3 },
     });
-    expect(summaryFromTally('clinic-1', tally)).toEqual(summarizeClinic('clinic-1', courses));
+    expect(summaryFromTally('clinic-1', tally, 1)).toEqual(summarizeClinic('clinic-1', courses));
   });
 });

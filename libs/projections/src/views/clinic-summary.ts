@@ -9,6 +9,7 @@
 import { INSTRUMENTS, type CourseStatus, type Instrument } from '@ipt/course';
 import type { CourseCompletionFigures } from './course-completion';
 import type { CourseOutcomesView } from './course-outcomes';
+import type { Engagement } from './engagement';
 
 export interface InstrumentContribution {
   response: boolean | null;
@@ -56,6 +57,8 @@ export interface InstrumentRates {
 export interface ClinicSummary {
   clinicId: string;
   courses: { total: number; active: number; completed: number; withdrawn: number };
+  /** Active courses at risk of dropout at the time of the request (domain.md, engagement). */
+  atRisk: number;
   protocolCompletionRate: number | null;
   dropoutRate: number | null;
   instruments: Partial<Record<Instrument, InstrumentRates>>;
@@ -64,6 +67,8 @@ export interface ClinicSummary {
 export interface ClinicCourse {
   completion: Pick<CourseCompletionFigures, 'status' | 'protocolComplete' | 'dropout'>;
   outcomes: Pick<CourseOutcomesView, 'instruments'>;
+  /** The course's engagement at the time of the summary (null when closed). */
+  engagement?: Pick<Engagement, 'atRisk'> | null;
 }
 
 export function summaryContribution(
@@ -136,7 +141,15 @@ export function addContribution(
 
 const rate = (positive: number, of: number): number | null => (of === 0 ? null : positive / of);
 
-export function summaryFromTally(clinicId: string, t: ClinicSummaryTally): ClinicSummary {
+/**
+ * `atRisk` depends on the time of the request, so it is not part of the
+ * stored tally: the caller counts it (SQL: a range query on the last contact).
+ */
+export function summaryFromTally(
+  clinicId: string,
+  t: ClinicSummaryTally,
+  atRisk: number,
+): ClinicSummary {
   const closed = t.completed + t.withdrawn;
   const instruments: Partial<Record<Instrument, InstrumentRates>> = {};
   for (const instrument of INSTRUMENTS) {
@@ -156,6 +169,7 @@ export function summaryFromTally(clinicId: string, t: ClinicSummaryTally): Clini
   return {
     clinicId,
     courses: { total: t.total, active: t.active, completed: t.completed, withdrawn: t.withdrawn },
+    atRisk,
     protocolCompletionRate: rate(t.protocolComplete, closed),
     dropoutRate: rate(t.dropout, closed),
     instruments,
@@ -166,5 +180,6 @@ export function summarizeClinic(clinicId: string, courses: readonly ClinicCourse
   const tally = courses
     .map((c) => summaryContribution(c.completion, c.outcomes))
     .reduce(addContribution, emptyClinicTally());
-  return summaryFromTally(clinicId, tally);
+  const atRisk = courses.filter((c) => c.engagement?.atRisk === true).length;
+  return summaryFromTally(clinicId, tally, atRisk);
 }

@@ -7,9 +7,7 @@ import { parseInstant, type CourseEvent } from '@ipt/course';
 import {
   evolveCompletion,
   initialCompletionState,
-  toCompletionView,
   type CourseCompletionState,
-  type CourseCompletionView,
 } from './course-completion';
 import {
   evolveOutcomes,
@@ -18,6 +16,7 @@ import {
   type CourseOutcomesState,
   type CourseOutcomesView,
 } from './course-outcomes';
+import { toCourseView, type CourseView } from './course-view';
 import type { EventRecording } from './recording';
 
 export interface RecordedCourseEvent {
@@ -30,7 +29,11 @@ export type AsOf = { revision: number } | { instant: string };
 export interface CourseAsOf {
   /** The revision of the last event folded in. */
   revision: number;
-  course: CourseCompletionView;
+  /**
+   * Its engagement is taken at the point asked for: the instant of `asOf`, or,
+   * for a revision, the moment that revision was recorded.
+   */
+  course: CourseView;
   outcomes: CourseOutcomesView;
 }
 
@@ -41,12 +44,14 @@ export interface CourseAsOf {
 export function courseAsOf(events: Iterable<RecordedCourseEvent>, asOf: AsOf): CourseAsOf | null {
   const all = [...events];
   let end: number; // index after the last event to fold
+  let pointMs: number | null = null; // the time of the request, for a revision: set below
   if ('revision' in asOf) {
     end = all.findIndex((e) => e.meta.revision > asOf.revision);
     if (end < 0) end = all.length;
   } else {
     const until = parseInstant(asOf.instant);
     if (until === null) throw new RangeError('asOf must be an ISO 8601 instant');
+    pointMs = until;
     // "Up to the last event recorded at or before the instant", even if a clock step
     // ever made recordedAt go backwards inside the stream.
     end = 0;
@@ -62,9 +67,10 @@ export function courseAsOf(events: Iterable<RecordedCourseEvent>, asOf: AsOf): C
     outcomes = evolveOutcomes(outcomes, event, meta);
   }
   if (!completion || !outcomes) return null;
+  pointMs ??= parseInstant(completion.recordedAt) ?? 0;
   return {
     revision: completion.revision,
-    course: toCompletionView(completion),
+    course: toCourseView(completion, outcomes, pointMs),
     outcomes: toOutcomesView(outcomes),
   };
 }

@@ -30,6 +30,8 @@ export interface CourseCompletionState {
   sessionsMissed: number;
   /** Missed sessions the patient missed (did_not_attend, cancelled_by_patient): the attendance denominator. */
   sessionsMissedByPatient: number;
+  /** Patient-caused misses recorded after the last held session (after enrollment when none), in stream order. */
+  patientMissedSinceLastSession: number;
   problemArea: ProblemArea | null;
   homeworkAssigned: number;
   homeworkSubmitted: number;
@@ -105,6 +107,7 @@ export function evolveCompletion(
       sessionsHeld: 0,
       sessionsMissed: 0,
       sessionsMissedByPatient: 0,
+      patientMissedSinceLastSession: 0,
       problemArea: null,
       homeworkAssigned: 0,
       homeworkSubmitted: 0,
@@ -135,10 +138,14 @@ export function evolveCompletion(
       next.sessionsHeld += 1;
       next.firstSessionAt ??= event.data.heldAt;
       next.lastSessionAt = event.data.heldAt;
+      next.patientMissedSinceLastSession = 0;
       break;
     case 'SessionMissed':
       next.sessionsMissed += 1;
-      if (event.data.kind !== 'cancelled_by_clinic') next.sessionsMissedByPatient += 1;
+      if (event.data.kind !== 'cancelled_by_clinic') {
+        next.sessionsMissedByPatient += 1;
+        next.patientMissedSinceLastSession += 1;
+      }
       break;
     case 'HomeworkAssigned':
       next.homeworkAssigned += 1;

@@ -3,4 +3,6 @@ export * from './recording';
 export * from './course-completion';
 export * from './course-outcomes';
 export * from './clinic-summary';
+export * from './engagement';
+export * from './course-view';
 export * from './course-as-of';
