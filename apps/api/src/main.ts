@@ -9,6 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
+import { serveConsole } from './console/console';
 import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
 import { requestIdOf } from './infrastructure/logging';
@@ -36,6 +37,7 @@ export async function createApp(
   app.enableShutdownHooks();
   recordHttpLatency(app);
   setUpOpenApi(app);
+  await serveConsole(app);
   return app;
 }
 

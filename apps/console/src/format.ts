@@ -1,0 +1,33 @@
+/** Display formats: coded values as words, rates as percentages, times in the viewer's locale. */
+
+export function label(code: string): string {
+  if (code === '—') return code;
+  const words = code
+    .replace(/_/g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function percent(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso || iso === '—') return '—';
+  const time = new Date(iso);
+  if (Number.isNaN(time.getTime())) return iso;
+  return time.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const time = new Date(iso);
+  return Number.isNaN(time.getTime())
+    ? iso
+    : time.toLocaleDateString(undefined, { dateStyle: 'medium' });
+}
+
+export function yesNo(value: boolean | null | undefined): string {
+  return value === null || value === undefined ? '—' : value ? 'yes' : 'no';
+}

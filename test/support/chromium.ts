@@ -1,0 +1,43 @@
+/**
+ * Chromium for the console's browser tests, from Debian's `chromium` package:
+ * no browser download is possible here. When it is missing, a root process
+ * (CI) installs it with apt-get; anyone else gets one line saying how.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function ensureChromium(): string {
+  if (fs.existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `Chromium is missing at ${CHROMIUM_PATH}: install it with "sudo apt-get update && sudo apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+    );
+  }
+  const apt = {
+    stdio: 'inherit' as const,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  };
+  execFileSync('apt-get', ['update'], apt);
+  execFileSync(
+    'apt-get',
+    ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-liberation'],
+    apt,
+  );
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
+  }
+  return CHROMIUM_PATH;
+}
