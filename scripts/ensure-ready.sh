@@ -11,7 +11,7 @@ if [ ! -d node_modules ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$st
   cp package-lock.json "$stamp"
 fi
 if [ "${1:-}" = "--build" ]; then
-  if [ ! -f dist/apps/api/src/main.js ] || [ -n "$(find apps libs scripts test/support bench tsconfig*.json package-lock.json -newer dist/apps/api/src/main.js -type f 2>/dev/null | head -1)" ]; then
+  if [ ! -f dist/apps/api/src/main.js ] || [ ! -f dist/console/index.html ] || [ -n "$(find apps libs scripts test/support bench tsconfig*.json package-lock.json -newer dist/apps/api/src/main.js -type f 2>/dev/null | head -1)" ]; then
     echo "building…" >&2
     npm run --silent build >&2
   fi

@@ -129,20 +129,29 @@ describe('web console in Chromium', () => {
     });
     await course.view();
 
-    const withdrawn = await CourseDriver.enroll(clinician, { therapistId: 'therapist-2' });
+    const withdrawn = await CourseDriver.enroll(clinician, {
+      therapistId: 'therapist-2',
+      patientRef: 'MRN-CONSOLE-0100',
+    });
     await withdrawn.send('/sessions', session(1));
     await withdrawn.send('/withdrawal', { withdrawnAt: day(10), reason: 'patient_choice' });
     await withdrawn.view();
     withdrawnId = withdrawn.courseId;
     clinicA.push(withdrawnId);
-    const completed = await CourseDriver.enroll(clinician, { therapistId: 'therapist-2' });
+    const completed = await CourseDriver.enroll(clinician, {
+      therapistId: 'therapist-2',
+      patientRef: 'MRN-CONSOLE-0101',
+    });
     await completed.holdSessions(1, 12);
     await completed.send('/completion', { completedAt: day(80) });
     await completed.view();
     clinicA.push(completed.courseId);
     // Enough courses for two pages of ten.
     for (let i = 0; i < 9; i++) {
-      const filler = await CourseDriver.enroll(clinician, { enrolledAt: day(i + 1) });
+      const filler = await CourseDriver.enroll(clinician, {
+        enrolledAt: day(i + 1),
+        patientRef: `MRN-CONSOLE-${String(i + 2).padStart(4, '0')}`,
+      });
       if (i === 8) {
         // The newest course has an open risk flag (PHQ-9 item 9 scored 2).
         await filler.send(
@@ -370,6 +379,26 @@ describe('web console in Chromium', () => {
     }
     await shot('summary');
   }, 60000);
+
+  it('renders a course of 500 events', async () => {
+    const long = await CourseDriver.enroll(clinician);
+    await long.send('/sessions', session(1));
+    for (let n = 2; n < 500; n++) {
+      await long.send('/homework', homework(`hw-${n}`, { description: `Exercise ${n}` }));
+    }
+    await long.view();
+    const started = Date.now();
+    await page.goto(`${app.baseUrl}/console/#/courses/${long.courseId}`);
+    await page.locator('[data-testid=timeline] > li[data-revision="499"]').waitFor();
+    const rendered = Date.now() - started;
+    await remember();
+    const revisions = await page
+      .locator('[data-testid=timeline] > li')
+      .evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-revision'))));
+    expect(revisions).toEqual(Array.from({ length: 500 }, (_, i) => i));
+    expect(await page.locator('[data-testid=homework] li').count()).toBe(498);
+    process.stdout.write(`a course of 500 events: loaded and rendered in ${rendered} ms\n`);
+  }, 120000);
 
   it('puts no patient data or token in the URL or the page title', () => {
     expect(urlsSeen.length).toBeGreaterThanOrEqual(4);

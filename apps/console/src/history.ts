@@ -40,7 +40,7 @@ const PHI_LABELS: Record<string, string> = {
   note: 'Note',
 };
 
-export function describe(event: HistoryEvent): EventLine {
+export function describeEvent(event: HistoryEvent): EventLine {
   const d = event.data;
   const facts: [string, string][] = [];
   switch (event.type) {

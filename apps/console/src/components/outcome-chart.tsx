@@ -136,7 +136,8 @@ export function OutcomeChart(props: {
           x: { time: true, range: [xs[0] - pad, xs[xs.length - 1] + pad] },
           y: { range: [0, top] },
         },
-        axes: [{}, { label: `${instrument} total` }],
+        // Whole-number ticks: totals are integers.
+        axes: [{}, { label: `${instrument} total`, incrs: [1, 2, 5, 10, 20] }],
         series: [
           {},
           {

@@ -7,7 +7,7 @@
 import { useMemo } from 'preact/hooks';
 import type { HistoryEvent } from '../api';
 import { formatTime, label } from '../format';
-import { correctionsByAssessment, describe } from '../history';
+import { correctionsByAssessment, describeEvent } from '../history';
 
 const CARRIES_PHI = new Set([
   'PatientEnrolled',
@@ -33,7 +33,7 @@ export function Timeline(props: { events: HistoryEvent[]; erased: boolean }) {
       <h2 id="timeline-title">Timeline ({props.events.length} events)</h2>
       <ol class="timeline" data-testid="timeline">
         {props.events.map((event) => {
-          const line = describe(event);
+          const line = describeEvent(event);
           const actor = event.metadata.actor;
           const assessmentId =
             typeof event.data.assessmentId === 'string' ? event.data.assessmentId : undefined;
