@@ -192,8 +192,9 @@ describe('web console in Chromium', () => {
   });
 
   it('signs in with a pasted token kept in session storage, and lists only the clinic’s courses', async () => {
-    await page.goto(`${app.baseUrl}/console/`);
+    await page.goto(`${app.baseUrl}/console`);
     await page.getByLabel('Bearer token').waitFor();
+    expect(page.url()).toBe(`${app.baseUrl}/console/`);
     await shot('sign-in');
     await signIn(clinicianToken);
     expect(await page.evaluate(() => sessionStorage.getItem('ipt-console-token'))).toBe(

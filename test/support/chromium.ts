@@ -19,11 +19,14 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function ensureChromium(): string {
-  if (fs.existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
-  if (process.getuid?.() !== 0) {
+export function ensureChromium({
+  executablePath = CHROMIUM_PATH,
+  root = process.getuid?.() === 0,
+}: { executablePath?: string; root?: boolean } = {}): string {
+  if (fs.existsSync(executablePath)) return executablePath;
+  if (!root) {
     throw new Error(
-      `Chromium is missing at ${CHROMIUM_PATH}: install it with "sudo apt-get update && sudo apt-get install -y chromium" (or set CHROMIUM_PATH)`,
+      `Chromium is missing at ${executablePath}: install it with "sudo apt-get update && sudo apt-get install -y chromium" (or set CHROMIUM_PATH)`,
     );
   }
   const apt = {
@@ -36,8 +39,8 @@ export function ensureChromium(): string {
     ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-liberation'],
     apt,
   );
-  if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`apt-get installed chromium but ${CHROMIUM_PATH} is still missing`);
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`apt-get installed chromium but ${executablePath} is still missing`);
   }
-  return CHROMIUM_PATH;
+  return executablePath;
 }

@@ -22,7 +22,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
 };
 
-/** Serves the built console at /console/; without a build the API runs on and says so once. */
+/** Serves the built console at /console/ (/console redirects there); without a build the API runs on and says so once. */
 export async function serveConsole(
   app: NestFastifyApplication,
   root: string = CONSOLE_ROOT,
@@ -33,7 +33,7 @@ export async function serveConsole(
   }
   await app.register(fastifyStatic, {
     root,
-    prefix: '/console/',
+    prefix: '/console',
     // Swagger UI registers @fastify/static too: only one may decorate the reply.
     decorateReply: false,
     redirect: true,
