@@ -13,19 +13,20 @@ export function percent(rate: number | null | undefined): string {
   return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
 }
 
+// One formatter each: toLocaleString with options builds a new one per call, which a 500-event timeline feels.
+const TIME = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const DATE = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso || iso === '—') return '—';
   const time = new Date(iso);
-  if (Number.isNaN(time.getTime())) return iso;
-  return time.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(time.getTime()) ? iso : TIME.format(time);
 }
 
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const time = new Date(iso);
-  return Number.isNaN(time.getTime())
-    ? iso
-    : time.toLocaleDateString(undefined, { dateStyle: 'medium' });
+  return Number.isNaN(time.getTime()) ? iso : DATE.format(time);
 }
 
 export function yesNo(value: boolean | null | undefined): string {

@@ -41,7 +41,7 @@ export function CoursePage(props: { session: Session; courseId: string }) {
 
   return (
     <Show loaded={data} what="The course">
-      {(d) => <CourseBody session={session} {...d} />}
+      {(d) => <CourseBody key={courseId} session={session} {...d} />}
     </Show>
   );
 }
