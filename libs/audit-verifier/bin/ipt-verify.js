@@ -53,7 +53,9 @@ function main(argv) {
     try {
       options.publicKey = readPublicKey(fs.readFileSync(keyFile, 'utf8'));
     } catch (error) {
-      throw new CannotVerify(`cannot use the public key ${keyFile} (${error.code ?? error.message})`);
+      throw new CannotVerify(
+        `cannot use the public key ${keyFile} (${error.code ?? error.message})`,
+      );
     }
   }
   if (parsed.values.previous !== undefined) {
@@ -78,7 +80,8 @@ try {
   process.exitCode = main(process.argv.slice(2));
 } catch (error) {
   // Anything unforeseen is also "cannot run": exit 1 is kept for a bundle found broken.
-  const message = error instanceof CannotVerify ? error.message : `unexpected error: ${error.stack}`;
+  const message =
+    error instanceof CannotVerify ? error.message : `unexpected error: ${error.stack}`;
   console.error(`ipt-verify: cannot verify: ${message}`);
   process.exitCode = 2;
 }

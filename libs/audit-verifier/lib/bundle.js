@@ -16,10 +16,12 @@ const HEX_HASH = /^[0-9a-f]{64}$/;
 class CannotVerify extends Error {}
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isTreeHead = (h) => isObject(h) && Number.isSafeInteger(h.size) && h.size >= 0 && typeof h.root === 'string';
+const isTreeHead = (h) =>
+  isObject(h) && Number.isSafeInteger(h.size) && h.size >= 0 && typeof h.root === 'string';
 
 function hexHashes(list) {
-  if (!Array.isArray(list) || !list.every((h) => typeof h === 'string' && HEX_HASH.test(h))) return null;
+  if (!Array.isArray(list) || !list.every((h) => typeof h === 'string' && HEX_HASH.test(h)))
+    return null;
   return list.map((h) => Buffer.from(h, 'hex'));
 }
 
@@ -33,9 +35,12 @@ function hashOf(event) {
 
 /** A checkpoint the reviewer kept: signed ({checkpoint, signature, keyId}) or bare. */
 function readPreviousCheckpoint(value) {
-  if (isObject(value) && isObject(value.checkpoint)) return { signed: value, checkpoint: value.checkpoint };
+  if (isObject(value) && isObject(value.checkpoint))
+    return { signed: value, checkpoint: value.checkpoint };
   if (isObject(value) && isTreeHead(value.events)) return { signed: null, checkpoint: value };
-  throw new CannotVerify('the previous checkpoint is neither {checkpoint, signature, keyId} nor a checkpoint');
+  throw new CannotVerify(
+    'the previous checkpoint is neither {checkpoint, signature, keyId} nor a checkpoint',
+  );
 }
 
 /**
@@ -60,14 +65,16 @@ function verifyBundle(bundle, options = {}) {
   const notes = [];
   const check = (name, ok, detail) => checks.push({ name, ok, detail });
   const treeSize = checkpoint.events.size;
-  const treeRoot = HEX_HASH.test(checkpoint.events.root) ? Buffer.from(checkpoint.events.root, 'hex') : null;
+  const treeRoot = HEX_HASH.test(checkpoint.events.root)
+    ? Buffer.from(checkpoint.events.root, 'hex')
+    : null;
 
   // 1. The chain.
   const chain = checkChain(events, `course-${courseId}`);
   if (chain.valid) {
     check('chain', true, `${events.length} events, revisions 0..${events.length - 1}`);
   } else {
-    check('chain', false, `broken at revision ${chain.revision}: ${chain.problem}`);
+    check('chain', false, `at revision ${chain.revision}: ${chain.problem}`);
   }
 
   // 2. Every event is a leaf of the signed tree (checked even after a chain break, to locate more).
@@ -86,7 +93,8 @@ function verifyBundle(bundle, options = {}) {
     if (!leaf) inclusionFailure = `revision ${revision}: no leaf in the bundle`;
     else if (!Number.isSafeInteger(leaf.leafIndex) || usedIndexes.has(leaf.leafIndex)) {
       inclusionFailure = `revision ${revision}: leaf index missing or used twice`;
-    } else if (!proof) inclusionFailure = `revision ${revision}: the inclusion proof is not a list of hashes`;
+    } else if (!proof)
+      inclusionFailure = `revision ${revision}: the inclusion proof is not a list of hashes`;
     else if (!hash) inclusionFailure = `revision ${revision}: the event cannot be hashed`;
     else if (!treeRoot) inclusionFailure = 'the checkpoint root is not a SHA-256 hash';
     else {
@@ -113,7 +121,7 @@ function verifyBundle(bundle, options = {}) {
     try {
       key = readPublicKey(bundle.publicKey);
       notes.push(
-        "the public key came from the bundle itself: compare its key id with one you obtained elsewhere (or pass --public-key)",
+        'the public key came from the bundle itself: compare its key id with one you obtained elsewhere (or pass --public-key)',
       );
     } catch (error) {
       check('signature', false, `the bundle's public key cannot be read (${error.message})`);
@@ -125,15 +133,21 @@ function verifyBundle(bundle, options = {}) {
     } catch {
       same = false;
     }
-    if (!same) check('public key', false, 'the key in the bundle is not the key given with --public-key');
+    if (!same)
+      check('public key', false, 'the key in the bundle is not the key given with --public-key');
   }
   if (key) {
     const keyId = keyIdOf(key);
-    if (bundle.keyId !== keyId) check('signature', false, `keyId ${bundle.keyId} does not name key ${keyId}`);
+    if (bundle.keyId !== keyId)
+      check('signature', false, `keyId ${bundle.keyId} does not name key ${keyId}`);
     else if (!verifyCheckpointSignature(checkpoint, bundle.signature, key)) {
       check('signature', false, `the checkpoint signature does not verify with key ${keyId}`);
     } else {
-      check('signature', true, `Ed25519, key ${keyId}, origin ${checkpoint.origin}, issued ${checkpoint.issuedAt}`);
+      check(
+        'signature',
+        true,
+        `Ed25519, key ${keyId}, origin ${checkpoint.origin}, issued ${checkpoint.issuedAt}`,
+      );
     }
   }
 
@@ -141,28 +155,42 @@ function verifyBundle(bundle, options = {}) {
   if (options.previous !== undefined) {
     const previous = readPreviousCheckpoint(options.previous);
     const before = previous.checkpoint;
-    if (!isTreeHead(before.events)) throw new CannotVerify('the previous checkpoint has no events tree head');
+    if (!isTreeHead(before.events))
+      throw new CannotVerify('the previous checkpoint has no events tree head');
     if (previous.signed && key) {
       const ok =
         previous.signed.keyId === keyIdOf(key) &&
         verifyCheckpointSignature(before, previous.signed.signature, key);
-      if (!ok) check('previous checkpoint', false, 'its signature does not verify with the key used');
+      if (!ok)
+        check('previous checkpoint', false, 'its signature does not verify with the key used');
     }
     if (before.origin !== undefined && before.origin !== checkpoint.origin) {
-      throw new CannotVerify(`the previous checkpoint is of origin ${before.origin}, not ${checkpoint.origin}`);
+      throw new CannotVerify(
+        `the previous checkpoint is of origin ${before.origin}, not ${checkpoint.origin}`,
+      );
     }
     if (isTreeHead(before.access) && before.access.size > checkpoint.access.size) {
-      check('consistency', false, `the access tree shrank from ${before.access.size} to ${checkpoint.access.size}`);
+      check(
+        'consistency',
+        false,
+        `the access tree shrank from ${before.access.size} to ${checkpoint.access.size}`,
+      );
     }
     const first = before.events.size;
-    const firstRoot = HEX_HASH.test(before.events.root) ? Buffer.from(before.events.root, 'hex') : null;
+    const firstRoot = HEX_HASH.test(before.events.root)
+      ? Buffer.from(before.events.root, 'hex')
+      : null;
     if (!firstRoot || !treeRoot) {
       check('consistency', false, 'a tree root is not a SHA-256 hash');
     } else if (first > treeSize) {
       check('consistency', false, `the events tree shrank from ${first} to ${treeSize} leaves`);
     } else if (first === treeSize) {
       const same = firstRoot.equals(treeRoot);
-      check('consistency', same, same ? `same tree (size ${first})` : `size ${first} with another root`);
+      check(
+        'consistency',
+        same,
+        same ? `same tree (size ${first})` : `size ${first} with another root`,
+      );
     } else {
       const c = bundle.consistency;
       if (!isObject(c) || c.first !== first || c.second !== treeSize) {
@@ -171,7 +199,8 @@ function verifyBundle(bundle, options = {}) {
         );
       }
       const proof = hexHashes(c.proof);
-      const ok = proof !== null && verifyConsistencyProof(first, treeSize, firstRoot, treeRoot, proof);
+      const ok =
+        proof !== null && verifyConsistencyProof(first, treeSize, firstRoot, treeRoot, proof);
       check(
         'consistency',
         ok,

@@ -32,12 +32,19 @@ function checkChain(events, streamId) {
   for (let expected = 0; expected < events.length; expected++) {
     const event = events[expected];
     const fail = (problem) => ({ valid: false, revision: expected, problem });
-    if (!event || typeof event !== 'object' || !event.metadata || typeof event.metadata !== 'object') {
+    if (
+      !event ||
+      typeof event !== 'object' ||
+      !event.metadata ||
+      typeof event.metadata !== 'object'
+    ) {
       return fail('the event is not an object with metadata');
     }
     if (event.streamId !== streamId) return fail(`the event belongs to stream ${event.streamId}`);
     if (event.revision !== expected) {
-      return fail(`found revision ${event.revision} where revision ${expected} belongs (missing or moved)`);
+      return fail(
+        `found revision ${event.revision} where revision ${expected} belongs (missing or moved)`,
+      );
     }
     let computed;
     try {
@@ -49,7 +56,9 @@ function checkChain(events, streamId) {
     if (typeof stored !== 'string' || !HEX_HASH.test(stored)) return fail('the event has no hash');
     if (stored !== computed) return fail('the stored hash is not the hash of the event (changed)');
     if (event.metadata.prevHash !== previous) {
-      return fail("prevHash is not the previous event's hash (an event before it is missing or moved)");
+      return fail(
+        "prevHash is not the previous event's hash (an event before it is missing or moved)",
+      );
     }
     hashes.push(computed);
     previous = computed;

@@ -122,9 +122,15 @@ describe('proofs of the incremental tree, checked by the offline verifier (sizes
           must(!verifyInclusion(leaf, m, n, tampered, roots[n]), `${at}: proof byte (libs/audit)`);
         }
         if (n > 1) {
-          must(!verifier.verifyInclusionProof(leaf, (m + 1) % n, n, proof, roots[n]), `${at}: index`);
+          must(
+            !verifier.verifyInclusionProof(leaf, (m + 1) % n, n, proof, roots[n]),
+            `${at}: index`,
+          );
         }
-        must(!verifier.verifyInclusionProof(leaf, m, n, [...proof, roots[n]], roots[n]), `${at}: +1`);
+        must(
+          !verifier.verifyInclusionProof(leaf, m, n, [...proof, roots[n]], roots[n]),
+          `${at}: +1`,
+        );
         if (proof.length > 0) {
           must(!verifier.verifyInclusionProof(leaf, m, n, proof.slice(1), roots[n]), `${at}: -1`);
         }
@@ -145,7 +151,10 @@ describe('proofs of the incremental tree, checked by the offline verifier (sizes
       for (let m = 1; m <= n; m++) {
         const at = `${m} -> ${n}`;
         const proof = tree.consistencyProof(m, n);
-        must(same(proof, consistencyProof(leaves.slice(0, n), m)), `${at}: not the reference proof`);
+        must(
+          same(proof, consistencyProof(leaves.slice(0, n), m)),
+          `${at}: not the reference proof`,
+        );
         must(verifier.verifyConsistencyProof(m, n, roots[m], roots[n], proof), `${at}: verifier`);
         must(verifyConsistency(m, n, roots[m], roots[n], proof), `${at}: libs/audit refused`);
         if (m === n) {
