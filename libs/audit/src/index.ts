@@ -13,3 +13,4 @@ export * from './sqlite-merkle-node-store';
 export * from './signing-key';
 export * from './checkpoint';
 export * from './bundle';
+export * from './course-verification';

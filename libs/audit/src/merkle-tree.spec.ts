@@ -108,6 +108,24 @@ describe('SqliteMerkleNodeStore', () => {
     second.close();
   });
 
+  it('lets a reader on another connection prove what the writer appended since it opened', () => {
+    const writerDb = new BetterSqlite3(file);
+    const readerDb = new BetterSqlite3(file);
+    const writer = new IncrementalMerkleTree(new SqliteMerkleNodeStore(writerDb, 'events'));
+    writer.appendAll(leaves(0, 10));
+    const reader = new IncrementalMerkleTree(new SqliteMerkleNodeStore(readerDb, 'events'));
+    expect(reader.size).toBe(10);
+    writer.appendAll(leaves(10, 33));
+    expect(reader.inclusionProof(31, 33)).toEqual(writer.inclusionProof(31, 33));
+    expect(reader.size).toBe(33);
+    expect(reader.root()).toEqual(merkleTreeHash(leaves(0, 33)));
+    writer.append(leaves(33, 34)[0]);
+    expect(reader.refresh()).toBe(34);
+    expect(reader.root()).toEqual(writer.root());
+    writerDb.close();
+    readerDb.close();
+  });
+
   it('refuses a second writer that appends behind the first one’s back, and stores nothing of it', () => {
     const db = new BetterSqlite3(file);
     const one = new IncrementalMerkleTree(new SqliteMerkleNodeStore(db, 'events'));

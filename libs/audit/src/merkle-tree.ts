@@ -66,15 +66,29 @@ export class IncrementalMerkleTree {
   private leaves: number;
 
   constructor(private readonly store: MerkleNodeStore) {
-    this.leaves = store.size();
+    this.leaves = 0;
+    this.refresh();
+  }
+
+  /**
+   * Rereads the size and the frontier from the store: for a reader whose
+   * tree another process grows (the API reading what the projector wrote).
+   * Roots and proofs for a size beyond the known one call it themselves.
+   */
+  refresh(): number {
+    const size = this.store.size();
+    const frontier: Buffer[] = [];
     let offset = 0;
     for (let level = 52; level >= 0; level--) {
       const width = 2 ** level;
-      if (Math.floor(this.leaves / width) % 2 === 1) {
-        this.frontier[level] = this.storedNode(level, offset / width);
+      if (Math.floor(size / width) % 2 === 1) {
+        frontier[level] = this.storedNode(level, offset / width);
         offset += width;
       }
     }
+    this.frontier.splice(0, this.frontier.length, ...frontier);
+    this.leaves = size;
+    return size;
   }
 
   get size(): number {
@@ -133,6 +147,7 @@ export class IncrementalMerkleTree {
 
   /** The leaf hash stored at `index`. */
   leafHash(index: number): Buffer {
+    if (Number.isSafeInteger(index) && index >= this.leaves) this.refresh();
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.leaves) {
       throw new RangeError(`no leaf ${index} in a tree of size ${this.leaves}`);
     }
@@ -168,6 +183,7 @@ export class IncrementalMerkleTree {
   }
 
   private assertSize(size: number): void {
+    if (Number.isSafeInteger(size) && size > this.leaves) this.refresh();
     if (!Number.isSafeInteger(size) || size < 0 || size > this.leaves) {
       throw new RangeError(`size ${size} is beyond the tree's ${this.leaves} leaves`);
     }
