@@ -159,6 +159,17 @@ describe('ipt-verify', () => {
     expect(result.out).toMatch(/chain\s+BROKEN at revision 2: found revision 3/);
   });
 
+  it('fails a dropped tail: the tree still holds leaves of the lost events', () => {
+    const bundle = copy(untouched.bundle);
+    bundle.events.splice(5);
+    const result = verify(bundle);
+    expect(result.status).toBe(1);
+    expect(result.out).toMatch(/chain\s+ok/);
+    expect(result.out).toMatch(
+      /completeness\s+BROKEN revision 5 \(leaf \d+\) is in the events tree but not among the events/,
+    );
+  });
+
   it('fails an event rewritten with its chain recomputed: the chain holds, the inclusion proof does not', () => {
     const bundle = copy(untouched.bundle);
     bundle.events[4].data.sessionNumber = 40;

@@ -72,9 +72,28 @@ function verifyBundle(bundle, options = {}) {
   // 1. The chain.
   const chain = checkChain(events, `course-${courseId}`);
   if (chain.valid) {
-    check('chain', true, `${events.length} events, revisions 0..${events.length - 1}`);
+    check(
+      'chain',
+      true,
+      events.length ? `${events.length} events, revisions 0..${events.length - 1}` : 'no events',
+    );
   } else {
     check('chain', false, `at revision ${chain.revision}: ${chain.problem}`);
+  }
+  // A leaf of this course without its event: the store lost events the checkpoint had covered.
+  const eventRevisions = new Set(
+    events.map((event) => (isObject(event) ? event.revision : undefined)),
+  );
+  const orphans = leaves
+    .filter((leaf) => isObject(leaf) && !eventRevisions.has(leaf.revision))
+    .sort((a, b) => a.revision - b.revision);
+  if (orphans.length > 0) {
+    const [first] = orphans;
+    check(
+      'completeness',
+      false,
+      `revision ${first.revision} (leaf ${first.leafIndex}) is in the events tree but not among the events (missing)`,
+    );
   }
 
   // 2. Every event is a leaf of the signed tree (checked even after a chain break, to locate more).

@@ -57,13 +57,17 @@ export interface AuditBundleInput {
   consistency?: ConsistencyProof;
 }
 
-/** Inclusion proofs of the given leaves in the tree at `size` (the checkpoint's events size). */
+/**
+ * Inclusion proofs, in the tree at `size` (the checkpoint's events size), of
+ * the course's leaves that the checkpoint covers; later ones are left out.
+ */
 export function courseLeaves(
   tree: IncrementalMerkleTree,
   entries: readonly { revision: number; leafIndex: number }[],
   size: number,
 ): BundleLeaf[] {
-  return entries.map(({ revision, leafIndex }) => ({
+  const covered = entries.filter((entry) => entry.leafIndex < size);
+  return covered.map(({ revision, leafIndex }) => ({
     revision,
     leafIndex,
     inclusionProof: tree.inclusionProof(leafIndex, size).map((hash) => hash.toString('hex')),
@@ -80,19 +84,20 @@ export function consistencyFor(
 }
 
 /**
- * Assembles the bundle. It refuses inputs that could only produce a bundle
- * failing for reasons of our own making (a leaf beyond the checkpoint, a
- * consistency proof to another size, a leaf for no event); it does not
- * verify: that is the verifier's job.
+ * Assembles the bundle. It does not verify (that is the verifier's job) and
+ * passes on whatever the store and the tree hold, except:
+ * - events after the last revision the checkpoint covers are left out: they
+ *   cannot be proved until the next checkpoint;
+ * - a leaf whose event the store no longer gives is kept, so the verifier
+ *   reports the missing event;
+ * - a leaf beyond the checkpoint, or a consistency proof to another size,
+ *   would fail for a reason of our own making, so it is refused.
  */
 export function buildAuditBundle(input: AuditBundleInput): AuditBundle {
   const { checkpoint, signature, keyId } = input.signedCheckpoint;
   const size = checkpoint.events.size;
-  const revisions = new Set(input.events.map((event) => event.revision));
+  const lastCovered = Math.max(-1, ...input.leaves.map((leaf) => leaf.revision));
   for (const leaf of input.leaves) {
-    if (!revisions.has(leaf.revision)) {
-      throw new Error(`leaf for revision ${leaf.revision}, which is not in the bundle`);
-    }
     if (leaf.leafIndex >= size) {
       throw new Error(`leaf ${leaf.leafIndex} is beyond the checkpoint's ${size} events`);
     }
@@ -103,7 +108,7 @@ export function buildAuditBundle(input: AuditBundleInput): AuditBundle {
   const bundle: AuditBundle = {
     format: AUDIT_BUNDLE_FORMAT,
     courseId: input.courseId,
-    events: input.events.map(bundleEvent),
+    events: input.events.filter((event) => event.revision <= lastCovered).map(bundleEvent),
     leaves: [...input.leaves].sort((a, b) => a.revision - b.revision),
     checkpoint,
     signature,
