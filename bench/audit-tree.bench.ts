@@ -12,7 +12,7 @@ import { createHash, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { openSqlite } from '@ipt/event-store';
 import {
   IncrementalMerkleTree,
   InMemoryMerkleNodeStore,
@@ -45,7 +45,7 @@ const perOp = (ms: number, count: number): string => `${((ms / count) * 1000).to
 const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-audit-bench-'));
 const file = path.join(directory, 'audit.sqlite');
 try {
-  const db = new BetterSqlite3(file);
+  const db = openSqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   const tree = new IncrementalMerkleTree(new SqliteMerkleNodeStore(db, 'events'));
@@ -113,7 +113,7 @@ try {
   db.close();
 
   const reopened = measure(() => {
-    const again = new BetterSqlite3(file);
+    const again = openSqlite(file);
     const size = new IncrementalMerkleTree(new SqliteMerkleNodeStore(again, 'events')).size;
     again.close();
     return size;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import { openSqlite } from '@ipt/event-store';
 import { verifyConsistencyProof, verifyInclusionProof } from '@ipt/audit-verifier';
 import { leafHash, merkleTreeHash } from './merkle';
 import {
@@ -82,7 +82,7 @@ describe('SqliteMerkleNodeStore', () => {
   afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
 
   it('survives a reopen: same size and root, old proofs reproducible, growth continues', () => {
-    const first = new BetterSqlite3(file);
+    const first = openSqlite(file);
     const events = new IncrementalMerkleTree(new SqliteMerkleNodeStore(first, 'events'));
     const access = new IncrementalMerkleTree(new SqliteMerkleNodeStore(first, 'access'));
     events.appendAll(leaves(0, 45));
@@ -91,7 +91,7 @@ describe('SqliteMerkleNodeStore', () => {
     const proofAt45 = events.inclusionProof(17);
     first.close();
 
-    const second = new BetterSqlite3(file);
+    const second = openSqlite(file);
     const reopened = new IncrementalMerkleTree(new SqliteMerkleNodeStore(second, 'events'));
     expect(reopened.size).toBe(45);
     expect(reopened.root()).toEqual(rootAt45);
@@ -109,8 +109,8 @@ describe('SqliteMerkleNodeStore', () => {
   });
 
   it('lets a reader on another connection prove what the writer appended since it opened', () => {
-    const writerDb = new BetterSqlite3(file);
-    const readerDb = new BetterSqlite3(file);
+    const writerDb = openSqlite(file);
+    const readerDb = openSqlite(file);
     const writer = new IncrementalMerkleTree(new SqliteMerkleNodeStore(writerDb, 'events'));
     writer.appendAll(leaves(0, 10));
     const reader = new IncrementalMerkleTree(new SqliteMerkleNodeStore(readerDb, 'events'));
@@ -127,7 +127,7 @@ describe('SqliteMerkleNodeStore', () => {
   });
 
   it('refuses a second writer that appends behind the first one’s back, and stores nothing of it', () => {
-    const db = new BetterSqlite3(file);
+    const db = openSqlite(file);
     const one = new IncrementalMerkleTree(new SqliteMerkleNodeStore(db, 'events'));
     const other = new IncrementalMerkleTree(new SqliteMerkleNodeStore(db, 'events'));
     one.appendAll(leaves(0, 5));

@@ -27,7 +27,7 @@ export interface MerkleNode {
 
 /**
  * Where a tree keeps its nodes. Synchronous on purpose: appends and proofs
- * run on the hot path, and both stores (memory, SQLite via better-sqlite3)
+ * run on the hot path, and both stores (memory, SQLite through the driver port)
  * are synchronous.
  */
 export interface MerkleNodeStore {

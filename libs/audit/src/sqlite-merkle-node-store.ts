@@ -1,23 +1,22 @@
 /**
- * The Merkle node store in SQLite (better-sqlite3). Every SQLite detail of
- * the audit trees is in this file. Several trees share one table, keyed by
+ * The Merkle node store in SQLite, through the service's SQLite driver port
+ * (node:sqlite or better-sqlite3). Every SQLite detail of the audit trees is
+ * in this file. Several trees share one table, keyed by
  * tree name; rows are inserted, never updated (a conflicting insert fails,
  * which is what a second writer of the same tree should meet).
  */
-import type { Database, Statement, Transaction } from 'better-sqlite3';
+import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { MerkleNode, MerkleNodeStore } from './merkle-tree';
 
 export class SqliteMerkleNodeStore implements MerkleNodeStore {
-  private readonly selectNode: Statement<[string, number, number], { hash: Buffer }>;
-  private readonly selectSize: Statement<[string], { size: number }>;
-  private readonly insertNode: Statement<[string, number, number, Buffer]>;
-  private readonly upsertSize: Statement<[string, number]>;
-  private readonly appendTransaction: Transaction<
-    (nodes: readonly MerkleNode[], newSize: number) => void
-  >;
+  private readonly selectNode: SqliteStatement<[string, number, number], { hash: Uint8Array }>;
+  private readonly selectSize: SqliteStatement<[string], { size: number }>;
+  private readonly insertNode: SqliteStatement<[string, number, number, Buffer]>;
+  private readonly upsertSize: SqliteStatement<[string, number]>;
+  private readonly appendTransaction: (nodes: readonly MerkleNode[], newSize: number) => void;
 
   constructor(
-    db: Database,
+    db: SqliteDatabase,
     private readonly tree: string,
   ) {
     db.exec(`
@@ -59,11 +58,17 @@ export class SqliteMerkleNodeStore implements MerkleNodeStore {
   }
 
   node(level: number, index: number): Buffer | undefined {
-    return this.selectNode.get(this.tree, level, index)?.hash;
+    const hash = this.selectNode.get(this.tree, level, index)?.hash;
+    // node:sqlite reads a BLOB as a plain Uint8Array; the tree compares and hashes Buffers.
+    return (
+      hash &&
+      (Buffer.isBuffer(hash) ? hash : Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength))
+    );
   }
 
   append(nodes: readonly MerkleNode[], newSize: number): void {
-    // IMMEDIATE: take the write lock before reading the size checked above.
-    this.appendTransaction.immediate(nodes, newSize);
+    // A writer that appended between our size read and our first insert makes the
+    // commit fail (WAL snapshot or primary key), never a fork of the tree.
+    this.appendTransaction(nodes, newSize);
   }
 }
