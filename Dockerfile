@@ -6,6 +6,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # patch-package (postinstall) applies these to node_modules
 COPY patches patches
+# npm workspaces: the offline verifier's own package must be there before npm ci.
+COPY libs/audit-verifier/package.json libs/audit-verifier/
 RUN npm ci --no-audit --no-fund --omit=optional
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
