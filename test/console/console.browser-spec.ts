@@ -4,7 +4,8 @@
  * playwright-core) against the built app on a temporary data folder, with
  * courses the test generates over HTTP. Values on the page are read from data
  * attributes and accessible text, never from pixels. Each page is also
- * photographed into docs/screenshots for the README.
+ * photographed into .tmp/console-screenshots (docs/screenshots, for the README,
+ * with UPDATE_SCREENSHOTS=1).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -14,7 +15,13 @@ import { CHROMIUM_ARGS, ensureChromium } from '../support/chromium';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, assessment, day, homework, session } from '../e2e/course-scenario';
 
-const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+// A plain run leaves the README's pictures alone; UPDATE_SCREENSHOTS=1 refreshes them.
+const SCREENSHOTS = path.resolve(
+  __dirname,
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? '../../docs/screenshots'
+    : '../../.tmp/console-screenshots',
+);
 const CONSOLE_BUILD = path.resolve(__dirname, '../../dist/console/index.html');
 
 const sum = (items: (number | null)[]) => items.reduce<number>((a, b) => a + (b ?? 0), 0);
