@@ -35,8 +35,10 @@ export function parseRawResponse(text: string, closed: boolean): RawAnswer | und
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const length = Number(headers['content-length'] ?? 0);
-  const body = text.slice(end + 4);
-  if (Buffer.byteLength(body) < length) return undefined;
+  // Bytes, not characters: the body is UTF-8. Anything after it is a further response.
+  const rest = Buffer.from(text.slice(end + 4));
+  if (rest.length < length) return undefined;
+  const body = rest.subarray(0, length).toString('utf8');
   return { status: Number(statusLine.split(' ')[1]), headers, body, closed };
 }
 
