@@ -45,7 +45,8 @@ describe('data files', () => {
       expect(files).toContain(name);
     }
     expect(mode(dataDir).toString(8)).toBe('700');
-    for (const name of files) expect([name, mode(path.join(dataDir, name)).toString(8)]).toEqual([name, '600']);
+    for (const name of files)
+      expect([name, mode(path.join(dataDir, name)).toString(8)]).toEqual([name, '600']);
   });
 
   it('narrows a folder and files an older version left readable to others', async () => {

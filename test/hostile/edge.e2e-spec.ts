@@ -6,13 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, enrollment, session } from '../e2e/course-scenario';
-import {
-  expectProblem,
-  fromFetch,
-  fromRaw,
-  rawConnection,
-  rawRequest,
-} from './hostile-support';
+import { expectProblem, fromFetch, fromRaw, rawConnection, rawRequest } from './hostile-support';
 
 /** Put into requests wherever a careless client might put PHI; no answer may repeat it. */
 const MARKER = 'MRN-4711-Jane-Doe';
@@ -58,7 +52,10 @@ describe('hostile clients at the HTTP edge', () => {
         expectProblem(fromFetch(objects), 400, 'validation_failed');
       }
       // Depth inside strings does not count: a text full of brackets is only text.
-      const text = await course.attempt('/problem-area', { area: 'grief', reason: '['.repeat(400) });
+      const text = await course.attempt('/problem-area', {
+        area: 'grief',
+        reason: '['.repeat(400),
+      });
       expect(text.status).toBe(200);
       expect(app.output()).not.toMatch(/RangeError|Maximum call stack|\n\s+at /);
       expect(app.output()).not.toContain('"level":50');
@@ -134,7 +131,11 @@ describe('hostile clients at the HTTP edge', () => {
     it('a method a route does not take is problem+json', async () => {
       const answer = await clinician.request('DELETE', `/v1/courses/${randomUUID()}`);
       expect([404, 405]).toContain(answer.status);
-      expectProblem(fromFetch(answer), answer.status, answer.status === 405 ? 'method_not_allowed' : 'not_found');
+      expectProblem(
+        fromFetch(answer),
+        answer.status,
+        answer.status === 405 ? 'method_not_allowed' : 'not_found',
+      );
     });
 
     it('a body over 1 MiB is 413 payload_too_large', async () => {
@@ -153,7 +154,10 @@ describe('hostile clients at the HTTP edge', () => {
     it('form-encoded, text/plain and other bodies are 415 unsupported_media_type, never parsed', async () => {
       const course = await CourseDriver.enroll(clinician);
       for (const [type, body] of [
-        ['application/x-www-form-urlencoded', `sessionNumber=1&heldAt=2025-01-06T10:00:00Z&x=${MARKER}`],
+        [
+          'application/x-www-form-urlencoded',
+          `sessionNumber=1&heldAt=2025-01-06T10:00:00Z&x=${MARKER}`,
+        ],
         ['text/plain', JSON.stringify(session(1))],
         ['application/xml', '<session/>'],
         ['multipart/form-data; boundary=x', '--x\r\n\r\n--x--'],
@@ -188,7 +192,9 @@ describe('hostile clients at the HTTP edge', () => {
         screening: { ...enrollment().screening, [MARKER]: true },
       });
       expectProblem(fromFetch(nested), 400, 'validation_failed', MARKER);
-      expect(nested.body.errors).toEqual([{ field: 'screening', message: 'has an unknown property' }]);
+      expect(nested.body.errors).toEqual([
+        { field: 'screening', message: 'has an unknown property' },
+      ]);
       const query = await clinician.get(`/v1/courses?${MARKER}=1`);
       expectProblem(fromFetch(query), 400, 'validation_failed', MARKER);
       const state = await clinician.get(course.path(`/state?revision=0&${MARKER}=1`));
@@ -199,7 +205,13 @@ describe('hostile clients at the HTTP edge', () => {
   describe('8. property names of Object.prototype', () => {
     it('are unknown properties like any other, at the top and nested', async () => {
       const course = await CourseDriver.enroll(clinician);
-      for (const name of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', 'isPrototypeOf']) {
+      for (const name of [
+        'toString',
+        'constructor',
+        'valueOf',
+        'hasOwnProperty',
+        'isPrototypeOf',
+      ]) {
         const top = await course.attempt('/sessions', { ...session(1), [name]: 'x' });
         expectProblem(fromFetch(top), 400, 'validation_failed');
         expect(top.body.errors).toEqual([{ field: '', message: 'has an unknown property' }]);

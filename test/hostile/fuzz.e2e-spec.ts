@@ -16,7 +16,14 @@ import {
   tokenFor,
   type LedgerApp,
 } from '../support/ledger-app';
-import { CourseDriver, assessment, day, enrollment, homework, session } from '../e2e/course-scenario';
+import {
+  CourseDriver,
+  assessment,
+  day,
+  enrollment,
+  homework,
+  session,
+} from '../e2e/course-scenario';
 import { random, rawRequest } from './hostile-support';
 
 const SEED = 20261126;
@@ -25,12 +32,43 @@ const RAW_REQUESTS = Number(process.env.FUZZ_RAW ?? 500);
 const CONCURRENCY = 16;
 
 const ODD_VALUES: unknown[] = [
-  null, true, false, 0, -1, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 0.5, '', ' ', 'x'.repeat(5000),
-  '2025-02-30T10:00:00Z', '9999-12-31T23:59:59Z', '0000-01-01T00:00:00Z', '2025-01-06T10:00:00+25:00',
-  '\u0000', '💥', '\ud800', '<script>', '${7*7}', '../../etc/passwd', [], [null], Array(100).fill(3),
-  {}, { nested: { deeper: { deepest: [1, { x: 2 }] } } }, randomUUID(),
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  0.5,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  '2025-02-30T10:00:00Z',
+  '9999-12-31T23:59:59Z',
+  '0000-01-01T00:00:00Z',
+  '2025-01-06T10:00:00+25:00',
+  '\u0000',
+  '💥',
+  '\ud800',
+  '<script>',
+  '${7*7}',
+  '../../etc/passwd',
+  [],
+  [null],
+  Array(100).fill(3),
+  {},
+  { nested: { deeper: { deepest: [1, { x: 2 }] } } },
+  randomUUID(),
 ];
-const PROTO_KEYS = ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__', 'prototype'];
+const PROTO_KEYS = [
+  'toString',
+  'constructor',
+  'valueOf',
+  'hasOwnProperty',
+  '__proto__',
+  'prototype',
+];
 const ROLES: Role[] = ['clinician', 'auditor', 'analyst', 'admin'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD'];
 
@@ -58,7 +96,10 @@ describe('a seeded fuzz run of hostile requests', () => {
       const course = await CourseDriver.enroll(clinician);
       await course.send('/sessions', session(1));
       await course.send('/homework', homework('h-1'));
-      const flagged = await course.send('/assessments', assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]));
+      const flagged = await course.send(
+        '/assessments',
+        assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]),
+      );
       flags.push(flagged.body.riskFlagId);
       courses.push(course);
     }
@@ -70,7 +111,11 @@ describe('a seeded fuzz run of hostile requests', () => {
       ...ROLES.map((role) => tokenFor(clinicId, [role])),
       tokenFor(clinicId, ['clinician', 'auditor']),
       tokenFor('clinic-fuzz-other', ['clinician', 'auditor']),
-      signToken({ sub: 'x', clinicId, roles: ['clinician'] }, 'another-secret-of-at-least-thirty-two-chars', 600),
+      signToken(
+        { sub: 'x', clinicId, roles: ['clinician'] },
+        'another-secret-of-at-least-thirty-two-chars',
+        600,
+      ),
       signToken({ sub: 'x', clinicId, roles: ['clinician'] }, TEST_JWT_SECRET, -60),
       `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ sub: 'x', clinic_id: clinicId, roles: ['admin'] })}.`,
       tokenFor(clinicId, ['clinician']).slice(0, -3) + 'AAA',
@@ -81,7 +126,13 @@ describe('a seeded fuzz run of hostile requests', () => {
 
     const statuses = new Map<number, number>();
     const failures: string[] = [];
-    const record = (what: string, status: number, contentType: string | null | undefined, body: string, method: string) => {
+    const record = (
+      what: string,
+      status: number,
+      contentType: string | null | undefined,
+      body: string,
+      method: string,
+    ) => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       let problem: { code?: unknown; status?: unknown } | undefined;
       try {
@@ -93,7 +144,8 @@ describe('a seeded fuzz run of hostile requests', () => {
         status < 400 ||
         (contentType?.startsWith('application/problem+json') &&
           (method === 'HEAD' || (typeof problem?.code === 'string' && problem.status === status)));
-      if (status >= 500 || !refusalOk) failures.push(`${what} → ${status} ${contentType} ${body.slice(0, 300)}`);
+      if (status >= 500 || !refusalOk)
+        failures.push(`${what} → ${status} ${contentType} ${body.slice(0, 300)}`);
     };
 
     /** One request, generated from its own seed so that any one can be replayed alone. */
@@ -102,33 +154,71 @@ describe('a seeded fuzz run of hostile requests', () => {
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
       const course = pick(courses);
       const courseId = pick([
-        course.courseId, course.courseId, course.courseId, foreign.courseId, randomUUID(),
-        course.courseId.toUpperCase(), 'not-a-uuid', '%00', '%E2%80%AE', 'a'.repeat(120), '..%2F..%2Fetc',
+        course.courseId,
+        course.courseId,
+        course.courseId,
+        foreign.courseId,
+        randomUUID(),
+        course.courseId.toUpperCase(),
+        'not-a-uuid',
+        '%00',
+        '%E2%80%AE',
+        'a'.repeat(120),
+        '..%2F..%2Fetc',
       ]);
       const c = `/v1/courses/${courseId}`;
       const flagId = pick([...flags, randomUUID(), 'junk']);
       const commands: [string, Record<string, unknown>][] = [
         ['/v1/courses', enrollment()],
-        [`${c}/problem-area`, { area: pick(['grief', 'role_dispute', 'role_transition', 'x']), reason: 'r' }],
+        [
+          `${c}/problem-area`,
+          { area: pick(['grief', 'role_dispute', 'role_transition', 'x']), reason: 'r' },
+        ],
         [`${c}/sessions`, session(2 + Math.floor(next() * 14))],
-        [`${c}/missed-sessions`, { scheduledAt: day(Math.floor(next() * 50)), kind: 'did_not_attend' }],
+        [
+          `${c}/missed-sessions`,
+          { scheduledAt: day(Math.floor(next() * 50)), kind: 'did_not_attend' },
+        ],
         [`${c}/homework`, homework(`h-${i}`)],
-        [`${c}/homework/${pick(['h-1', `h-${i}`, '%20', 'x'.repeat(70)])}/submission`, { submittedAt: day(8) }],
-        [`${c}/assessments`, assessment(pick(['PHQ-9', 'GAD-7', 'BDI-II', 'HRSD-17', 'XYZ']), [1, 1, 1, 1, 1, 1, 1])],
-        [`${c}/risk-flags/${flagId}/resolution`, { disposition: pick(['no_current_risk', 'other', 'x']), note: 'n' }],
+        [
+          `${c}/homework/${pick(['h-1', `h-${i}`, '%20', 'x'.repeat(70)])}/submission`,
+          { submittedAt: day(8) },
+        ],
+        [
+          `${c}/assessments`,
+          assessment(pick(['PHQ-9', 'GAD-7', 'BDI-II', 'HRSD-17', 'XYZ']), [1, 1, 1, 1, 1, 1, 1]),
+        ],
+        [
+          `${c}/risk-flags/${flagId}/resolution`,
+          { disposition: pick(['no_current_risk', 'other', 'x']), note: 'n' },
+        ],
         [`${c}/withdrawal`, { withdrawnAt: day(60), reason: 'moved' }],
         [`${c}/completion`, { completedAt: day(90) }],
-        [`${c}/assessments/${randomUUID()}/correction`, { items: [0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry' }],
-        [`/v1/admin/projections/${next() < 0.02 ? 'course-outcomes' : pick(['nope', '%00', 'x'.repeat(90)])}/rebuild`, {}],
+        [
+          `${c}/assessments/${randomUUID()}/correction`,
+          { items: [0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry' },
+        ],
+        [
+          `/v1/admin/projections/${next() < 0.02 ? 'course-outcomes' : pick(['nope', '%00', 'x'.repeat(90)])}/rebuild`,
+          {},
+        ],
       ];
       const reads = [
-        c, `${c}/outcomes`, `${c}/history`, `${c}/fhir`,
+        c,
+        `${c}/outcomes`,
+        `${c}/history`,
+        `${c}/fhir`,
         `${c}/state?revision=${pick(['0', '1', '-1', '1e9', '99999999999999999', 'x'])}`,
         `${c}/state?asOf=${encodeURIComponent(pick(['2025-01-07T00:00:00Z', 'yesterday', '9'.repeat(40)]))}`,
         `${c}/state`,
         `/v1/courses?${pick(['', 'limit=0', 'limit=501', 'limit=5&status=active', 'cursor=%FF', 'atRisk=true', 'status=x&status=y', 'therapistId=' + 'x'.repeat(80)])}`,
         `/v1/clinics/${pick([clinicId, 'clinic-fuzz-other', '%00', ''])}/summary`,
-        '/v1/admin/projections', '/health/live', '/health/ready', '/metrics', '/docs-json', '/asyncapi.json',
+        '/v1/admin/projections',
+        '/health/live',
+        '/health/ready',
+        '/metrics',
+        '/docs-json',
+        '/asyncapi.json',
         `/${pick(['', 'v1', 'v2/courses', 'v1/courses/x/y/z', 'favicon.ico', '%2e%2e/%2e%2e'])}`,
       ];
       const isCommand = next() < 0.6;
@@ -159,41 +249,78 @@ describe('a seeded fuzz run of hostile requests', () => {
       }
       const headers: Record<string, string> = {};
       const token = pick(tokens);
-      if (token !== undefined) headers.authorization = next() < 0.95 ? `Bearer ${token}` : pick([token, `Basic ${token}`, 'Bearer', `Bearer  ${token} x`]);
+      if (token !== undefined)
+        headers.authorization =
+          next() < 0.95
+            ? `Bearer ${token}`
+            : pick([token, `Basic ${token}`, 'Bearer', `Bearer  ${token} x`]);
       if (body !== undefined) {
-        headers['content-type'] = next() < 0.85
-          ? 'application/json'
-          : pick(['text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/xml', 'multipart/form-data; boundary=x', '*/*', 'application/problem+json']);
+        headers['content-type'] =
+          next() < 0.85
+            ? 'application/json'
+            : pick([
+                'text/plain',
+                'application/x-www-form-urlencoded',
+                'application/json; charset=latin1',
+                'application/xml',
+                'multipart/form-data; boundary=x',
+                '*/*',
+                'application/problem+json',
+              ]);
       }
-      if (next() < 0.15) headers['idempotency-key'] = pick(['k', 'k'.repeat(200), `key-${i % 13}`, ' ']);
-      if (next() < 0.1) headers['if-match'] = pick(['"1"', '"3"', 'W/"3"', '"-1"', '*', '"99999999999999999999"']);
-      if (next() < 0.1) headers['x-min-revision'] = pick(['0', '-1', 'x', '1e3', '99999999999999999999']);
-      if (next() < 0.1) headers['x-correlation-id'] = pick(['c-1', 'bad id with spaces', 'x'.repeat(200)]);
+      if (next() < 0.15)
+        headers['idempotency-key'] = pick(['k', 'k'.repeat(200), `key-${i % 13}`, ' ']);
+      if (next() < 0.1)
+        headers['if-match'] = pick(['"1"', '"3"', 'W/"3"', '"-1"', '*', '"99999999999999999999"']);
+      if (next() < 0.1)
+        headers['x-min-revision'] = pick(['0', '-1', 'x', '1e3', '99999999999999999999']);
+      if (next() < 0.1)
+        headers['x-correlation-id'] = pick(['c-1', 'bad id with spaces', 'x'.repeat(200)]);
 
       const what = `#${i} ${method} ${route} ${JSON.stringify(headers).slice(0, 200)} ${body?.slice(0, 120) ?? ''}`;
       let response: Response;
       const t0 = Date.now();
       try {
         response = await fetch(app.baseUrl + route, { method, headers, body });
-        if (process.env.FUZZ_DEBUG && Date.now() - t0 > 5000) process.stdout.write(`SLOW ${what} ${response.status}\n`);
+        if (process.env.FUZZ_DEBUG && Date.now() - t0 > 5000)
+          process.stdout.write(`SLOW ${what} ${response.status}\n`);
       } catch (error) {
         // fetch refuses some requests itself (a forbidden header value): nothing was sent.
-        if (error instanceof TypeError && !(error as { cause?: { code?: string } }).cause?.code?.startsWith('UND_ERR_SOCKET'))
+        if (
+          error instanceof TypeError &&
+          !(error as { cause?: { code?: string } }).cause?.code?.startsWith('UND_ERR_SOCKET')
+        )
           return void statuses.set(0, (statuses.get(0) ?? 0) + 1);
-        failures.push(`${what} → ${(error as Error).message} ${String((error as { cause?: unknown }).cause)}`);
+        failures.push(
+          `${what} → ${(error as Error).message} ${String((error as { cause?: unknown }).cause)}`,
+        );
         return;
       }
-      record(what, response.status, response.headers.get('content-type'), await response.text(), method);
+      record(
+        what,
+        response.status,
+        response.headers.get('content-type'),
+        await response.text(),
+        method,
+      );
     };
 
     /** Bytes an HTTP client library would not send: junk in the request line and headers. */
     const rawOne = async (i: number): Promise<void> => {
       const next = random(SEED * 7 + i);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
-      const junk = (n: number) => Array.from({ length: n }, () => String.fromCharCode(Math.floor(next() * 256))).join('');
+      const junk = (n: number) =>
+        Array.from({ length: n }, () => String.fromCharCode(Math.floor(next() * 256))).join('');
       const path = pick([
-        `/v1/courses/${junk(8)}`, `/v1/courses/%${junk(2)}`, `/v1/courses/${courses[0].courseId}/history${junk(3)}`,
-        `/${junk(20)}`, '/v1/courses/%E0%A4%A', `/v1/courses?${junk(10)}`, '*', 'http://evil.example/v1/courses', '/' + 'a'.repeat(20000),
+        `/v1/courses/${junk(8)}`,
+        `/v1/courses/%${junk(2)}`,
+        `/v1/courses/${courses[0].courseId}/history${junk(3)}`,
+        `/${junk(20)}`,
+        '/v1/courses/%E0%A4%A',
+        `/v1/courses?${junk(10)}`,
+        '*',
+        'http://evil.example/v1/courses',
+        '/' + 'a'.repeat(20000),
       ]);
       const token = tokenFor(clinicId, ['clinician', 'auditor']);
       const lines = [
@@ -202,15 +329,27 @@ describe('a seeded fuzz run of hostile requests', () => {
         `Authorization: Bearer ${token}`,
       ];
       if (next() < 0.3) lines.push(`X-Junk: ${junk(30)}`);
-      if (next() < 0.2) lines.push(`Content-Length: ${pick(['5', '-5', 'x', '99999999999999999999'])}`);
+      if (next() < 0.2)
+        lines.push(`Content-Length: ${pick(['5', '-5', 'x', '99999999999999999999'])}`);
       if (next() < 0.1) lines.push('Transfer-Encoding: chunked', 'Content-Length: 3');
-      const request = Buffer.from(lines.join('\r\n') + '\r\n\r\n' + (next() < 0.3 ? '{"a":1}' : ''), 'latin1');
+      const request = Buffer.from(
+        lines.join('\r\n') + '\r\n\r\n' + (next() < 0.3 ? '{"a":1}' : ''),
+        'latin1',
+      );
       try {
         const answer = await rawRequest(app.baseUrl, request);
-        record(`raw #${i} ${JSON.stringify(lines[0]).slice(0, 200)}`, answer.status, answer.headers['content-type'], answer.body, 'RAW');
+        record(
+          `raw #${i} ${JSON.stringify(lines[0]).slice(0, 200)}`,
+          answer.status,
+          answer.headers['content-type'],
+          answer.body,
+          'RAW',
+        );
       } catch (error) {
         // A connection the server closes without a word is acceptable only if it never was HTTP.
-        failures.push(`raw #${i} ${JSON.stringify(lines[0]).slice(0, 200)} → ${(error as Error).message}`);
+        failures.push(
+          `raw #${i} ${JSON.stringify(lines[0]).slice(0, 200)} → ${(error as Error).message}`,
+        );
       }
     };
 
@@ -222,7 +361,8 @@ describe('a seeded fuzz run of hostile requests', () => {
         const t0 = Date.now();
         if (i < FETCH_REQUESTS) await fetchOne(i);
         else await rawOne(i - FETCH_REQUESTS);
-        if (process.env.FUZZ_DEBUG && Date.now() - t0 > 1000) process.stdout.write(`slow #${i} ${Date.now() - t0} ms\n`);
+        if (process.env.FUZZ_DEBUG && Date.now() - t0 > 1000)
+          process.stdout.write(`slow #${i} ${Date.now() - t0} ms\n`);
         sent++;
       }
     };
@@ -235,13 +375,16 @@ describe('a seeded fuzz run of hostile requests', () => {
     expect(sent).toBe(FETCH_REQUESTS + RAW_REQUESTS);
     expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
     // The seed reaches acceptance, validation, tokens, roles, tenancy, the domain rules and the edge.
-    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 415]) expect([status, statuses.get(status) ?? 0]).not.toEqual([status, 0]);
+    for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 415])
+      expect([status, statuses.get(status) ?? 0]).not.toEqual([status, 0]);
 
     // Still up, and every course's history is a gap-free sequence that folds into its view.
     process.kill(app.pid, 0);
     expect((await clinician.get('/health/ready')).status).toBe(200);
     for (const course of [...courses]) {
-      const history = (await clinician.get(course.path('/history'))).body.events as { revision: number }[];
+      const history = (await clinician.get(course.path('/history'))).body.events as {
+        revision: number;
+      }[];
       expect(history.map((e) => e.revision)).toEqual(history.map((_, k) => k));
       course.revision = history[history.length - 1].revision;
       expect((await course.view()).revision).toBe(course.revision);

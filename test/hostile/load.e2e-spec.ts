@@ -36,7 +36,11 @@ describe('load from hostile clients', () => {
       const course = await CourseDriver.enroll(clinician);
       await course.view();
       const pending = clinician.get(course.path(), { 'x-min-revision': '1' });
-      await waitFor(async () => (await waiters()) === 1, 10000, () => 'the read never waited');
+      await waitFor(
+        async () => (await waiters()) === 1,
+        10000,
+        () => 'the read never waited',
+      );
       await course.send('/assessments', assessment('GAD-7', [1, 1, 1, 1, 1, 1, 1]));
       const answer = await pending;
       expect(answer.status).toBe(200);
@@ -76,7 +80,11 @@ describe('load from hostile clients', () => {
       await waitFor(async () => (await waiters()) === MAX_WAITERS, 10000);
       for (const controller of controllers) controller.abort();
       expect(await Promise.all(abandoned)).toEqual(controllers.map(() => 'AbortError'));
-      await waitFor(async () => (await waiters()) === 0, 10000, () => 'abandoned reads still wait');
+      await waitFor(
+        async () => (await waiters()) === 0,
+        10000,
+        () => 'abandoned reads still wait',
+      );
       // Their places are free again.
       const pending = clinician.get(course.path(), { 'x-min-revision': '1' });
       await waitFor(async () => (await waiters()) === 1, 10000);

@@ -13,7 +13,14 @@ const ROLES: Role[] = ['clinician', 'auditor', 'analyst', 'admin'];
 /** Headers that differ between any two answers. */
 const PER_ANSWER = new Set(['date', 'x-request-id', 'request-id', 'x-correlation-id']);
 
-async function rawAnswer(baseUrl: string, token: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+async function rawAnswer(
+  baseUrl: string,
+  token: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(baseUrl + route, {
     method,
     headers: {
@@ -24,7 +31,11 @@ async function rawAnswer(baseUrl: string, token: string, method: string, route: 
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const kept = [...response.headers.entries()].filter(([name]) => !PER_ANSWER.has(name));
-  return { status: response.status, headers: Object.fromEntries(kept), body: await response.text() };
+  return {
+    status: response.status,
+    headers: Object.fromEntries(kept),
+    body: await response.text(),
+  };
 }
 
 describe('another clinic’s course, byte for byte like a missing one', () => {
@@ -42,7 +53,10 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
     const owner = new LedgerClient(app.baseUrl, tokenFor('clinic-owner', ['clinician']));
     const course = await CourseDriver.enroll(owner);
     await course.send('/sessions', session(1));
-    const flagged = await course.send('/assessments', assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]));
+    const flagged = await course.send(
+      '/assessments',
+      assessment('PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 1]),
+    );
     await course.view();
     const missingId = randomUUID();
 
@@ -56,9 +70,19 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
       [`/risk-flags/${flagged.body.riskFlagId}/resolution`, { disposition: 'no_current_risk' }],
       ['/withdrawal', { withdrawnAt: day(1), reason: 'moved' }],
       ['/completion', { completedAt: day(1) }],
-      [`/assessments/${randomUUID()}/correction`, { items: [0, 0, 0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry' }],
+      [
+        `/assessments/${randomUUID()}/correction`,
+        { items: [0, 0, 0, 0, 0, 0, 0, 0, 0], reason: 'a wrong entry' },
+      ],
     ];
-    const views = ['', '/outcomes', '/history', '/state?revision=0', `/state?asOf=${day(3)}`, '/fhir'];
+    const views = [
+      '',
+      '/outcomes',
+      '/history',
+      '/state?revision=0',
+      `/state?asOf=${day(3)}`,
+      '/fhir',
+    ];
     const variants: Record<string, string>[] = [
       {},
       { 'x-min-revision': '1' },
@@ -72,15 +96,53 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
       const stranger = tokenFor('clinic-stranger', [role]);
       for (const headers of variants) {
         for (const suffix of views) {
-          const foreign = await rawAnswer(app.baseUrl, stranger, 'GET', `/v1/courses/${course.courseId}${suffix}`, undefined, headers);
-          const missing = await rawAnswer(app.baseUrl, stranger, 'GET', `/v1/courses/${missingId}${suffix}`, undefined, headers);
-          expect({ role, suffix, sent: headers, ...foreign }).toEqual({ role, suffix, sent: headers, ...missing });
+          const foreign = await rawAnswer(
+            app.baseUrl,
+            stranger,
+            'GET',
+            `/v1/courses/${course.courseId}${suffix}`,
+            undefined,
+            headers,
+          );
+          const missing = await rawAnswer(
+            app.baseUrl,
+            stranger,
+            'GET',
+            `/v1/courses/${missingId}${suffix}`,
+            undefined,
+            headers,
+          );
+          expect({ role, suffix, sent: headers, ...foreign }).toEqual({
+            role,
+            suffix,
+            sent: headers,
+            ...missing,
+          });
           compared++;
         }
         for (const [suffix, body] of commands) {
-          const foreign = await rawAnswer(app.baseUrl, stranger, 'POST', `/v1/courses/${course.courseId}${suffix}`, body, headers);
-          const missing = await rawAnswer(app.baseUrl, stranger, 'POST', `/v1/courses/${missingId}${suffix}`, body, headers);
-          expect({ role, suffix, sent: headers, ...foreign }).toEqual({ role, suffix, sent: headers, ...missing });
+          const foreign = await rawAnswer(
+            app.baseUrl,
+            stranger,
+            'POST',
+            `/v1/courses/${course.courseId}${suffix}`,
+            body,
+            headers,
+          );
+          const missing = await rawAnswer(
+            app.baseUrl,
+            stranger,
+            'POST',
+            `/v1/courses/${missingId}${suffix}`,
+            body,
+            headers,
+          );
+          expect({ role, suffix, sent: headers, ...foreign }).toEqual({
+            role,
+            suffix,
+            sent: headers,
+            ...missing,
+          });
           compared++;
         }
       }
@@ -90,8 +152,18 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
     // The one 404 is the same everywhere: a view, the audit and a command's refusal.
     const clinician = tokenFor('clinic-stranger', ['clinician']);
     const bodies = new Set<string>();
-    for (const [method, suffix] of [['GET', ''], ['GET', '/history'], ['POST', '/completion']] as const) {
-      const answer = await rawAnswer(app.baseUrl, clinician, method, `/v1/courses/${course.courseId}${suffix}`, method === 'POST' ? { completedAt: day(1) } : undefined);
+    for (const [method, suffix] of [
+      ['GET', ''],
+      ['GET', '/history'],
+      ['POST', '/completion'],
+    ] as const) {
+      const answer = await rawAnswer(
+        app.baseUrl,
+        clinician,
+        method,
+        `/v1/courses/${course.courseId}${suffix}`,
+        method === 'POST' ? { completedAt: day(1) } : undefined,
+      );
       expect(answer.status).toBe(404);
       bodies.add(answer.body);
     }
@@ -104,7 +176,9 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
       code: 'course_not_found',
     });
     // The owner's course is untouched by all of it.
-    const history = await owner.as(tokenFor('clinic-owner', ['auditor'])).get(course.path('/history'));
+    const history = await owner
+      .as(tokenFor('clinic-owner', ['auditor']))
+      .get(course.path('/history'));
     expect(history.body.events).toHaveLength(course.revision + 1);
   }, 120000);
 });

@@ -11,11 +11,7 @@ import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
 import { serveConsole } from './console/console';
 import { TokenVerifier } from '@ipt/auth';
-import {
-  authenticateBeforeBody,
-  edgeServerOptions,
-  parseJsonBodiesOnly,
-} from './http/edge';
+import { authenticateBeforeBody, edgeServerOptions, parseJsonBodiesOnly } from './http/edge';
 import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
 import { requestIdOf } from './infrastructure/logging';

@@ -16,7 +16,9 @@ const problemsOf = (run: () => unknown) => {
 
 describe('JSON bodies', () => {
   it('counts nesting of arrays and objects, not brackets inside strings', () => {
-    expect(jsonDepthExceeds('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).toBe(false);
+    expect(
+      jsonDepthExceeds('['.repeat(MAX_JSON_DEPTH) + ']'.repeat(MAX_JSON_DEPTH), MAX_JSON_DEPTH),
+    ).toBe(false);
     expect(jsonDepthExceeds('['.repeat(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
     expect(jsonDepthExceeds('{"a":'.repeat(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).toBe(true);
     expect(jsonDepthExceeds(`{"a":"${'['.repeat(500)}"}`, MAX_JSON_DEPTH)).toBe(false);
@@ -44,14 +46,19 @@ describe('JSON bodies', () => {
 });
 
 describe('unknown body properties', () => {
-  const held = { sessionNumber: 1, heldAt: '2025-01-06T10:00:00Z', durationMinutes: 50, modality: 'video' };
+  const held = {
+    sessionNumber: 1,
+    heldAt: '2025-01-06T10:00:00Z',
+    durationMinutes: 50,
+    modality: 'video',
+  };
 
   it.each(['toString', 'constructor', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'mrn-123'])(
     '%s is an unknown property, reported without its name',
     (name) => {
-      expect(problemsOf(() => validateBody(RecordSessionHeldDto, { ...held, [name]: 'x' }))).toEqual([
-        { field: '', message: 'has an unknown property' },
-      ]);
+      expect(
+        problemsOf(() => validateBody(RecordSessionHeldDto, { ...held, [name]: 'x' })),
+      ).toEqual([{ field: '', message: 'has an unknown property' }]);
     },
   );
 

@@ -95,11 +95,19 @@ function isCourseNotFound(error: unknown): boolean {
 const FASTIFY_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
   FST_ERR_BAD_URL: [400, 'malformed_url', 'the URL is not valid'],
   FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'a path segment of the URL is too long'],
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'send the body as application/json'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
+    'unsupported_media_type',
+    'send the body as application/json',
+  ],
   FST_ERR_CTP_INVALID_TYPE: [415, 'unsupported_media_type', 'send the body as application/json'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'the request body is larger than 1 MiB'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'validation_failed', 'the request body is empty'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'malformed_request', 'Content-Length does not match the body'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    400,
+    'malformed_request',
+    'Content-Length does not match the body',
+  ],
   FST_ERR_CTP_INVALID_CHARSET: [415, 'unsupported_media_type', 'send the body as UTF-8 JSON'],
 };
 

@@ -79,9 +79,12 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   });
 }
 
+/** A DTO class, as class-validator's metadata knows it. */
+type DtoClass = abstract new (...args: never[]) => object;
+
 /** The properties a DTO class declares, with the DTO class of each nested object. */
-function declaredProperties(cls: Function): Map<string, Function | undefined> {
-  const declared = new Map<string, Function | undefined>();
+function declaredProperties(cls: DtoClass): Map<string, DtoClass | undefined> {
+  const declared = new Map<string, DtoClass | undefined>();
   for (const { propertyName } of getMetadataStorage().getTargetValidationMetadatas(
     cls,
     '',
@@ -91,8 +94,9 @@ function declaredProperties(cls: Function): Map<string, Function | undefined> {
     const type: unknown = Reflect.getMetadata('design:type', cls.prototype, propertyName);
     const nested =
       typeof type === 'function' &&
+      typeof type.prototype === 'object' &&
       getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0
-        ? type
+        ? (type as DtoClass)
         : undefined;
     declared.set(propertyName, nested);
   }
@@ -109,7 +113,7 @@ function declaredProperties(cls: Function): Map<string, Function | undefined> {
  * client may have put PHI in one; the field is the object that holds them.
  */
 export function knownProperties(
-  cls: Function,
+  cls: DtoClass,
   value: object,
   problems: FieldProblem[],
   path = '',

@@ -45,13 +45,13 @@ export class RevisionWaits implements OnModuleDestroy {
     progress: ProjectionProgress,
     metrics: ApiMetrics,
   ) {
-    const waits = this;
+    const waiting = () => this.count;
     new Gauge({
       name: 'ipt_view_waiters',
       help: 'Reads waiting on X-Min-Revision now.',
       registers: [metrics.registry],
       collect() {
-        this.set(waits.count);
+        this.set(waiting());
       },
     });
     this.unsubscribe = progress.subscribe((events) => {
@@ -147,7 +147,7 @@ export class RevisionWaits implements OnModuleDestroy {
 
   private readCheckpoints(): string {
     this.checkpoints ??= this.db.prepare(
-      'SELECT group_concat(name || \':\' || position) AS positions FROM projection_checkpoints',
+      "SELECT group_concat(name || ':' || position) AS positions FROM projection_checkpoints",
     );
     const row = this.checkpoints.get() as { positions: string | null } | undefined;
     return row?.positions ?? '';
