@@ -30,7 +30,10 @@ async function rawAnswer(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const kept = [...response.headers.entries()].filter(([name]) => !PER_ANSWER.has(name));
+  const kept: [string, string][] = [];
+  response.headers.forEach((value, name) => {
+    if (!PER_ANSWER.has(name)) kept.push([name, value]);
+  });
   return {
     status: response.status,
     headers: Object.fromEntries(kept),
