@@ -6,7 +6,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { resolveJwtSecret } from '@ipt/auth';
+import { TokenVerifier, resolveJwtSecret } from '@ipt/auth';
 import type { AppConfig } from '@ipt/config';
 import { AuditModule } from './audit/audit.module';
 import { CoursesModule } from './courses/courses.module';
@@ -36,6 +36,11 @@ export class AppModule {
         {
           provide: JWT_SECRET,
           useFactory: () => resolveJwtSecret(config.authJwtSecret, config.dataDir),
+        },
+        {
+          provide: TokenVerifier,
+          useFactory: (secret: string) => new TokenVerifier(secret),
+          inject: [JWT_SECRET],
         },
         { provide: APP_GUARD, useClass: AuthGuard },
       ],

@@ -10,6 +10,8 @@ import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
 import { serveConsole } from './console/console';
+import { TokenVerifier } from '@ipt/auth';
+import { authenticateBeforeBody, edgeServerOptions, parseJsonBodiesOnly } from './http/edge';
 import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
 import { requestIdOf } from './infrastructure/logging';
@@ -21,17 +23,22 @@ export async function createApp(
 ): Promise<NestFastifyApplication> {
   const config = loadConfig(env);
   const adapter = new FastifyAdapter({
+    ...edgeServerOptions({ requestTimeoutMs: config.requestTimeoutMs }),
     // Requests are logged by nestjs-pino (pino-http), not by Fastify's own logger.
     logger: false,
-    bodyLimit: 1024 * 1024,
     // The caller's correlation id, when well-formed, names the request in logs and events;
     // kept on the raw request so that pino-http logs the same id.
     genReqId: (request: IncomingMessage) => String((request.id = requestIdOf(request))),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     bufferLogs: true,
+    // JSON only, parsed by parseJsonBodiesOnly: Nest's parsers would take form bodies too.
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  parseJsonBodiesOnly(fastify);
+  authenticateBeforeBody(fastify, app.get(TokenVerifier));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();

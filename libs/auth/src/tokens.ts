@@ -2,6 +2,7 @@
  * HS256 bearer tokens (api.md, auth and tenancy). Verification is strict:
  * algorithm pinned, `exp` required, claims shaped as the contract says.
  */
+import { ensurePrivateDir } from '@ipt/config';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -99,7 +100,7 @@ export function resolveJwtSecret(configured: string | undefined, dataDir: string
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const secret = crypto.randomBytes(48).toString('base64url');
   try {
     // 'wx': if two processes start at once, the first secret wins.

@@ -19,6 +19,8 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       kafkaClientId: 'ipt-course-ledger',
       runProjections: true,
+      requestTimeoutMs: 10000,
+      maxViewWaiters: 1000,
     });
     expect(config.eventStoreConnectionString).toBeUndefined();
     expect(config.kafkaBrokers).toBeUndefined();
@@ -40,6 +42,8 @@ describe('configuration from the environment', () => {
       RELAY_PORT: '9102',
       RELAY_TRANSACTIONAL_ID: 'relay-a',
       ASYNCAPI_URL: 'https://ledger.example/asyncapi.json',
+      REQUEST_TIMEOUT_MS: '2500',
+      MAX_VIEW_WAITERS: '50',
     });
     expect(config).toEqual({
       port: 8080,
@@ -55,6 +59,8 @@ describe('configuration from the environment', () => {
       relayPort: 9102,
       relayTransactionalId: 'relay-a',
       asyncApiUrl: 'https://ledger.example/asyncapi.json',
+      requestTimeoutMs: 2500,
+      maxViewWaiters: 50,
     });
   });
 
@@ -90,6 +96,8 @@ describe('configuration from the environment', () => {
       PROJECTOR_PORT: '70000',
       RELAY_PORT: '-1',
       ASYNCAPI_URL: 'ftp://ledger.example/asyncapi.json',
+      REQUEST_TIMEOUT_MS: '5s',
+      MAX_VIEW_WAITERS: '-1',
     });
     expect(problems.map((p) => p.split(' ')[0])).toEqual([
       'PORT',
@@ -101,6 +109,8 @@ describe('configuration from the environment', () => {
       'PROJECTOR_PORT',
       'RELAY_PORT',
       'ASYNCAPI_URL',
+      'REQUEST_TIMEOUT_MS',
+      'MAX_VIEW_WAITERS',
     ]);
     expect(problems.join('\n')).not.toContain('short-secret-value');
   });

@@ -33,6 +33,10 @@ export interface AppConfig {
   relayTransactionalId?: string;
   /** Public address of /asyncapi.json that the feed's `dataschema` points at (relay worker). */
   asyncApiUrl?: string;
+  /** Time a client has to send a whole request, headers and body (408 after it). */
+  requestTimeoutMs: number;
+  /** Reads waiting on X-Min-Revision at once, at most; more answer 503 at once. */
+  maxViewWaiters: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +55,16 @@ const portNumber = z
   });
 
 const BROKER = /^[^\s:,]+:\d{1,5}$/;
+
+/** A whole number from `min` to `max`, written in decimal digits. */
+const integerIn = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, { error: `must be an integer from ${min} to ${max}` })
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, {
+      error: `must be an integer from ${min} to ${max}`,
+    });
 
 /** The variables by name; each value is already trimmed, and an empty one counts as unset. */
 export const environmentSchema = z.object({
@@ -94,6 +108,8 @@ export const environmentSchema = z.object({
   ASYNCAPI_URL: z
     .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
     .optional(),
+  REQUEST_TIMEOUT_MS: integerIn(100, 600_000).optional(),
+  MAX_VIEW_WAITERS: integerIn(0, 1_000_000).optional(),
 });
 
 export type EnvironmentVariable = keyof typeof environmentSchema.shape;
@@ -135,6 +151,8 @@ export function loadConfig(
     relayPort: vars.RELAY_PORT,
     relayTransactionalId: vars.RELAY_TRANSACTIONAL_ID,
     asyncApiUrl: vars.ASYNCAPI_URL,
+    requestTimeoutMs: vars.REQUEST_TIMEOUT_MS ?? 10_000,
+    maxViewWaiters: vars.MAX_VIEW_WAITERS ?? 1000,
   };
 }
 

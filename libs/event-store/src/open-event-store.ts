@@ -2,8 +2,8 @@
  * Chooses the adapter from configuration: EventStoreDB when a connection
  * string is given, else the embedded SQLite store in the data folder.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ensurePrivateDir } from '@ipt/config';
 import type { EventStore } from './event-store.port';
 import { EsdbEventStore } from './esdb';
 import { SqliteEventStore } from './sqlite/sqlite-event-store';
@@ -21,7 +21,7 @@ export interface EventStoreLocation {
 export function openEventStore(location: EventStoreLocation): EventStore {
   if (location.eventStoreConnectionString)
     return EsdbEventStore.fromConnectionString(location.eventStoreConnectionString);
-  fs.mkdirSync(location.dataDir, { recursive: true });
+  ensurePrivateDir(location.dataDir);
   return new SqliteEventStore(
     path.join(location.dataDir, 'events.sqlite'),
     location.readsAnotherProcess ? { subscriptionPollMs: 100 } : {},

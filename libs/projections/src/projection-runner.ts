@@ -33,6 +33,9 @@ export interface ProjectionStatus {
   lastError: string | null;
 }
 
+/** Told after each committed batch: the events are in the read model now. */
+export type AppliedListener = (projection: string, events: readonly RecordedEvent[]) => void;
+
 export interface RunnerLogger {
   warn(message: string): void;
   log(message: string): void;
@@ -64,6 +67,7 @@ export class ProjectionRunner {
   private wakeRetry?: () => void;
   private readCheckpoint?: SqliteStatement;
   private writeCheckpoint?: SqliteStatement;
+  private readonly appliedListeners = new Set<AppliedListener>();
 
   constructor(
     private readonly store: EventStore,
@@ -103,6 +107,12 @@ export class ProjectionRunner {
     })();
     this.eventsApplied = 0;
     this.start();
+  }
+
+  /** Wakes readers waiting for a revision (X-Min-Revision) instead of letting them poll. */
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   status(): ProjectionStatus {
@@ -195,6 +205,7 @@ export class ProjectionRunner {
       throw error;
     }
     this.eventsApplied += events.length;
+    for (const listener of this.appliedListeners) listener(this.projection.name, events);
   }
 }
 

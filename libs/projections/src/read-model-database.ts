@@ -5,12 +5,11 @@
  * across courses. API and projector may share it (WAL allows one writer at a
  * time and readers beside it).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openSqlite, type SqliteDatabase } from '@ipt/event-store';
 
 export function openReadModelDatabase(dataDir: string): SqliteDatabase {
-  fs.mkdirSync(dataDir, { recursive: true });
+  // PHI (course views): openSqlite makes the file owner-only, -wal and -shm included.
   const db = openSqlite(path.join(dataDir, 'read-models.sqlite'));
   db.pragma('journal_mode = WAL');
   // Rows and checkpoints commit together, so a lost tail is replayed from the log.

@@ -22,7 +22,8 @@ export type ApplicationErrorCode =
   | 'concurrency_conflict'
   | 'revision_mismatch'
   | 'idempotency_key_reused'
-  | 'view_not_ready';
+  | 'view_not_ready'
+  | 'client_closed_request';
 
 export class ApplicationError extends Error {
   override readonly name: string = 'ApplicationError';
@@ -123,6 +124,24 @@ export class ViewNotReady extends ApplicationError {
       'view_not_ready',
       `the view has not reached revision ${minRevision} within ${waitedSeconds} s`,
     );
+  }
+}
+
+/** Too many reads already wait on X-Min-Revision (the cap of MAX_VIEW_WAITERS). */
+export class TooManyWaiters extends ApplicationError {
+  override readonly name = 'TooManyWaiters';
+
+  constructor() {
+    super('view_not_ready', 'too many reads are waiting for the projections; retry shortly');
+  }
+}
+
+/** The client closed the connection while its read waited: nobody is left to answer. */
+export class ClientGone extends ApplicationError {
+  override readonly name = 'ClientGone';
+
+  constructor() {
+    super('client_closed_request', 'the client closed the connection');
   }
 }
 

@@ -5,12 +5,13 @@
  */
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { clinicOf, courseStreamId, decodeCourseEvent, recordedAtOf } from '@ipt/course';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
+import { decodeCourseEvent, recordedAtOf } from '@ipt/course';
+import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { courseAsOf, recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
 import { CourseNotFound, InvalidRequest } from '../application/errors';
+import { readCourseEvents } from '../application/course-events';
 import { UuidParamPipe, isInstant } from '../http/validation';
 
 @ApiTags('audit')
@@ -26,7 +27,7 @@ export class CourseAuditController {
     @Param('courseId', UuidParamPipe) courseId: string,
     @CurrentCaller() caller: Caller,
   ) {
-    const events = await this.courseEvents(courseId, caller);
+    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
     return {
       courseId,
       events: events.map((e) => ({
@@ -52,7 +53,7 @@ export class CourseAuditController {
     @CurrentCaller() caller: Caller,
   ) {
     const point = parsePoint(query);
-    const events = await this.courseEvents(courseId, caller);
+    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
     if ('revision' in point && point.revision > events[events.length - 1].revision) {
       throw new InvalidRequest([
         { field: 'revision', message: 'the course has no such revision yet' },
@@ -63,7 +64,7 @@ export class CourseAuditController {
       meta: recordingOf(e),
     }));
     const state = courseAsOf(recorded, point);
-    if (!state) throw new CourseNotFound('the course did not exist at that time');
+    if (!state) throw new CourseNotFound();
     return {
       courseId,
       revision: state.revision,
@@ -71,20 +72,13 @@ export class CourseAuditController {
       outcomes: state.outcomes,
     };
   }
-
-  private async courseEvents(courseId: string, caller: Caller): Promise<RecordedEvent[]> {
-    const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId) throw new CourseNotFound();
-    return events;
-  }
 }
 
 function parsePoint(query: Record<string, unknown>): { revision: number } | { instant: string } {
   const unknown = Object.keys(query).filter((k) => k !== 'revision' && k !== 'asOf');
   if (unknown.length > 0)
-    throw new InvalidRequest(
-      unknown.map((field) => ({ field, message: 'unknown query parameter' })),
-    );
+    // The names are not repeated: a careless client may put anything there.
+    throw new InvalidRequest([{ field: 'query', message: 'unknown query parameter' }]);
   const { revision, asOf } = query;
   if ((revision === undefined) === (asOf === undefined)) {
     throw new InvalidRequest([

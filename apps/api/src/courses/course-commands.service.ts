@@ -54,6 +54,8 @@ const MAX_ATTEMPTS = 8;
 export class CourseCommandsService {
   private readonly streams: CourseStreams;
   private readonly metrics: CommandMetrics;
+  /** The last command queued on each course that has one running. */
+  private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -68,7 +70,11 @@ export class CourseCommandsService {
     const started = process.hrtime.bigint();
     let outcome: CommandOutcome = 'failed';
     try {
-      const answer = await this.executeOnce(command, envelope);
+      // Commands on one course run one after another in this process, so concurrent valid
+      // commands on a hot course all succeed; the bounded retry below remains for writers
+      // in other processes (decision 4).
+      const streamId = courseStreamId(command.data.courseId);
+      const answer = await this.inTurn(streamId, () => this.executeOnce(command, envelope));
       outcome = 'accepted';
       return answer;
     } catch (error) {
@@ -92,7 +98,8 @@ export class CourseCommandsService {
       if (prior) return checkReplay(prior, digest);
     }
     const streamId = courseStreamId(command.data.courseId);
-    let course = this.streams.cached(streamId) ?? (await this.streams.load(streamId));
+    let course =
+      this.streams.cached(streamId) ?? (await this.streams.load(streamId, caller.clinicId));
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.decideAndAppend(command, envelope, digest, streamId, course);
@@ -107,9 +114,24 @@ export class CourseCommandsService {
           throw error;
         }
         // A refusal decided on cached state, or a lost race: decide again on what the store holds now.
-        course = await this.streams.load(streamId);
+        course = await this.streams.load(streamId, caller.clinicId);
       }
     }
+  }
+
+  /** Runs `work` after every earlier command on the same course has finished. */
+  private inTurn<T>(streamId: string, work: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(streamId) ?? Promise.resolve();
+    const result = before.then(work);
+    const after = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(streamId, after);
+    void after.then(() => {
+      if (this.queues.get(streamId) === after) this.queues.delete(streamId);
+    });
+    return result;
   }
 
   private async decideAndAppend(

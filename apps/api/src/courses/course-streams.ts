@@ -81,8 +81,19 @@ export class CourseStreams {
     this.remember(streamId, course);
   }
 
-  async load(streamId: string): Promise<LoadedCourse> {
+  /**
+   * Reads what the cache lacks. A course not cached is first read one event
+   * deep: a course of another clinic than `clinicId` is answered from its
+   * first event alone, so its size never shows in the time of a refusal.
+   */
+  async load(streamId: string, clinicId: string): Promise<LoadedCourse> {
     const cached = this.cache.get(streamId);
+    if (!cached) {
+      const [first] = await this.store.readStream(streamId, { maxCount: 1 });
+      if (!first) return EMPTY;
+      const owner = clinicOf(first);
+      if (owner !== clinicId) return { ...EMPTY, revision: first.revision, clinicId: owner };
+    }
     const from = cached?.revision === undefined ? 0 : cached.revision + 1;
     const events = await this.store.readStream(streamId, { fromRevision: from });
     if (!cached && events.length === 0) return EMPTY;

@@ -15,13 +15,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { clinicOf, courseStreamId, decodeCourseEvent } from '@ipt/course';
+import { decodeCourseEvent } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { courseToFhirBundle } from '@ipt/fhir';
 import { recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
-import { CourseNotFound } from '../application/errors';
+import { readCourseEvents } from '../application/course-events';
 import { UuidParamPipe } from '../http/validation';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -76,8 +76,7 @@ export class CourseFhirController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const events = await this.store.readStream(courseStreamId(courseId));
-    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId) throw new CourseNotFound();
+    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
     const bundle = courseToFhirBundle({
       courseId,
       clinicId: caller.clinicId,

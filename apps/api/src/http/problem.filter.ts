@@ -31,6 +31,7 @@ const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
   revision_mismatch: 412,
   idempotency_key_reused: 422,
   view_not_ready: 503,
+  client_closed_request: 499,
 };
 
 /** Headers that tell a client what to do next. */
@@ -46,6 +47,7 @@ export interface Problem {
 
 /** Maps every error to problem+json; anything unexpected is a 500 without detail. */
 export function toProblem(error: unknown): Problem {
+  if (isCourseNotFound(error)) return { body: courseNotFound(), headers: {} };
   if (error instanceof ApplicationError) {
     return {
       body: problemBody(APPLICATION_STATUS[error.code], error.code, error.message, error.details),
@@ -66,10 +68,48 @@ export function toProblem(error: unknown): Problem {
       headers: { 'retry-after': '1' },
     };
   }
+  const known = FASTIFY_ERRORS[(error as { code?: unknown } | null)?.code as string];
+  if (known) return { body: problemBody(...known), headers: {} };
   const status = error instanceof HttpException ? error.getStatus() : statusOfFrameworkError(error);
   if (status !== undefined) return { body: frameworkProblem(status), headers: {} };
   return { body: problemBody(500, 'internal_error', 'an unexpected error occurred'), headers: {} };
 }
+
+/**
+ * No such course in the caller's clinic, built here alone: a missing course
+ * and another clinic's answer the same bytes on every route and for every
+ * role, whether a view, the audit or a command's rule 1 refused it.
+ */
+function courseNotFound(): ProblemBody {
+  return problemBody(404, 'course_not_found', 'no such course');
+}
+
+function isCourseNotFound(error: unknown): boolean {
+  return (
+    (error instanceof ApplicationError && error.code === 'course_not_found') ||
+    (error instanceof CourseRuleViolation && error.kind === 'not_found')
+  );
+}
+
+/** Fastify's own refusals by their error code: each with its code, none repeating the request. */
+const FASTIFY_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
+  FST_ERR_BAD_URL: [400, 'malformed_url', 'the URL is not valid'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'a path segment of the URL is too long'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
+    'unsupported_media_type',
+    'send the body as application/json',
+  ],
+  FST_ERR_CTP_INVALID_TYPE: [415, 'unsupported_media_type', 'send the body as application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'the request body is larger than 1 MiB'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'validation_failed', 'the request body is empty'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    400,
+    'malformed_request',
+    'Content-Length does not match the body',
+  ],
+  FST_ERR_CTP_INVALID_CHARSET: [415, 'unsupported_media_type', 'send the body as UTF-8 JSON'],
+};
 
 /** Framework-level refusals (routing, body parsing, limits) by status. */
 const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
@@ -77,6 +117,9 @@ const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
   401: ['unauthorized', 'a valid bearer token is required'],
   403: ['forbidden', 'your role may not use this route'],
   404: ['not_found', 'no such route'],
+  408: ['request_timeout', 'the request was not sent in time'],
+  414: ['uri_too_long', 'the URL is too long'],
+  431: ['header_fields_too_large', 'the request headers are too large'],
   405: ['method_not_allowed', 'the route does not accept this method'],
   413: ['payload_too_large', 'the request body is larger than 1 MiB'],
   415: ['unsupported_media_type', 'send the body as application/json'],
@@ -107,6 +150,7 @@ export class ProblemFilter implements ExceptionFilter {
       // The error with its message and stack (pino's err serializer), never the request body (PHI).
       this.logger.error({ err: error }, 'unhandled error');
     }
+    if (reply.raw.destroyed) return; // the client left (e.g. during an X-Min-Revision wait)
     void reply
       .status(body.status)
       .headers({ ...headers, 'content-type': 'application/problem+json' })

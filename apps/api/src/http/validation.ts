@@ -8,6 +8,7 @@ import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import {
   ValidationError,
+  getMetadataStorage,
   registerDecorator,
   validateSync,
   type ValidationOptions,
@@ -70,20 +71,82 @@ export function IsItemScores(options?: ValidationOptions) {
 function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   return errors.flatMap((error) => {
     const field = prefix ? `${prefix}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({
-      field,
-      // class-validator names the property in the message; keep it, but never the value.
-      message: message.replace(/^property (\S+) should not exist$/, 'unknown property'),
-    }));
+    const own = Object.entries(error.constraints ?? {})
+      // Unknown properties are reported by unknownProperties, without their names.
+      .filter(([constraint]) => constraint !== 'whitelistValidation')
+      .map(([, message]) => ({ field, message }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
+}
+
+/** A DTO class, as class-validator's metadata knows it. */
+type DtoClass = abstract new (...args: never[]) => object;
+
+/** The properties a DTO class declares, with the DTO class of each nested object. */
+function declaredProperties(cls: DtoClass): Map<string, DtoClass | undefined> {
+  const declared = new Map<string, DtoClass | undefined>();
+  for (const { propertyName } of getMetadataStorage().getTargetValidationMetadatas(
+    cls,
+    '',
+    true,
+    false,
+  )) {
+    const type: unknown = Reflect.getMetadata('design:type', cls.prototype, propertyName);
+    const nested =
+      typeof type === 'function' &&
+      typeof type.prototype === 'object' &&
+      getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0
+        ? (type as DtoClass)
+        : undefined;
+    declared.set(propertyName, nested);
+  }
+  return declared;
+}
+
+/**
+ * A copy of the body with only the properties its DTO declares; each object
+ * holding others adds a problem to `problems`. Checked on own keys against a
+ * Map, so names of Object.prototype members (toString, constructor, valueOf,
+ * hasOwnProperty) are unknown like any other (class-validator's whitelist
+ * looks names up in a plain object and finds those), and nothing unknown
+ * reaches class-transformer. Names are not repeated in the answer: a careless
+ * client may have put PHI in one; the field is the object that holds them.
+ */
+export function knownProperties(
+  cls: DtoClass,
+  value: object,
+  problems: FieldProblem[],
+  path = '',
+): Record<string, unknown> {
+  const declared = declaredProperties(cls);
+  const known: Record<string, unknown> = {};
+  let unknown = 0;
+  for (const [key, inner] of Object.entries(value)) {
+    if (!declared.has(key)) {
+      unknown++;
+      continue;
+    }
+    const nested = declared.get(key);
+    known[key] =
+      nested && inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+        ? knownProperties(nested, inner as object, problems, path ? `${path}.${key}` : key)
+        : inner;
+  }
+  if (unknown > 0)
+    problems.push({
+      field: path,
+      message: unknown === 1 ? 'has an unknown property' : `has ${unknown} unknown properties`,
+    });
+  return known;
 }
 
 export function validateBody<T extends object>(cls: new () => T, value: unknown): T {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidRequest([{ field: '', message: 'the body must be a JSON object' }]);
   }
-  const instance = plainToInstance(cls, value, { enableImplicitConversion: false });
+  const unknown: FieldProblem[] = [];
+  const known = knownProperties(cls, value, unknown);
+  const instance = plainToInstance(cls, known, { enableImplicitConversion: false });
   const errors = validateSync(instance, {
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -92,11 +155,12 @@ export function validateBody<T extends object>(cls: new () => T, value: unknown)
   });
   const shape = flatten(errors);
   const commandType: CourseCommandType | undefined = Reflect.getMetadata(COMMAND_TYPE, cls);
-  const rules = commandType ? contentProblems(commandType, value, new Date()) : [];
+  const rules = commandType ? contentProblems(commandType, known, new Date()) : [];
   // A field whose shape is wrong is reported once, by the shape check.
   const problems = [
+    ...unknown,
     ...shape,
-    ...rules.filter((rule) => !shape.some((known) => covers(known.field, rule.field))),
+    ...rules.filter((rule) => !shape.some((seen) => covers(seen.field, rule.field))),
   ];
   if (problems.length > 0) throw new InvalidRequest(problems);
   return instance;

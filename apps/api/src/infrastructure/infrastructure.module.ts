@@ -20,6 +20,7 @@ import {
 import { openReadModelDatabase } from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
 import { LOCAL_DATABASE } from './local-database';
+import { ProjectionProgress } from './projection-progress';
 
 /** Closes the store and the local database once everything that uses them has stopped. */
 class ResourcesCloser implements OnApplicationShutdown {
@@ -44,10 +45,11 @@ export class InfrastructureModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
+        ProjectionProgress,
         ResourcesCloser,
         ApiMetrics,
       ],
-      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics],
+      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics, ProjectionProgress],
     };
   }
 }

@@ -11,9 +11,14 @@ import { LoggerModule } from 'nestjs-pino';
 import type { AppConfig } from '@ipt/config';
 import { isCorrelationId } from '../http/validation';
 
-/** Homework ids are chosen by the clinic and may carry anything: keep them out of logs. */
+/**
+ * Homework ids are chosen by the clinic and may carry anything, and a query
+ * (its names included) is whatever the client sent: keep both out of logs.
+ */
 export function loggableUrl(url: string): string {
-  return url.replace(/\/homework\/[^/?]+/, '/homework/:homeworkId');
+  const query = url.indexOf('?');
+  const path = query < 0 ? url : url.slice(0, query);
+  return path.replace(/\/homework\/[^/]+/, '/homework/:homeworkId') + (query < 0 ? '' : '?…');
 }
 
 /**

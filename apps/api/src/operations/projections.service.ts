@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
+import { ProjectionProgress } from '../infrastructure/projection-progress';
 
 @Injectable()
 export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,10 +24,12 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    progress: ProjectionProgress,
   ) {
     this.runners = createReadModelProjections().map(
       (projection) => new ProjectionRunner(store, db, projection, this.logger),
     );
+    for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
 
   /** False when a projector worker builds the read models (RUN_PROJECTIONS=false). */

@@ -10,6 +10,15 @@ import { ViewReader, parseMinRevision } from './view-reader.service';
 
 export const COURSE_VIEW_ROLES: Role[] = ['clinician', 'auditor'];
 
+/** Aborts when the client closes the connection before its answer was sent. */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 /** Sends a JSON text as it is stored, without parsing it again. */
 export function sendJson(reply: FastifyReply, json: string): string {
   void reply.header('content-type', 'application/json; charset=utf-8');
@@ -77,6 +86,7 @@ export class CourseViewsController {
       caller.clinicId,
       courseId,
       parseMinRevision(minRevision),
+      clientGone(reply),
     );
     return sendJson(reply, json);
   }
@@ -96,6 +106,7 @@ export class CourseViewsController {
       caller.clinicId,
       courseId,
       parseMinRevision(minRevision),
+      clientGone(reply),
     );
     return sendJson(reply, json);
   }
@@ -113,10 +124,9 @@ const LIST_PARAMS = ['status', 'therapistId', 'atRisk', 'limit', 'cursor'];
 
 function parseListQuery(query: Record<string, unknown>): ListQuery {
   const problems: FieldProblem[] = [];
-  for (const name of Object.keys(query)) {
-    if (!LIST_PARAMS.includes(name))
-      problems.push({ field: name, message: 'unknown query parameter' });
-  }
+  // Unknown names are not repeated: a careless client may put anything there.
+  if (Object.keys(query).some((name) => !LIST_PARAMS.includes(name)))
+    problems.push({ field: 'query', message: 'unknown query parameter' });
   const single = (name: string): string | undefined => {
     const value = query[name];
     if (value === undefined) return undefined;

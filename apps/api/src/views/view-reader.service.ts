@@ -4,14 +4,12 @@
  * projection has reached that revision of the course.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { clinicOf, courseStreamId } from '@ipt/course';
 import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
 import { ReadModelQueries } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
-import { CourseNotFound, InvalidRequest, ViewNotReady } from '../application/errors';
-
-const MAX_WAIT_MS = 5000;
-const POLL_MS = 5;
+import { CourseNotFound, InvalidRequest } from '../application/errors';
+import { courseBelongsTo } from '../application/course-events';
+import { RevisionWaits } from './revision-waits';
 
 export type CourseTable = 'course_completion' | 'course_outcomes';
 
@@ -22,31 +20,39 @@ export class ViewReader {
   constructor(
     @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly waits: RevisionWaits,
   ) {
     this.queries = new ReadModelQueries(db);
   }
 
-  /** The stored view JSON of one course, as a string ready to send. */
+  /**
+   * The stored view JSON of one course, as a string ready to send. With a
+   * minimum revision it waits (woken by the projection, never polling) until
+   * the view has reached it; `signal` ends the wait when the client leaves.
+   */
   async courseView(
     table: CourseTable,
     clinicId: string,
     courseId: string,
     minRevision?: number,
+    signal?: AbortSignal,
   ): Promise<string> {
-    let row = this.read(table, clinicId, courseId);
-    if (minRevision === undefined || (row && row.revision >= minRevision)) {
-      if (!row) throw new CourseNotFound();
-      return row.view;
-    }
+    const reached = (): string | undefined => {
+      const row = this.read(table, clinicId, courseId);
+      return row && (minRevision === undefined || row.revision >= minRevision)
+        ? row.view
+        : undefined;
+    };
+    const view = reached();
+    if (view !== undefined) return view;
+    if (minRevision === undefined) throw new CourseNotFound();
     // Lagging or absent? Absent (or another clinic's) answers 404 at once.
-    if (!row && !(await this.courseBelongsTo(clinicId, courseId))) throw new CourseNotFound();
-    const deadline = Date.now() + MAX_WAIT_MS;
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      row = this.read(table, clinicId, courseId);
-      if (row && row.revision >= minRevision) return row.view;
-    }
-    throw new ViewNotReady(minRevision, MAX_WAIT_MS / 1000);
+    if (
+      !this.read(table, clinicId, courseId) &&
+      !(await courseBelongsTo(this.store, clinicId, courseId))
+    )
+      throw new CourseNotFound();
+    return this.waits.waitFor(courseId, minRevision, reached, signal);
   }
 
   /** The course view's engagement is taken now, at the time of the request (domain.md). */
@@ -54,11 +60,6 @@ export class ViewReader {
     return table === 'course_completion'
       ? this.queries.courseRow(clinicId, courseId, Date.now())
       : this.queries.row(table, clinicId, courseId);
-  }
-
-  private async courseBelongsTo(clinicId: string, courseId: string): Promise<boolean> {
-    const [first] = await this.store.readStream(courseStreamId(courseId), { maxCount: 1 });
-    return first !== undefined && clinicOf(first) === clinicId;
   }
 }
 

@@ -3,6 +3,7 @@
  * `node:sqlite` on Node.js 22 and later, better-sqlite3 on Node.js 20.
  * `SQLITE_DRIVER=better-sqlite3` forces the addon (for comparisons).
  */
+import { ensurePrivateFile } from '../../../../config/src/private-files';
 import { openBetterSqlite3 } from './better-sqlite3-driver';
 import { loadNodeSqlite, openNodeSqlite } from './node-sqlite-driver';
 import type { SqliteDatabase, SqliteDriverName } from './sqlite-driver.port';
@@ -12,7 +13,13 @@ export function sqliteDriverName(): SqliteDriverName {
   return loadNodeSqlite() ? 'node:sqlite' : 'better-sqlite3';
 }
 
+/**
+ * Every SQLite file of the service may hold PHI: it is created (or narrowed)
+ * 0600 in a 0700 folder before the driver opens it, and SQLite gives its
+ * -wal and -shm files the same mode.
+ */
 export function openSqlite(filename: string): SqliteDatabase {
+  if (filename !== ':memory:' && filename !== '') ensurePrivateFile(filename);
   const sqlite = sqliteDriverName() === 'node:sqlite' ? loadNodeSqlite() : null;
   return sqlite ? openNodeSqlite(sqlite, filename) : openBetterSqlite3(filename);
 }
