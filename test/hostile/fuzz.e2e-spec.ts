@@ -125,6 +125,7 @@ describe('a seeded fuzz run of hostile requests', () => {
     ];
 
     const statuses = new Map<number, number>();
+    let viewNotReady = 0;
     const failures: string[] = [];
     const record = (
       what: string,
@@ -144,7 +145,11 @@ describe('a seeded fuzz run of hostile requests', () => {
         status < 400 ||
         (contentType?.startsWith('application/problem+json') &&
           (method === 'HEAD' || (typeof problem?.code === 'string' && problem.status === status)));
-      if (status >= 500 || !refusalOk)
+      // A view that has not reached X-Min-Revision within 5 s answers the documented 503 view_not_ready
+      // (api.md): on a loaded machine the projection may lag that long. Any other 5xx is a failure.
+      const documentedWait = status === 503 && problem?.code === 'view_not_ready';
+      if (documentedWait) viewNotReady++;
+      if ((status >= 500 && !documentedWait) || !refusalOk)
         failures.push(`${what} → ${status} ${contentType} ${body.slice(0, 300)}`);
     };
 
@@ -373,7 +378,8 @@ describe('a seeded fuzz run of hostile requests', () => {
     );
     expect(failures.slice(0, 10)).toEqual([]);
     expect(sent).toBe(FETCH_REQUESTS + RAW_REQUESTS);
-    expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
+    const fiveHundreds = [...statuses].filter(([s]) => s >= 500).reduce((n, [, c]) => n + c, 0);
+    expect(fiveHundreds).toBe(viewNotReady);
     // The seed reaches acceptance, validation, tokens, roles, tenancy, the domain rules and the edge.
     for (const status of [200, 201, 400, 401, 403, 404, 409, 413, 415])
       expect([status, statuses.get(status) ?? 0]).not.toEqual([status, 0]);
