@@ -7,44 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, assessment, enrollment, homework, session } from './course-scenario';
+import { ODD_VALUES, random } from '../hostile/hostile-support';
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const ODD_VALUES: unknown[] = [
-  null,
-  true,
-  0,
-  -1,
-  1e308,
-  -1e308,
-  Number.MAX_SAFE_INTEGER + 2,
-  0.5,
-  '',
-  ' ',
-  'x'.repeat(5000),
-  '2025-02-30T10:00:00Z',
-  '9999-12-31T23:59:59Z',
-  '0000-01-01T00:00:00Z',
-  '2025-01-06T10:00:00+25:00',
-  '\u0000',
-  '💥',
-  '<script>',
-  [],
-  [null],
-  Array(100).fill(3),
-  {},
-  { __proto__: { polluted: true } },
-  { constructor: { prototype: { polluted: true } } },
-  { nested: { deeper: { deepest: [1, { x: 2 }] } } },
-];
 
 describe('requests with arbitrary content', () => {
   let app: LedgerApp;

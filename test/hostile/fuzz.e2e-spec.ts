@@ -24,43 +24,13 @@ import {
   homework,
   session,
 } from '../e2e/course-scenario';
-import { random, rawRequest } from './hostile-support';
+import { ODD_VALUES, random, rawRequest } from './hostile-support';
 
 const SEED = 20261126;
 const FETCH_REQUESTS = Number(process.env.FUZZ_FETCH ?? 9_500);
 const RAW_REQUESTS = Number(process.env.FUZZ_RAW ?? 500);
 const CONCURRENCY = 16;
 
-const ODD_VALUES: unknown[] = [
-  null,
-  true,
-  false,
-  0,
-  -1,
-  1e308,
-  -1e308,
-  Number.MAX_SAFE_INTEGER + 2,
-  0.5,
-  '',
-  ' ',
-  'x'.repeat(5000),
-  '2025-02-30T10:00:00Z',
-  '9999-12-31T23:59:59Z',
-  '0000-01-01T00:00:00Z',
-  '2025-01-06T10:00:00+25:00',
-  '\u0000',
-  '💥',
-  '\ud800',
-  '<script>',
-  '${7*7}',
-  '../../etc/passwd',
-  [],
-  [null],
-  Array(100).fill(3),
-  {},
-  { nested: { deeper: { deepest: [1, { x: 2 }] } } },
-  randomUUID(),
-];
 const PROTO_KEYS = [
   'toString',
   'constructor',

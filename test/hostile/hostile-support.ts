@@ -3,6 +3,7 @@
  * over a socket (for what fetch will not send: bad URLs, huge headers, slow
  * bodies) and the one check every refusal must pass.
  */
+import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import type { HttpAnswer } from '../support/ledger-app';
 
@@ -119,3 +120,37 @@ export const fromRaw = (answer: RawAnswer) => ({
   contentType: answer.headers['content-type'],
   body: answer.body,
 });
+
+/** Values of every wrong kind, for the seeded fuzz runs. */
+export const ODD_VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1e308,
+  -1e308,
+  Number.MAX_SAFE_INTEGER + 2,
+  0.5,
+  '',
+  ' ',
+  'x'.repeat(5000),
+  '2025-02-30T10:00:00Z',
+  '9999-12-31T23:59:59Z',
+  '0000-01-01T00:00:00Z',
+  '2025-01-06T10:00:00+25:00',
+  '\u0000',
+  '💥',
+  '\ud800',
+  '<script>',
+  '${7*7}',
+  '../../etc/passwd',
+  [],
+  [null],
+  Array(100).fill(3),
+  {},
+  { __proto__: { polluted: true } },
+  { constructor: { prototype: { polluted: true } } },
+  { nested: { deeper: { deepest: [1, { x: 2 }] } } },
+  randomUUID(),
+];
