@@ -10,7 +10,8 @@ import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
 import { serveConsole } from './console/console';
-import { TokenVerifier } from '@ipt/auth';
+import type { TokenVerifier } from '@ipt/auth';
+import { TOKEN_VERIFIER } from './http/auth.guard';
 import { authenticateBeforeBody, edgeServerOptions, parseJsonBodiesOnly } from './http/edge';
 import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
@@ -38,7 +39,7 @@ export async function createApp(
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
   parseJsonBodiesOnly(fastify);
-  authenticateBeforeBody(fastify, app.get(TokenVerifier));
+  authenticateBeforeBody(fastify, app.get<TokenVerifier>(TOKEN_VERIFIER));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
