@@ -1,6 +1,6 @@
 /** One jest run for unit specs (beside the code), store contract suites and end-to-end suites. */
 const moduleNameMapper = {
-  '^@ipt/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability)$':
+  '^@ipt/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability|telemetry)$':
     '<rootDir>/libs/$1/src',
   // The pure read-model folds alone, for libs that must not load the SQLite side of @ipt/projections.
   '^@ipt/projections/views$': '<rootDir>/libs/projections/src/views',

@@ -32,6 +32,12 @@ function main(): void {
     process.exit(2);
   }
   const config = loadConfig();
+  if (config.authJwks) {
+    process.stderr.write(
+      "AUTH_JWKS_URL is set: the service accepts only the identity provider's tokens, ask it for one\n",
+    );
+    process.exit(2);
+  }
   const secret = resolveJwtSecret(config.authJwtSecret, config.dataDir);
   const sub = values.sub ?? `${roles[0]}@${values.clinic}`;
   process.stdout.write(

@@ -8,14 +8,17 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
+import { startTracing } from '@ipt/telemetry';
 import { AppModule } from './app.module';
 import { serveConsole } from './console/console';
-import { TokenVerifier } from '@ipt/auth';
+import type { TokenVerifier } from '@ipt/auth';
+import { TOKEN_VERIFIER } from './http/auth.guard';
 import { authenticateBeforeBody, edgeServerOptions, parseJsonBodiesOnly } from './http/edge';
 import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
 import { requestIdOf } from './infrastructure/logging';
 import { ApiMetrics } from './infrastructure/api-metrics';
+import { RequestSpanInterceptor, traceRequests } from './http/request-tracing';
 import { setUpOpenApi } from './operations/openapi';
 
 export async function createApp(
@@ -37,8 +40,11 @@ export async function createApp(
   });
   app.useLogger(app.get(Logger));
   const fastify = app.getHttpAdapter().getInstance();
+  // First: the request span also covers what the edge refuses (401 before the body).
+  traceRequests(fastify);
+  app.useGlobalInterceptors(new RequestSpanInterceptor());
   parseJsonBodiesOnly(fastify);
-  authenticateBeforeBody(fastify, app.get(TokenVerifier));
+  authenticateBeforeBody(fastify, app.get<TokenVerifier>(TOKEN_VERIFIER));
   app.useGlobalFilters(new ProblemFilter());
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
@@ -69,6 +75,7 @@ function recordHttpLatency(app: NestFastifyApplication): void {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  startTracing('ipt-course-ledger-api');
   const app = await createApp();
   await app.listen({ port: config.port, host: config.host });
   const address = app.getHttpServer().address();

@@ -10,6 +10,7 @@
  */
 import pino from 'pino';
 import { loadConfigOrExit } from '@ipt/config';
+import { startTracing, stopTracing } from '@ipt/telemetry';
 import { openEventStore } from '@ipt/event-store';
 import {
   createRegistry,
@@ -28,6 +29,7 @@ import {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
+  startTracing('ipt-course-ledger-projector');
   const log = pino({ level: config.logLevel, base: { service: 'ipt-course-ledger-projector' } });
   const store = openEventStore({ ...config, readsAnotherProcess: true });
   const db = openReadModelDatabase(config.dataDir);
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
     await Promise.all(runners.map((r) => r.stop()));
     await store.close();
     db.close();
+    await stopTracing();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

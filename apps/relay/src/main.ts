@@ -14,6 +14,7 @@
 import pino from 'pino';
 import { KafkaRelay } from '@ipt/analytics-feed';
 import { loadConfigOrExit } from '@ipt/config';
+import { startTracing, stopTracing } from '@ipt/telemetry';
 import { openEventStore } from '@ipt/event-store';
 import {
   createRegistry,
@@ -26,6 +27,7 @@ import {
 async function main(): Promise<number> {
   const config = loadConfigOrExit(process.env, { require: ['KAFKA_BROKERS'] });
   const log = pino({ level: config.logLevel, name: 'relay' });
+  startTracing('ipt-course-ledger-relay');
   const store = openEventStore({ ...config, readsAnotherProcess: true });
   const relay = new KafkaRelay({
     store,
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
   const final = await relay.status();
   server?.close();
   await store.close();
+  await stopTracing();
   if (stopping) return 0;
   return final.fenced ? 3 : 1;
 }

@@ -154,4 +154,16 @@ describe('de-identified CloudEvents', () => {
       expect(schemas.snapshot(snapshot)).toEqual([]);
     });
   });
+
+  it('takes the W3C traceparent extension, and only in its own shape', () => {
+    const { out } = relayed(false);
+    const traced = {
+      ...out[0].cloudEvent,
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'vendor=opaque',
+    };
+    expect(schemas.cloudEvent(traced)).toEqual([]);
+    const malformed = { ...out[0].cloudEvent, traceparent: 'MRN-1' };
+    expect(schemas.cloudEvent(malformed).join()).toContain('/traceparent must match pattern');
+  });
 });

@@ -27,6 +27,9 @@ export interface CourseCloudEvent {
   sequence: string;
   datacontenttype: 'application/json';
   dataschema: string;
+  /** W3C trace context of the relay's produce span (distributed-tracing extension), when tracing. */
+  traceparent?: string;
+  tracestate?: string;
   data: Record<string, unknown>;
 }
 

@@ -16,6 +16,7 @@
 import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import type { RecordedEvent, StoreSubscription } from '@ipt/event-store';
+import { failed, tracer } from '@ipt/telemetry';
 import { CourseTrackCache } from './course-track-cache';
 import { classifyRelayError, errorForLog, errorMessage } from './kafka-errors';
 import { cachingPartitioner, prepareBatch, type PreparedBatch } from './relay-batch';
@@ -355,16 +356,32 @@ export class KafkaRelay {
 
   /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint, in one or more produce requests. */
   private async commitBatch(producer: Producer, prepared: PreparedBatch): Promise<void> {
-    const tx = await producer.transaction();
+    const transaction = tracer().startSpan('relay transaction', {
+      root: true,
+      attributes: {
+        'ipt.event.count': prepared.size,
+        'ipt.relay.checkpoint': prepared.last.toString(),
+        'ipt.relay.requests': prepared.requests.length,
+      },
+      links: prepared.spans.slice(0, 64).map((span) => ({ context: span.spanContext() })),
+    });
+    let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
+      tx = await producer.transaction();
       // One request at a time: the idempotent producer numbers each partition's records in order.
       for (const topicMessages of prepared.requests)
         await tx.sendBatch({ topicMessages, acks: -1, compression: this.settings.compression });
       await tx.commit();
     } catch (err) {
-      await tx.abort().catch(() => undefined);
+      await tx?.abort().catch(() => undefined);
+      for (const span of [transaction, ...prepared.spans]) {
+        failed(span, err);
+        span.end();
+      }
       throw err;
     }
+    for (const span of prepared.spans) span.end();
+    transaction.end();
     this.checkpoint = prepared.last;
     this.eventsRelayed += prepared.size;
     this.batchesCommitted++;

@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { Partitioners, type ICustomPartitioner, type Message, type TopicMessages } from 'kafkajs';
 import { COURSE_STREAM_PREFIX, decodeCourseEvent, type EventMetadata } from '@ipt/course';
 import type { RecordedEvent } from '@ipt/event-store';
+import { SpanKind, contextOf, traceCarrier, trace, tracer, type Span } from '@ipt/telemetry';
 import { CLOUD_EVENT_CONTENT_TYPE, toCloudEvent } from './cloud-event';
 import { evolveCourseTrack, outcomeSnapshot, type CourseTrack } from './course-track';
 import type { CourseTrackCache } from './course-track-cache';
@@ -20,6 +21,8 @@ export interface PreparedBatch {
   /** Position of the batch's last event: the checkpoint once committed. */
   last: bigint;
   size: number;
+  /** One produce span per traced event, ended when its transaction settles. */
+  spans: Span[];
 }
 
 export interface BatchTarget {
@@ -57,6 +60,7 @@ export async function prepareBatch(
   const touched = new Map<string, CourseTrack>();
   const requests = new RequestBuilder(target.requestLimit);
   const eventsTopic = target.topics.courseEvents;
+  const spans: Span[] = [];
   let sinceYield = 0;
   for (const recorded of batch) {
     if (++sinceYield === YIELD_EVERY) {
@@ -77,6 +81,27 @@ export async function prepareBatch(
       before.facts,
       target.asyncApiUrl,
     );
+    const traced = contextOf(recorded.metadata);
+    if (traced) {
+      // The command's trace goes on: a produce span under the append, and its context for the consumer.
+      const span = tracer().startSpan(
+        `send ${eventsTopic}`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': eventsTopic,
+            'messaging.message.id': recorded.eventId,
+            'ipt.event_store.stream': recorded.streamId,
+            'ipt.event_store.revision': recorded.revision,
+          },
+        },
+        traced,
+      );
+      spans.push(span);
+      Object.assign(cloudEvent, traceCarrier(trace.setSpan(traced, span)));
+    }
     const value = JSON.stringify(cloudEvent);
     requests.add(
       eventsTopic,
@@ -102,7 +127,7 @@ export async function prepareBatch(
     checkpoint,
     recordBytes(target.transactionalId, checkpoint.value, 0),
   );
-  return { requests: requests.done(), touched, last, size: batch.length };
+  return { requests: requests.done(), touched, last, size: batch.length, spans };
 }
 
 /** Splits a transaction's messages, in order, into produce requests of at most `limit` bytes of records (at least one message each). */

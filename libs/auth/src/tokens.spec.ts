@@ -1,6 +1,6 @@
 import {
   InvalidTokenError,
-  TokenVerifier,
+  SharedSecretTokenVerifier,
   resolveJwtSecret,
   signToken,
   verifyToken,
@@ -42,12 +42,12 @@ describe('bearer tokens', () => {
 
   it('the caching verifier still refuses a remembered token once it expires', () => {
     let now = Date.now();
-    const verifier = new TokenVerifier(SECRET, 10, () => now);
+    const verifier = new SharedSecretTokenVerifier(SECRET, 10, () => now);
     const token = signToken({ sub: 'u1', clinicId: 'c1', roles: ['analyst'] }, SECRET, 60);
-    expect(verifier.verify(token).clinicId).toBe('c1');
+    expect(verifier.verifySync(token).clinicId).toBe('c1');
     now += 61_000;
-    expect(() => verifier.verify(token)).toThrow('token expired');
-    expect(() => verifier.verify(token.slice(0, -2) + 'xx')).toThrow(InvalidTokenError);
+    expect(() => verifier.verifySync(token)).toThrow('token expired');
+    expect(() => verifier.verifySync(token.slice(0, -2) + 'xx')).toThrow(InvalidTokenError);
   });
 
   it('creates the embedded secret once and keeps it', () => {

@@ -1,6 +1,7 @@
 /**
- * HS256 bearer tokens (api.md, auth and tenancy). Verification is strict:
- * algorithm pinned, `exp` required, claims shaped as the contract says.
+ * HS256 bearer tokens (api.md, auth and tenancy), the embedded mode.
+ * Verification is strict: algorithm pinned, `exp` required, claims shaped as
+ * the contract says. The identity-provider mode is jwks-verifier.ts.
  */
 import { ensurePrivateDir } from '@ipt/config';
 import * as crypto from 'node:crypto';
@@ -14,6 +15,12 @@ export interface Caller {
   userId: string;
   clinicId: string;
   roles: Role[];
+}
+
+/** What the HTTP edge asks of either sign-in mode. */
+export interface TokenVerifier {
+  /** The caller the token names; rejects with InvalidTokenError. */
+  verify(token: string): Promise<Caller>;
 }
 
 export class InvalidTokenError extends Error {
@@ -53,7 +60,7 @@ function verifyTokenClaims(token: string, secret: string): { caller: Caller; exp
  * plus claim parsing per request is measurable at thousands of requests per
  * second. Only successfully verified tokens are remembered.
  */
-export class TokenVerifier {
+export class SharedSecretTokenVerifier implements TokenVerifier {
   private readonly verified: LRUCache<string, { caller: Caller; expiresAtMs: number }>;
 
   constructor(
@@ -64,7 +71,15 @@ export class TokenVerifier {
     this.verified = new LRUCache({ max: maxTokens });
   }
 
-  verify(token: string): Caller {
+  verify(token: string): Promise<Caller> {
+    try {
+      return Promise.resolve(this.verifySync(token));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  verifySync(token: string): Caller {
     const known = this.verified.get(token);
     if (known) {
       if (known.expiresAtMs > this.now()) return known.caller;

@@ -139,4 +139,46 @@ describe('configuration from the environment', () => {
       loadConfig({ KAFKA_BROKERS: 'k:9092' }, { require: ['KAFKA_BROKERS'] }).kafkaBrokers,
     ).toEqual(['k:9092']);
   });
+
+  it('reads the identity provider settings together, and refuses them partly or beside a secret', () => {
+    const provider = {
+      AUTH_JWKS_URL: 'https://idp.example/realms/ipt/protocol/openid-connect/certs',
+      AUTH_ISSUER: 'https://idp.example/realms/ipt',
+      AUTH_AUDIENCE: 'ipt-course-ledger',
+    };
+    expect(loadConfig(provider).authJwks).toEqual({
+      jwksUrl: provider.AUTH_JWKS_URL,
+      issuer: provider.AUTH_ISSUER,
+      audience: provider.AUTH_AUDIENCE,
+      clinicClaim: 'clinic_id',
+      rolesClaim: 'roles',
+      jwksCooldownSeconds: 30,
+      jwksMaxAgeSeconds: 600,
+      clockToleranceSeconds: 30,
+    });
+    expect(
+      loadConfig({ ...provider, AUTH_ROLES_CLAIM: 'realm_access.roles' }).authJwks?.rolesClaim,
+    ).toBe('realm_access.roles');
+    const problems = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ AUTH_JWKS_URL: provider.AUTH_JWKS_URL })).toEqual([
+      'AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE must be set together',
+    ]);
+    expect(problems({ ...provider, AUTH_JWT_SECRET: 'x'.repeat(32) })[0]).toMatch(
+      /^AUTH_JWT_SECRET cannot be set with AUTH_JWKS_URL/,
+    );
+    expect(
+      problems({
+        ...provider,
+        AUTH_ROLES_CLAIM: 'realm access.roles',
+        AUTH_JWKS_COOLDOWN_SECONDS: '0',
+      }),
+    ).toHaveLength(2);
+  });
 });

@@ -20,6 +20,8 @@ export interface AppConfig {
   host: string;
   dataDir: string;
   authJwtSecret?: string;
+  /** Sign-in through a deployment's identity provider (api.md, auth); then HS256 is refused. */
+  authJwks?: JwksAuthConfig;
   eventStoreConnectionString?: string;
   kafkaBrokers?: string[];
   kafkaClientId: string;
@@ -39,6 +41,21 @@ export interface AppConfig {
   maxViewWaiters: number;
 }
 
+export interface JwksAuthConfig {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** Claim (or dotted path) holding the clinic id. */
+  clinicClaim: string;
+  /** Claim or dotted path to the roles array, e.g. `realm_access.roles`. */
+  rolesClaim: string;
+  /** Least time between two JWKS fetches (an unknown `kid` asks for one). */
+  jwksCooldownSeconds: number;
+  /** Keys older than this are fetched again; the old ones serve while the provider is down. */
+  jwksMaxAgeSeconds: number;
+  clockToleranceSeconds: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration: ${problems.join('; ')}`);
@@ -53,6 +70,18 @@ const portNumber = z
   .refine((port) => port <= 65535, {
     error: (issue) => `must be a port number 0-65535, got "${issue.input}"`,
   });
+
+const wholeSeconds = (min: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, {
+      error: (issue) => `must be a whole number of seconds, got "${issue.input}"`,
+    })
+    .transform(Number)
+    .refine((seconds) => seconds >= min, { error: `must be at least ${min}` });
+
+/** A claim name (Auth0-style URLs included) or a dotted path to one. */
+const claimPath = z.string().regex(/^\S{1,200}$/, { error: 'must be a claim name or dotted path' });
 
 const BROKER = /^[^\s:,]+:\d{1,5}$/;
 
@@ -105,6 +134,16 @@ export const environmentSchema = z.object({
   PROJECTOR_PORT: portNumber.optional(),
   RELAY_PORT: portNumber.optional(),
   RELAY_TRANSACTIONAL_ID: z.string().optional(),
+  AUTH_JWKS_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+    .optional(),
+  AUTH_ISSUER: z.string().optional(),
+  AUTH_AUDIENCE: z.string().optional(),
+  AUTH_CLINIC_CLAIM: claimPath.optional(),
+  AUTH_ROLES_CLAIM: claimPath.optional(),
+  AUTH_JWKS_COOLDOWN_SECONDS: wholeSeconds(1).optional(),
+  AUTH_JWKS_MAX_AGE_SECONDS: wholeSeconds(1).optional(),
+  AUTH_CLOCK_TOLERANCE_SECONDS: wholeSeconds(0).optional(),
   ASYNCAPI_URL: z
     .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
     .optional(),
@@ -134,6 +173,14 @@ export function loadConfig(
     : parsed.error.issues.map((issue) => `${String(issue.path[0])} ${issue.message}`);
   for (const name of options.require ?? [])
     if (given[name] === undefined) problems.push(`${name} is required by this process`);
+  const identityProvider = ['AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
+  const providerGiven = identityProvider.filter((name) => given[name] !== undefined).length;
+  if (providerGiven > 0 && providerGiven < identityProvider.length)
+    problems.push('AUTH_JWKS_URL, AUTH_ISSUER and AUTH_AUDIENCE must be set together');
+  if (providerGiven > 0 && given.AUTH_JWT_SECRET !== undefined)
+    problems.push(
+      'AUTH_JWT_SECRET cannot be set with AUTH_JWKS_URL: tokens come from the identity provider (HS256 is refused)',
+    );
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const vars = parsed.data;
@@ -153,6 +200,18 @@ export function loadConfig(
     asyncApiUrl: vars.ASYNCAPI_URL,
     requestTimeoutMs: vars.REQUEST_TIMEOUT_MS ?? 10_000,
     maxViewWaiters: vars.MAX_VIEW_WAITERS ?? 1000,
+    authJwks: vars.AUTH_JWKS_URL
+      ? {
+          jwksUrl: vars.AUTH_JWKS_URL,
+          issuer: vars.AUTH_ISSUER!,
+          audience: vars.AUTH_AUDIENCE!,
+          clinicClaim: vars.AUTH_CLINIC_CLAIM ?? 'clinic_id',
+          rolesClaim: vars.AUTH_ROLES_CLAIM ?? 'roles',
+          jwksCooldownSeconds: vars.AUTH_JWKS_COOLDOWN_SECONDS ?? 30,
+          jwksMaxAgeSeconds: vars.AUTH_JWKS_MAX_AGE_SECONDS ?? 600,
+          clockToleranceSeconds: vars.AUTH_CLOCK_TOLERANCE_SECONDS ?? 30,
+        }
+      : undefined,
   };
 }
 

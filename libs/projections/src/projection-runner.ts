@@ -13,6 +13,7 @@ import {
   type SqliteDatabase,
   type SqliteStatement,
 } from '@ipt/event-store';
+import { failed, linksOf, tracer } from '@ipt/telemetry';
 import { readyBatches } from './batches';
 import type { Projection } from './projection';
 
@@ -150,7 +151,7 @@ export class ProjectionRunner {
           }
           if (events.length > 0) {
             try {
-              this.applyBatch(events);
+              this.applyTracedBatch(events);
             } catch (error) {
               // End the subscription first: leaving the loop waits for a read it may have in flight.
               await this.subscription.close();
@@ -183,6 +184,27 @@ export class ProjectionRunner {
         });
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
+    }
+  }
+
+  /** One span per batch, linked to the traces of (the first of) its events' commands. */
+  private applyTracedBatch(events: RecordedEvent[]): void {
+    const span = tracer().startSpan(`project ${this.projection.name}`, {
+      root: true,
+      attributes: {
+        'ipt.projection': this.projection.name,
+        'ipt.event.count': events.length,
+        'ipt.event_store.position': events[events.length - 1].position.toString(),
+      },
+      links: linksOf(events.map((e) => e.metadata)),
+    });
+    try {
+      this.applyBatch(events);
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
     }
   }
 

@@ -19,6 +19,7 @@ import {
   type Role,
 } from '@ipt/course';
 import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@ipt/event-store';
+import { inSpan, traceCarrier, tracer } from '@ipt/telemetry';
 import type { Caller } from '@ipt/auth';
 import {
   ApplicationError,
@@ -66,7 +67,26 @@ export class CourseCommandsService {
     this.metrics = metrics.commands;
   }
 
-  async execute(command: CourseCommand, envelope: CommandEnvelope): Promise<CommandAnswer> {
+  /** One span per command (ids and names only: the command's data may hold PHI). */
+  execute(command: CourseCommand, envelope: CommandEnvelope): Promise<CommandAnswer> {
+    return inSpan(
+      `command ${command.type}`,
+      {
+        attributes: {
+          'ipt.command.type': command.type,
+          'ipt.course.id': command.data.courseId,
+          'ipt.clinic.id': envelope.caller.clinicId,
+        },
+      },
+      () => this.measured(command, envelope),
+    );
+  }
+
+  /** Counted and timed per command type and outcome. */
+  private async measured(
+    command: CourseCommand,
+    envelope: CommandEnvelope,
+  ): Promise<CommandAnswer> {
     const started = process.hrtime.bigint();
     let outcome: CommandOutcome = 'failed';
     try {
@@ -74,7 +94,7 @@ export class CourseCommandsService {
       // commands on a hot course all succeed; the bounded retry below remains for writers
       // in other processes (decision 4).
       const streamId = courseStreamId(command.data.courseId);
-      const answer = await this.inTurn(streamId, () => this.executeOnce(command, envelope));
+      const answer = await this.inTurn(streamId, () => this.executeCommand(command, envelope));
       outcome = 'accepted';
       return answer;
     } catch (error) {
@@ -87,7 +107,7 @@ export class CourseCommandsService {
     }
   }
 
-  private async executeOnce(
+  private async executeCommand(
     command: CourseCommand,
     envelope: CommandEnvelope,
   ): Promise<CommandAnswer> {
@@ -166,7 +186,21 @@ export class CourseCommandsService {
     const idSource = key
       ? deterministicIds(caller.clinicId, key, digest)
       : () => crypto.randomUUID();
-    const decided = decide(command, course.state, { now, newId: idSource });
+    const decided = tracer().startActiveSpan('decide', (span) => {
+      span.setAttribute('ipt.command.type', command.type);
+      span.setAttribute('ipt.course.revision', course.revision ?? -1);
+      try {
+        const events = decide(command, course.state, { now, newId: idSource });
+        span.setAttribute('ipt.event.count', events.length);
+        return events;
+      } catch (error) {
+        // A refusal is an answer, not a failure of the service: name it, without its message.
+        span.setAttribute('ipt.command.refused', (error as Error).name);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
     const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
       actor: { id: caller.userId, role: envelope.role },
       clinicId: caller.clinicId,
@@ -179,18 +213,33 @@ export class CourseCommandsService {
       commandType: command.type,
       requestDigest: digest,
     };
-    const toAppend = decided.map((event) => ({
-      eventId: idSource(),
-      type: event.type,
-      data: event.data as unknown as Record<string, unknown>,
-      metadata: { ...metadata },
-    }));
-    const appending = process.hrtime.bigint();
-    const result = await this.store
-      .appendToStream(streamId, toAppend, {
-        expectedRevision: exists ? course.revision! : 'no_stream',
-      })
-      .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
+    const expectedRevision = exists ? course.revision! : 'no_stream';
+    const { toAppend, result } = await inSpan(
+      'append',
+      {
+        attributes: {
+          'ipt.event_store.stream': streamId,
+          'ipt.event_store.expected_revision': String(expectedRevision),
+          'ipt.event.count': decided.length,
+        },
+      },
+      async (span) => {
+        // The append's trace context travels with the events: projector and relay continue it.
+        const traced = { ...metadata, ...traceCarrier() };
+        const events = decided.map((event) => ({
+          eventId: idSource(),
+          type: event.type,
+          data: event.data as unknown as Record<string, unknown>,
+          metadata: { ...traced },
+        }));
+        const appending = process.hrtime.bigint();
+        const appended = await this.store
+          .appendToStream(streamId, events, { expectedRevision })
+          .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
+        span.setAttribute('ipt.event_store.revision', appended.nextExpectedRevision);
+        return { toAppend: events, result: appended };
+      },
+    );
     const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
     const recorded = toAppend.map((event, i) => ({ ...event, revision: firstRevision + i }));
     if (key) {

@@ -1,6 +1,7 @@
 import {
   CanActivate,
   ExecutionContext,
+  Inject,
   Injectable,
   SetMetadata,
   createParamDecorator,
@@ -8,10 +9,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import type { Role } from '@ipt/course';
-import { InvalidTokenError, TokenVerifier, type Caller } from '@ipt/auth';
+import { InvalidTokenError, type Caller, type TokenVerifier } from '@ipt/auth';
 import { Forbidden, Unauthenticated } from '../application/errors';
 
-export const JWT_SECRET = Symbol('JwtSecret');
+/** The sign-in mode's verifier (HS256 or the identity provider's JWKS), see app.module. */
+export const TOKEN_VERIFIER = Symbol('TokenVerifier');
 const ROLES_KEY = 'ipt:roles';
 
 /** The roles that may use a route; a route without it is public (health, docs). */
@@ -20,11 +22,14 @@ export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
 
 /** The caller of a bearer token; Unauthenticated for a missing, malformed, forged or expired one. */
-export function authenticate(header: string | undefined, tokens: TokenVerifier): Caller {
+export async function authenticate(
+  header: string | undefined,
+  tokens: TokenVerifier,
+): Promise<Caller> {
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match) throw new Unauthenticated();
   try {
-    return tokens.verify(match[1]);
+    return await tokens.verify(match[1]);
   } catch (error) {
     if (error instanceof InvalidTokenError) throw new Unauthenticated(error.message);
     throw error;
@@ -39,17 +44,17 @@ export function authenticate(header: string | undefined, tokens: TokenVerifier):
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokenVerifier,
+    @Inject(TOKEN_VERIFIER) private readonly tokens: TokenVerifier,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const allowed = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (!allowed) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.caller ??= authenticate(request.headers.authorization, this.tokens);
+    request.caller ??= await authenticate(request.headers.authorization, this.tokens);
     if (!request.caller.roles.some((role) => allowed.includes(role))) {
       throw new Forbidden(`this route needs one of the roles: ${allowed.join(', ')}`);
     }

@@ -115,16 +115,16 @@ export function needsToken(request: FastifyRequest): boolean {
 export function authenticateBeforeBody(fastify: FastifyInstance, tokens: TokenVerifier): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!needsToken(request)) return done();
-    try {
-      (request as FastifyRequest & { caller?: unknown }).caller = authenticate(
-        request.headers.authorization,
-        tokens,
-      );
-      done();
-    } catch (error) {
-      void reply.header('connection', 'close');
-      done(error as Error);
-    }
+    authenticate(request.headers.authorization, tokens).then(
+      (caller) => {
+        (request as FastifyRequest & { caller?: unknown }).caller = caller;
+        done();
+      },
+      (error: unknown) => {
+        void reply.header('connection', 'close');
+        done(error as Error);
+      },
+    );
   });
 }
 

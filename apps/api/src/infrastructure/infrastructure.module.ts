@@ -19,6 +19,7 @@ import {
 } from '@ipt/event-store';
 import { openReadModelDatabase } from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
+import { stopTracing } from '@ipt/telemetry';
 import { LOCAL_DATABASE } from './local-database';
 import { ProjectionProgress } from './projection-progress';
 
@@ -32,6 +33,8 @@ class ResourcesCloser implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     this.db.close();
+    // Last: the spans of everything that stopped before are flushed to the exporter.
+    await stopTracing();
   }
 }
 
