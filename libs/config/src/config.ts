@@ -3,6 +3,7 @@
  * projector, relay, the token script), validated once at start. A bad value
  * stops the process with one line naming the variable, never a stack trace.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 
@@ -33,6 +34,12 @@ export interface AppConfig {
   relayTransactionalId?: string;
   /** Public address of /asyncapi.json that the feed's `dataschema` points at (relay worker). */
   asyncApiUrl?: string;
+  /** Ed25519 PKCS#8 PEM that signs audit checkpoints; else a key generated into dataDir. */
+  auditSigningKey?: string;
+  /** Names the deployment in every checkpoint (default: the host name). */
+  auditOrigin: string;
+  /** Least time between two checkpoints, in ms. */
+  checkpointIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +101,20 @@ export const environmentSchema = z.object({
   ASYNCAPI_URL: z
     .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
     .optional(),
+  // Never echo the key in the message.
+  AUDIT_SIGNING_KEY: z
+    .string()
+    .refine((pem) => pem.includes('-----BEGIN PRIVATE KEY-----'), {
+      error: 'must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)',
+    })
+    .optional(),
+  AUDIT_ORIGIN: z.string().optional(),
+  CHECKPOINT_INTERVAL_MS: z
+    .string()
+    .regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number of ms, got "${issue.input}"` })
+    .transform(Number)
+    .refine((ms) => ms >= 10, { error: 'must be at least 10' })
+    .optional(),
 });
 
 export type EnvironmentVariable = keyof typeof environmentSchema.shape;
@@ -135,6 +156,10 @@ export function loadConfig(
     relayPort: vars.RELAY_PORT,
     relayTransactionalId: vars.RELAY_TRANSACTIONAL_ID,
     asyncApiUrl: vars.ASYNCAPI_URL,
+    // A PEM passed through an env file often has its line breaks escaped.
+    auditSigningKey: vars.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
+    auditOrigin: vars.AUDIT_ORIGIN ?? os.hostname(),
+    checkpointIntervalMs: vars.CHECKPOINT_INTERVAL_MS ?? 5000,
   };
 }
 

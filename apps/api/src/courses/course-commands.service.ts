@@ -35,6 +35,7 @@ import {
   type LoadedCourse,
 } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
+import { sealForAppend } from './event-chain';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import type { CommandMetrics, CommandOutcome } from '@ipt/observability';
 
@@ -157,12 +158,18 @@ export class CourseCommandsService {
       commandType: command.type,
       requestDigest: digest,
     };
-    const toAppend = decided.map((event) => ({
+    const drafts = decided.map((event) => ({
       eventId: idSource(),
       type: event.type,
       data: event.data as unknown as Record<string, unknown>,
       metadata: { ...metadata },
     }));
+    const toAppend = sealForAppend(
+      streamId,
+      exists ? course.revision! + 1 : 0,
+      drafts,
+      course.lastHash,
+    );
     const appending = process.hrtime.bigint();
     const result = await this.store
       .appendToStream(streamId, toAppend, {

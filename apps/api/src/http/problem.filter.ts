@@ -31,6 +31,7 @@ const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
   revision_mismatch: 412,
   idempotency_key_reused: 422,
   view_not_ready: 503,
+  checkpoint_not_found: 404,
 };
 
 /** Headers that tell a client what to do next. */
