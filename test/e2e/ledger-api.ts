@@ -5,6 +5,8 @@
  * out by hand from domain.md, not computed by the code under test.
  */
 import { randomUUID } from 'node:crypto';
+import { readPublicKey, verifyBundle } from '@ipt/audit-verifier';
+import { waitFor } from '../support/wait-for';
 import {
   LedgerClient,
   startLedgerApp,
@@ -41,7 +43,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
     beforeAll(async () => {
       await store.start?.();
-      app = await startLedgerApp({ env: store.env() });
+      app = await startLedgerApp({ env: { CHECKPOINT_INTERVAL_MS: '100', ...store.env() } });
     }, 60000);
 
     afterAll(async () => {
@@ -976,6 +978,49 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         const unknown = await anonymous.get('/v2/nothing');
         expect(unknown.status).toBe(404);
         expect(unknown.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      });
+    });
+
+    describe('the audit ledger', () => {
+      it('chains each event as stored and proves the course against a signed checkpoint', async () => {
+        const course = await CourseDriver.enroll(clinician);
+        await course.holdSessions(1, 3);
+        const auditor = clinician.as(tokenFor(clinicId, ['auditor']));
+        const history = (await auditor.get(course.path('/history'))).body.events as any[];
+        expect(history[0].metadata.prevHash).toBe('0'.repeat(64));
+        expect(history.slice(1).map((e) => e.metadata.prevHash)).toEqual(
+          history.slice(0, -1).map((e) => e.metadata.hash),
+        );
+        let verification: any;
+        await waitFor(
+          async () => {
+            verification = (await auditor.get(course.path('/verification'))).body;
+            return verification.pending === 0;
+          },
+          10000,
+          () => `a checkpoint covering the course: ${JSON.stringify(verification)}`,
+        );
+        expect(verification).toMatchObject({
+          valid: true,
+          included: true,
+          brokenAtRevision: null,
+          events: history.length,
+        });
+        const bundle = (await auditor.get(course.path('/audit-bundle'))).body;
+        const key = readPublicKey((await auditor.get('/v1/audit/public-key')).body);
+        const report = verifyBundle(bundle, { publicKey: key });
+        expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+        expect(report.valid).toBe(true);
+        const openapi = (await auditor.get('/docs-json')).body;
+        for (const route of [
+          '/v1/courses/{courseId}/verification',
+          '/v1/courses/{courseId}/audit-bundle',
+          '/v1/audit/checkpoints/latest',
+          '/v1/audit/checkpoints',
+          '/v1/audit/consistency',
+          '/v1/audit/public-key',
+        ])
+          expect(openapi.paths).toHaveProperty([route]);
       });
     });
   });

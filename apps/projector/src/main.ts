@@ -21,6 +21,8 @@ import {
   serveOperations,
 } from '@ipt/observability';
 import {
+  AuditLedger,
+  EMPTY_ACCESS_TREE,
   ProjectionRunner,
   courseLogHead,
   createReadModelProjections,
@@ -38,8 +40,14 @@ async function main(): Promise<void> {
     (p) => new ProjectionRunner(store, db, p, logger),
   );
   for (const runner of runners) runner.start();
+  // The events tree and the one checkpoint signer live here when the API reads only.
+  const ledger = new AuditLedger(store, db, config, EMPTY_ACCESS_TREE, {
+    ...logger,
+    error: (m: string) => log.error(m),
+  });
+  ledger.start();
 
-  const statuses = () => runners.map((r) => r.status());
+  const statuses = () => [...runners, ledger.runner].map((r) => r.status());
   const registry = createRegistry();
   registerEventStoreMetrics(registry, store);
   registerProjectionMetrics(registry, { statuses, head: () => courseLogHead(store) });
@@ -50,7 +58,15 @@ async function main(): Promise<void> {
           host: config.host,
           port: config.projectorPort,
           registry,
-          checks: { eventStore: eventStoreCheck(store), projections: projectionsCheck(statuses) },
+          checks: {
+            eventStore: eventStoreCheck(store),
+            projections: projectionsCheck(statuses),
+            // A tree that no longer gives a stored checkpoint's root: reported, never signed over.
+            audit: () => {
+              const status = ledger.issuer.status();
+              return { ok: status.state !== 'inconsistent', report: status };
+            },
+          },
         });
   // One line that scripts and tests wait for.
   server?.once('listening', () => log.info({ port: config.projectorPort }, 'operations listening'));
@@ -59,6 +75,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     server?.close();
     await Promise.all(runners.map((r) => r.stop()));
+    await ledger.stop();
     await store.close();
     db.close();
     await stopTracing();

@@ -44,6 +44,10 @@ describe('configuration from the environment', () => {
       ASYNCAPI_URL: 'https://ledger.example/asyncapi.json',
       REQUEST_TIMEOUT_MS: '2500',
       MAX_VIEW_WAITERS: '50',
+      AUDIT_SIGNING_KEY:
+        '-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEI\\n-----END PRIVATE KEY-----',
+      AUDIT_ORIGIN: 'ledger.example',
+      CHECKPOINT_INTERVAL_MS: '2000',
     });
     expect(config).toEqual({
       port: 8080,
@@ -61,7 +65,20 @@ describe('configuration from the environment', () => {
       asyncApiUrl: 'https://ledger.example/asyncapi.json',
       requestTimeoutMs: 2500,
       maxViewWaiters: 50,
+      auditSigningKey:
+        '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----',
+      auditOrigin: 'ledger.example',
+      checkpointIntervalMs: 2000,
     });
+  });
+
+  it('refuses a signing key that is not a PEM without echoing it, and a checkpoint interval that is not a number', () => {
+    expect(() =>
+      loadConfig({ AUDIT_SIGNING_KEY: 'secret-bytes', CHECKPOINT_INTERVAL_MS: 'soon' }),
+    ).toThrow(
+      /AUDIT_SIGNING_KEY must be a PKCS#8 PEM.*CHECKPOINT_INTERVAL_MS must be a whole number/,
+    );
+    expect(() => loadConfig({ AUDIT_SIGNING_KEY: 'secret-bytes' })).not.toThrow(/secret-bytes/);
   });
 
   it('treats an empty or blank value as unset', () => {

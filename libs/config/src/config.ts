@@ -3,6 +3,7 @@
  * projector, relay, the token script), validated once at start. A bad value
  * stops the process with one line naming the variable, never a stack trace.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 
@@ -35,6 +36,12 @@ export interface AppConfig {
   relayTransactionalId?: string;
   /** Public address of /asyncapi.json that the feed's `dataschema` points at (relay worker). */
   asyncApiUrl?: string;
+  /** Ed25519 PKCS#8 PEM that signs audit checkpoints; else a key generated into dataDir. */
+  auditSigningKey?: string;
+  /** Names the deployment in every checkpoint (default: the host name). */
+  auditOrigin: string;
+  /** Least time between two checkpoints, in ms. */
+  checkpointIntervalMs: number;
   /** Time a client has to send a whole request, headers and body (408 after it). */
   requestTimeoutMs: number;
   /** Reads waiting on X-Min-Revision at once, at most; more answer 503 at once. */
@@ -149,6 +156,20 @@ export const environmentSchema = z.object({
     .optional(),
   REQUEST_TIMEOUT_MS: integerIn(100, 600_000).optional(),
   MAX_VIEW_WAITERS: integerIn(0, 1_000_000).optional(),
+  // Never echo the key in the message.
+  AUDIT_SIGNING_KEY: z
+    .string()
+    .refine((pem) => pem.includes('-----BEGIN PRIVATE KEY-----'), {
+      error: 'must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)',
+    })
+    .optional(),
+  AUDIT_ORIGIN: z.string().optional(),
+  CHECKPOINT_INTERVAL_MS: z
+    .string()
+    .regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number of ms, got "${issue.input}"` })
+    .transform(Number)
+    .refine((ms) => ms >= 10, { error: 'must be at least 10' })
+    .optional(),
 });
 
 export type EnvironmentVariable = keyof typeof environmentSchema.shape;
@@ -212,6 +233,10 @@ export function loadConfig(
           clockToleranceSeconds: vars.AUTH_CLOCK_TOLERANCE_SECONDS ?? 30,
         }
       : undefined,
+    // A PEM passed through an env file often has its line breaks escaped.
+    auditSigningKey: vars.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
+    auditOrigin: vars.AUDIT_ORIGIN ?? os.hostname(),
+    checkpointIntervalMs: vars.CHECKPOINT_INTERVAL_MS ?? 5000,
   };
 }
 

@@ -6,3 +6,4 @@ export * from './course-fold-projection';
 export * from './read-models';
 export * from './read-model-database';
 export * from './course-log-head';
+export * from './ledger';

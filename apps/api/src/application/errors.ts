@@ -23,7 +23,8 @@ export type ApplicationErrorCode =
   | 'revision_mismatch'
   | 'idempotency_key_reused'
   | 'view_not_ready'
-  | 'client_closed_request';
+  | 'client_closed_request'
+  | 'checkpoint_not_found';
 
 export class ApplicationError extends Error {
   override readonly name: string = 'ApplicationError';
@@ -159,5 +160,14 @@ export class ProjectionsNotInProcess extends ApplicationError {
 
   constructor() {
     super('projections_not_in_process', 'the projector worker runs the projections; rebuild there');
+  }
+}
+
+/** No checkpoint has been issued yet (an empty ledger, or the first one is due). */
+export class CheckpointNotFound extends ApplicationError {
+  override readonly name = 'CheckpointNotFound';
+
+  constructor() {
+    super('checkpoint_not_found', 'no checkpoint has been issued yet');
   }
 }

@@ -36,6 +36,7 @@ import {
   type LoadedCourse,
 } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
+import { sealForAppend } from './event-chain';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import type { CommandMetrics, CommandOutcome } from '@ipt/observability';
 
@@ -226,12 +227,19 @@ export class CourseCommandsService {
       async (span) => {
         // The append's trace context travels with the events: projector and relay continue it.
         const traced = { ...metadata, ...traceCarrier() };
-        const events = decided.map((event) => ({
+        const drafts = decided.map((event) => ({
           eventId: idSource(),
           type: event.type,
           data: event.data as unknown as Record<string, unknown>,
           metadata: { ...traced },
         }));
+        // The hash chain is the last step: it covers the events exactly as stored.
+        const events = sealForAppend(
+          streamId,
+          exists ? course.revision! + 1 : 0,
+          drafts,
+          course.lastHash,
+        );
         const appending = process.hrtime.bigint();
         const appended = await this.store
           .appendToStream(streamId, events, { expectedRevision })

@@ -14,6 +14,7 @@ import {
   type CourseEvent,
   type CourseState,
 } from '@ipt/course';
+import { GENESIS_HASH } from '@ipt/audit';
 import { LRUCache } from 'lru-cache';
 import type { EventStore, RecordedEvent } from '@ipt/event-store';
 import type { CommandAnswer } from './idempotency-records';
@@ -41,6 +42,8 @@ export interface LoadedCourse {
   clinicId: string | undefined;
   /** Idempotency keys found in the stream, by key. */
   keyed: Map<string, KeyedCommand>;
+  /** The `hash` of the last event (audit.md §1): the next event's `prevHash`. */
+  lastHash: string;
 }
 
 const EMPTY: LoadedCourse = {
@@ -49,6 +52,7 @@ const EMPTY: LoadedCourse = {
   revision: undefined,
   clinicId: undefined,
   keyed: new Map(),
+  lastHash: GENESIS_HASH,
 };
 
 export class CourseStreams {
@@ -113,6 +117,8 @@ export class CourseStreams {
       const decoded = decodeCourseEvent({ streamId, ...event });
       course.state = evolve(course.state, decoded);
       course.revision = event.revision;
+      course.lastHash =
+        typeof event.metadata.hash === 'string' ? event.metadata.hash : GENESIS_HASH;
       const key = event.metadata.idempotencyKey;
       if (typeof key === 'string')
         rememberKeyed(course.keyed, key, event, { event: decoded, revision: event.revision });

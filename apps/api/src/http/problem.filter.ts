@@ -32,6 +32,7 @@ const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
   idempotency_key_reused: 422,
   view_not_ready: 503,
   client_closed_request: 499,
+  checkpoint_not_found: 404,
 };
 
 /** Headers that tell a client what to do next. */

@@ -11,6 +11,7 @@ import {
   type HealthChecks,
 } from '@ipt/observability';
 import { ProjectionsService } from './projections.service';
+import { AuditLedgerService } from '../audit/audit-ledger.service';
 import { RelayService } from './relay.service';
 
 @ApiTags('operations')
@@ -22,6 +23,7 @@ export class HealthController {
     @Inject(EVENT_STORE) store: EventStore,
     projections: ProjectionsService,
     relay: RelayService,
+    audit: AuditLedgerService,
   ) {
     const inProcessProjections = projectionsCheck(() =>
       projections.runners.map((runner) => runner.status()),
@@ -35,6 +37,8 @@ export class HealthController {
       },
       // Only with KAFKA_BROKERS set does this process run a relay.
       relay: async () => (relay.configured ? relayCheck(relay)() : null),
+      // The events tree builds here and still gives every stored checkpoint's root.
+      audit: () => audit.check(),
     };
   }
 

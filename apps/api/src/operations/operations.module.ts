@@ -13,9 +13,10 @@ import { ProjectionsAdminController } from './projections-admin.controller';
 import { ProjectionsService } from './projections.service';
 import { RelayService } from './relay.service';
 import { ViewsModule } from '../views/views.module';
+import { AuditModule } from '../audit/audit.module';
 
 @Module({
-  imports: [ViewsModule],
+  imports: [ViewsModule, AuditModule],
   controllers: [
     HealthController,
     MetricsController,

@@ -1,0 +1,199 @@
+/**
+ * The proof routes of audit.md: a course's verification and audit bundle,
+ * the signed checkpoints, consistency proofs between tree sizes and the
+ * public key. Another clinic's course is answered exactly like a missing one.
+ */
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  buildAuditBundle,
+  consistencyFor,
+  courseLeaves,
+  verifyCourse,
+  type StoredEventInput,
+} from '@ipt/audit';
+import { ROLES, clinicOf, courseStreamId } from '@ipt/course';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
+import type { StoredCheckpoint } from '@ipt/projections';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CheckpointNotFound, CourseNotFound, InvalidRequest } from '../application/errors';
+import { UuidParamPipe } from '../http/validation';
+import { AuditLedgerService } from './audit-ledger.service';
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1')
+export class AuditLedgerController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly ledger: AuditLedgerService,
+  ) {}
+
+  @Get('courses/:courseId/verification')
+  @AllowRoles('auditor')
+  @ApiOperation({
+    summary:
+      'Chain and inclusion of every event of the course in the events tree of the latest checkpoint',
+  })
+  async verification(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const streamId = courseStreamId(courseId);
+    const events = await this.courseEvents(streamId, caller);
+    const latest = this.ledger.checkpoints.latest();
+    const size = latest?.checkpoint.events.size ?? 0;
+    const result = verifyCourse(
+      events,
+      this.ledger.events.leavesOf(streamId),
+      this.ledger.events.tree,
+      size,
+    );
+    return {
+      courseId,
+      valid: result.valid,
+      events: result.events,
+      brokenAtRevision: result.brokenAtRevision,
+      reason: result.reason,
+      checkpoint: latest ? { events: latest.checkpoint.events } : null,
+      included: result.included,
+      pending: result.pending,
+    };
+  }
+
+  @Get('courses/:courseId/audit-bundle')
+  @AllowRoles('auditor')
+  @ApiOperation({ summary: 'Everything an offline verifier (ipt-verify) needs for the course' })
+  @ApiQuery({
+    name: 'since',
+    required: false,
+    description:
+      'events tree size of a checkpoint kept earlier: adds the consistency proof from it',
+  })
+  async auditBundle(
+    @Param('courseId', UuidParamPipe) courseId: string,
+    @Query() query: Record<string, unknown>,
+    @CurrentCaller() caller: Caller,
+  ) {
+    const params = onlyParams(query, ['since']);
+    const streamId = courseStreamId(courseId);
+    const events = await this.courseEvents(streamId, caller);
+    const latest = this.latest();
+    const size = latest.checkpoint.events.size;
+    const since = params.since === undefined ? undefined : count('since', params.since);
+    if (since !== undefined && since > size) {
+      throw new InvalidRequest([
+        { field: 'since', message: `must be at most the latest checkpoint's size (${size})` },
+      ]);
+    }
+    const { tree } = this.ledger.events;
+    return buildAuditBundle({
+      courseId,
+      events: events as StoredEventInput[],
+      leaves: courseLeaves(tree, this.ledger.events.leavesOf(streamId), size),
+      signedCheckpoint: signedOf(latest),
+      publicKey: this.ledger.publicKey.jwk,
+      ...(since === undefined ? {} : { consistency: consistencyFor(tree, since, size) }),
+    });
+  }
+
+  @Get('audit/checkpoints/latest')
+  @AllowRoles('auditor', 'admin')
+  @ApiOperation({ summary: 'The latest signed checkpoint' })
+  latestCheckpoint() {
+    return this.latest();
+  }
+
+  @Get('audit/checkpoints')
+  @AllowRoles('auditor', 'admin')
+  @ApiOperation({ summary: 'Signed checkpoints in the order issued, after a sequence number' })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'sequence of the last one read (default 0)',
+  })
+  @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
+  checkpoints(@Query() query: Record<string, unknown>) {
+    const params = onlyParams(query, ['after', 'limit']);
+    const after = params.after === undefined ? 0 : count('after', params.after);
+    const limit = params.limit === undefined ? 100 : count('limit', params.limit);
+    if (limit < 1 || limit > 1000) {
+      throw new InvalidRequest([{ field: 'limit', message: 'must be 1-1000' }]);
+    }
+    const items = this.ledger.checkpoints.after(after, limit);
+    return {
+      items,
+      nextAfter: items.length === limit ? items[items.length - 1].sequence : null,
+    };
+  }
+
+  @Get('audit/consistency')
+  @AllowRoles('auditor', 'admin')
+  @ApiOperation({ summary: 'RFC 6962 consistency proof between two sizes of the events tree' })
+  @ApiQuery({ name: 'log', required: true, description: 'events' })
+  @ApiQuery({ name: 'first', required: true })
+  @ApiQuery({ name: 'second', required: true })
+  consistency(@Query() query: Record<string, unknown>) {
+    const params = onlyParams(query, ['log', 'first', 'second']);
+    if (params.log !== 'events') {
+      throw new InvalidRequest([{ field: 'log', message: 'must be events' }]);
+    }
+    if (params.first === undefined || params.second === undefined) {
+      throw new InvalidRequest([{ field: 'first', message: 'first and second are required' }]);
+    }
+    const first = count('first', params.first);
+    const second = count('second', params.second);
+    // Only sizes that a checkpoint already signed: a proof to an unsigned size proves nothing.
+    const signed = this.latest().checkpoint.events.size;
+    if (first > second || second > signed) {
+      throw new InvalidRequest([
+        {
+          field: 'second',
+          message: `need first <= second <= the latest checkpoint's size (${signed})`,
+        },
+      ]);
+    }
+    return consistencyFor(this.ledger.events.tree, first, second);
+  }
+
+  @Get('audit/public-key')
+  @AllowRoles(...ROLES)
+  @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints, as a JWK and as PEM' })
+  publicKey() {
+    return this.ledger.publicKey;
+  }
+
+  private latest(): StoredCheckpoint {
+    const latest = this.ledger.checkpoints.latest();
+    if (!latest) throw new CheckpointNotFound();
+    return latest;
+  }
+
+  private async courseEvents(streamId: string, caller: Caller): Promise<RecordedEvent[]> {
+    const events = await this.store.readStream(streamId);
+    if (events.length === 0 || clinicOf(events[0]) !== caller.clinicId) throw new CourseNotFound();
+    return events;
+  }
+}
+
+function signedOf({ checkpoint, signature, keyId }: StoredCheckpoint) {
+  return { checkpoint, signature, keyId };
+}
+
+function onlyParams(query: Record<string, unknown>, known: string[]): Record<string, unknown> {
+  const unknown = Object.keys(query).filter((k) => !known.includes(k));
+  if (unknown.length > 0) {
+    throw new InvalidRequest(
+      unknown.map((field) => ({ field, message: 'unknown query parameter' })),
+    );
+  }
+  return query;
+}
+
+function count(field: string, value: unknown): number {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) {
+    throw new InvalidRequest([{ field, message: 'must be a non-negative integer' }]);
+  }
+  return Number(value);
+}
