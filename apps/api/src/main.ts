@@ -9,6 +9,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { AppModule } from './app.module';
+import { recordAccesses } from './audit/access-log/access-log.hook';
+import { AccessLogStore } from './audit/access-log/access-log.store';
 import { serveConsole } from './console/console';
 import { TokenVerifier } from '@ipt/auth';
 import { authenticateBeforeBody, edgeServerOptions, parseJsonBodiesOnly } from './http/edge';
@@ -43,6 +45,8 @@ export async function createApp(
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
   recordHttpLatency(app);
+  // Before the routes are registered (at init), so that every route answers through it.
+  recordAccesses(app.getHttpAdapter().getInstance(), app.get(AccessLogStore));
   setUpOpenApi(app);
   await serveConsole(app);
   return app;

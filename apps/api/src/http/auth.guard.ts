@@ -17,7 +17,13 @@ const ROLES_KEY = 'ipt:roles';
 /** The roles that may use a route; a route without it is public (health, docs). */
 export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
+/** Who made a request, as the access log records it (set once the token is verified). */
+export interface RequestActor {
+  id: string;
+  role: string;
+}
+
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller; actor?: RequestActor };
 
 /** The caller of a bearer token; Unauthenticated for a missing, malformed, forged or expired one. */
 export function authenticate(header: string | undefined, tokens: TokenVerifier): Caller {
@@ -49,8 +55,10 @@ export class AuthGuard implements CanActivate {
     ]);
     if (!allowed) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.caller ??= authenticate(request.headers.authorization, this.tokens);
-    if (!request.caller.roles.some((role) => allowed.includes(role))) {
+    const caller = (request.caller ??= authenticate(request.headers.authorization, this.tokens));
+    // A refused caller is recorded too, in the first role the token names.
+    request.actor = { id: caller.userId, role: actingRole(caller, allowed) };
+    if (!caller.roles.some((role) => allowed.includes(role))) {
       throw new Forbidden(`this route needs one of the roles: ${allowed.join(', ')}`);
     }
     return true;
