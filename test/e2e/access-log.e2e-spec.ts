@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { hashLeaf, verifyInclusionProof } from '@ipt/audit-verifier';
 import { verifyAccessChain } from '@ipt/audit';
 import { openSqlite } from '@ipt/event-store';
-import { AccessLogStore } from '../../apps/api/src/audit/access-log/access-log.store';
+import { AccessLogStore, asRecorded } from '../../apps/api/src/audit/access-log/access-log.store';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, assessment, day } from './course-scenario';
 
@@ -196,7 +196,7 @@ describe('access log over HTTP', () => {
       for (const clinicId of [clinicA, clinicB]) {
         const records = store.clinicRecords(clinicId);
         expect(records.length).toBeGreaterThan(0);
-        expect(verifyAccessChain(records)).toMatchObject({ valid: true });
+        expect(verifyAccessChain(records.map(asRecorded))).toMatchObject({ valid: true });
         for (const r of records) {
           const proof = store.inclusionProof(r.leafIndex, size).map((h) => Buffer.from(h, 'hex'));
           const leaf = hashLeaf(Buffer.from(r.hash, 'hex'));

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { hashLeaf, verifyInclusionProof } from '@ipt/audit-verifier';
 import { GENESIS_HASH, verifyAccessChain, type UnsealedAccessRecord } from '@ipt/audit';
 import { openSqlite } from '@ipt/event-store';
-import { AccessLogStore } from './access-log.store';
+import { AccessLogStore, asRecorded } from './access-log.store';
 
 function record(clinicId: string, overrides: Partial<UnsealedAccessRecord> = {}) {
   return {
@@ -53,7 +53,7 @@ describe('AccessLogStore', () => {
     for (const clinicId of clinics) {
       const records = log.clinicRecords(clinicId);
       expect(records[0].prevHash).toBe(GENESIS_HASH);
-      expect(verifyAccessChain(records)).toMatchObject({ valid: true });
+      expect(verifyAccessChain(records.map(asRecorded))).toMatchObject({ valid: true });
     }
     const { size, root } = log.head();
     expect(size).toBe(37);
@@ -74,7 +74,9 @@ describe('AccessLogStore', () => {
     const second = await log.append(record('clinic-a'));
     expect(second.prevHash).toBe(first.hash);
     expect(second.leafIndex).toBe(1);
-    expect(verifyAccessChain(log.clinicRecords('clinic-a'))).toMatchObject({ valid: true });
+    expect(verifyAccessChain(log.clinicRecords('clinic-a').map(asRecorded))).toMatchObject({
+      valid: true,
+    });
   });
 
   it('answers a clinic’s records newest first, filtered, in pages', async () => {

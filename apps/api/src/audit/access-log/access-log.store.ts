@@ -24,7 +24,13 @@ export const ACCESS_LOG_FILE = 'access-log.sqlite';
 const MAX_RECORDS_PER_COMMIT = 1000;
 
 export interface StoredAccessRecord extends AccessRecord {
+  /** Where the record sits in the access tree; not part of what `hash` covers. */
   leafIndex: number;
+}
+
+/** The record as hashed and chained (audit.md §3), without its leaf index. */
+export function asRecorded({ leafIndex: _leafIndex, ...record }: StoredAccessRecord): AccessRecord {
+  return record;
 }
 
 export interface AccessLogQuery {
