@@ -140,7 +140,7 @@ async function service(): Promise<void> {
       );
       say('|---|---|---|---|---|---|---|---|');
       say(row('course view reads (access log on)', reads, '≥ 30,000/s'));
-      say(`access records written: ${newest.leafIndex + 1}`);
+      say(`access records written: ${newest ? newest.leafIndex + 1 : 0}`);
       return;
     }
 

@@ -135,6 +135,15 @@ describe('access log over HTTP', () => {
     expect(logB.some((r) => ['read-1', 'refused-1', 'fhir-1'].includes(r.requestId))).toBe(false);
   });
 
+  it('is documented in the OpenAPI document with its filters', async () => {
+    const doc = await clinicianA.get('/docs-json');
+    const route = doc.body.paths['/v1/audit-log'].get;
+    expect(route.parameters.map((p: any) => p.name).sort()).toEqual(
+      ['actor', 'courseId', 'cursor', 'from', 'limit', 'to'].sort(),
+    );
+    expect(Object.keys(route.responses)).toEqual(expect.arrayContaining(['200', '400', '403']));
+  });
+
   it('lets only auditors read it, and refuses malformed filters with problem details', async () => {
     const clinician = await clinicianA.get('/v1/audit-log');
     expect([clinician.status, clinician.body.code]).toEqual([403, 'forbidden']);
