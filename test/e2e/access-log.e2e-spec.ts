@@ -67,6 +67,12 @@ describe('access log over HTTP', () => {
     const forbidden = await auditorA.post(course.path('/completion'), { completedAt: day(80) });
     expect(forbidden.status).toBe(403);
 
+    const unsupported = await clinicianA.request('POST', course.path('/sessions'), 'text', {
+      'content-type': 'text/plain',
+      'x-correlation-id': 'refused-415',
+    });
+    expect(unsupported.status).toBe(415);
+
     const log = await wholeLog(auditorA, `&courseId=${course.courseId}`);
     const byRequest = (id: string) => log.find((r) => r.requestId === id);
     expect(byRequest('read-1')).toMatchObject({
@@ -81,6 +87,11 @@ describe('access log over HTTP', () => {
       method: 'POST',
       route: '/v1/courses/{courseId}/assessments',
       status: 409,
+    });
+    expect(byRequest('refused-415')).toMatchObject({
+      actor: { id: `clinician@${clinicA}`, role: 'clinician' },
+      route: '/v1/courses/{courseId}/sessions',
+      status: 415,
     });
     expect(log).toContainEqual(
       expect.objectContaining({

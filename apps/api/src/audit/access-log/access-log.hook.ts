@@ -52,9 +52,14 @@ export function accessRecordOf(
   request: FastifyRequest,
   reply: FastifyReply,
 ): UnsealedAccessRecord | null {
-  const { actor, caller } = request as RecordedRequest;
+  const { caller } = request as RecordedRequest;
   const url = request.routeOptions.url;
-  if (!actor || !caller || !url || !isRecordedRoute(url)) return null;
+  if (!caller || !url || !isRecordedRoute(url)) return null;
+  // Refused at the edge after authentication (415, 413…), before the guard named the acting role.
+  const actor = (request as RecordedRequest).actor ?? {
+    id: caller.userId,
+    role: caller.roles[0],
+  };
   return {
     recordId: randomUUID(),
     at: new Date().toISOString(),

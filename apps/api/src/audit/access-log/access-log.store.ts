@@ -7,7 +7,6 @@
  * event store's commands are, so an answer waits for one shared fsync.
  * Append-only: triggers refuse UPDATE and DELETE on the records and the nodes.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   GENESIS_HASH,
@@ -127,7 +126,7 @@ export class AccessLogStore implements AccessTreeHead {
   };
 
   constructor(readonly filename: string) {
-    createPrivateFile(filename);
+    // openSqlite creates the file (and its -wal, -shm) owner-only: the log names who read which course.
     this.db = openSqlite(filename);
     this.db.pragma('journal_mode = WAL');
     // An answer leaves only after its record is on disk (audit.md §3).
@@ -136,7 +135,6 @@ export class AccessLogStore implements AccessTreeHead {
     // The node store creates its tables; the triggers below need them.
     this.tree = new IncrementalMerkleTree(new SqliteMerkleNodeStore(this.db, 'access'));
     this.db.exec(SCHEMA);
-    for (const suffix of ['-wal', '-shm']) restrictIfPresent(filename + suffix);
     this.stmt = {
       begin: this.db.prepare('BEGIN IMMEDIATE'),
       commit: this.db.prepare('COMMIT'),
@@ -322,19 +320,4 @@ function fromRow(row: Row): StoredAccessRecord {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
-}
-
-/** The log names who read which course: readable by the service's user only (mode 600). */
-function createPrivateFile(filename: string): void {
-  fs.mkdirSync(path.dirname(filename), { recursive: true });
-  fs.closeSync(fs.openSync(filename, 'a', 0o600));
-  fs.chmodSync(filename, 0o600);
-}
-
-function restrictIfPresent(filename: string): void {
-  try {
-    fs.chmodSync(filename, 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
 }
