@@ -10,6 +10,8 @@ import { Logger } from 'nestjs-pino';
 import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { startTracing } from '@ipt/telemetry';
 import { AppModule } from './app.module';
+import { recordAccesses } from './audit/access-log/access-log.hook';
+import { AccessLogStore } from './audit/access-log/access-log.store';
 import { serveConsole } from './console/console';
 import type { TokenVerifier } from '@ipt/auth';
 import { TOKEN_VERIFIER } from './http/auth.guard';
@@ -49,6 +51,8 @@ export async function createApp(
   app.useGlobalPipes(new BodyValidationPipe());
   app.enableShutdownHooks();
   recordHttpLatency(app);
+  // Before the routes are registered (at init), so that every route answers through it.
+  recordAccesses(app.getHttpAdapter().getInstance(), app.get(AccessLogStore));
   setUpOpenApi(app);
   await serveConsole(app);
   return app;

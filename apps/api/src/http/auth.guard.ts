@@ -19,7 +19,13 @@ const ROLES_KEY = 'ipt:roles';
 /** The roles that may use a route; a route without it is public (health, docs). */
 export const AllowRoles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-type AuthenticatedRequest = FastifyRequest & { caller?: Caller };
+/** Who made a request, as the access log records it (set once the token is verified). */
+export interface RequestActor {
+  id: string;
+  role: string;
+}
+
+type AuthenticatedRequest = FastifyRequest & { caller?: Caller; actor?: RequestActor };
 
 /** The caller of a bearer token; Unauthenticated for a missing, malformed, forged or expired one. */
 export async function authenticate(
@@ -54,8 +60,13 @@ export class AuthGuard implements CanActivate {
     ]);
     if (!allowed) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    request.caller ??= await authenticate(request.headers.authorization, this.tokens);
-    if (!request.caller.roles.some((role) => allowed.includes(role))) {
+    const caller = (request.caller ??= await authenticate(
+      request.headers.authorization,
+      this.tokens,
+    ));
+    // A refused caller is recorded too, in the first role the token names.
+    request.actor = { id: caller.userId, role: actingRole(caller, allowed) };
+    if (!caller.roles.some((role) => allowed.includes(role))) {
       throw new Forbidden(`this route needs one of the roles: ${allowed.join(', ')}`);
     }
     return true;

@@ -1,0 +1,174 @@
+/**
+ * GET /v1/audit-log (audit.md, routes): the caller's clinic's access records,
+ * newest first, each with its leaf index in the `access` tree. The read is
+ * itself recorded (by the access-log hook, after this answer is built).
+ */
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+} from '@nestjs/swagger';
+import { parseInstant } from '@ipt/course';
+import type { Caller } from '@ipt/auth';
+import { AllowRoles, CurrentCaller } from '../../http/auth.guard';
+import { InvalidRequest, type FieldProblem } from '../../application/errors';
+import { isUuid } from '../../http/validation';
+import { AccessLogStore, type AccessLogQuery, type StoredAccessRecord } from './access-log.store';
+
+const PARAMS = ['courseId', 'actor', 'from', 'to', 'limit', 'cursor'];
+
+const RECORD_SCHEMA = {
+  type: 'object',
+  required: [
+    'leafIndex',
+    'recordId',
+    'at',
+    'actor',
+    'clinicId',
+    'method',
+    'route',
+    'courseId',
+    'status',
+    'requestId',
+    'prevHash',
+    'hash',
+  ],
+  properties: {
+    leafIndex: { type: 'integer', description: 'the record’s leaf in the access tree' },
+    recordId: { type: 'string', format: 'uuid' },
+    at: { type: 'string', format: 'date-time' },
+    actor: {
+      type: 'object',
+      required: ['id', 'role'],
+      properties: { id: { type: 'string' }, role: { type: 'string' } },
+    },
+    clinicId: { type: 'string' },
+    method: { type: 'string', example: 'GET' },
+    route: { type: 'string', example: '/v1/courses/{courseId}' },
+    courseId: { type: 'string', format: 'uuid', nullable: true },
+    status: { type: 'integer', example: 200 },
+    requestId: { type: 'string' },
+    prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+  },
+};
+
+@ApiTags('audit')
+@ApiBearerAuth()
+@Controller('v1/audit-log')
+export class AccessLogController {
+  constructor(@Inject(AccessLogStore) private readonly log: AccessLogStore) {}
+
+  @Get()
+  @AllowRoles('auditor')
+  @ApiOperation({
+    summary: 'The access log of the caller’s clinic, newest first',
+    description:
+      'One record per request that read or wrote a course, a clinic summary, the access log ' +
+      'or an export, refusals included (401 excepted). `prevHash` chains the records of one ' +
+      'clinic; `hash` (SHA-256 of the canonical JSON of the record without `hash` and ' +
+      '`leafIndex`) is leaf `leafIndex` of the access tree. No PHI.',
+  })
+  @ApiQuery({ name: 'courseId', required: false, description: 'a course id (uuid)' })
+  @ApiQuery({ name: 'actor', required: false, description: 'the actor’s user id (token `sub`)' })
+  @ApiQuery({ name: 'from', required: false, description: 'ISO 8601 time, inclusive' })
+  @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 time, exclusive' })
+  @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: {
+        items: { type: 'array', items: RECORD_SCHEMA },
+        nextCursor: { type: 'string', nullable: true },
+      },
+    },
+  })
+  @ApiBadRequestResponse({ description: 'a malformed filter (validation_failed)' })
+  @ApiForbiddenResponse({ description: 'the caller is not an auditor' })
+  list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller) {
+    const parsed = parseAuditLogQuery(query, caller.clinicId);
+    const rows = this.log.query({ ...parsed, limit: parsed.limit + 1 });
+    const items = rows.slice(0, parsed.limit);
+    // One extra row tells whether a next page exists without a count query.
+    const nextCursor =
+      rows.length > parsed.limit ? encodeCursor(items[items.length - 1].leafIndex) : null;
+    return { items: items.map(present), nextCursor };
+  }
+}
+
+function present(record: StoredAccessRecord) {
+  const { leafIndex, ...rest } = record;
+  return { leafIndex, ...rest };
+}
+
+function encodeCursor(leafIndex: number): string {
+  return Buffer.from(`leaf:${leafIndex}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number | undefined {
+  const match = /^leaf:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match ? Number(match[1]) : undefined;
+}
+
+export function parseAuditLogQuery(
+  query: Record<string, unknown>,
+  clinicId: string,
+): AccessLogQuery {
+  const problems: FieldProblem[] = [];
+  for (const name of Object.keys(query)) {
+    if (!PARAMS.includes(name)) problems.push({ field: name, message: 'unknown query parameter' });
+  }
+  const single = (name: string): string | undefined => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') {
+      problems.push({ field: name, message: 'must be given once' });
+      return undefined;
+    }
+    return value;
+  };
+  const courseId = single('courseId');
+  if (courseId !== undefined && !isUuid(courseId))
+    problems.push({ field: 'courseId', message: 'must be a UUID' });
+  const actorId = single('actor');
+  if (actorId !== undefined && (actorId.length < 1 || actorId.length > 256))
+    problems.push({ field: 'actor', message: 'must be 1-256 characters' });
+  const instant = (name: string): string | undefined => {
+    const text = single(name);
+    if (text === undefined) return undefined;
+    const parsed = parseInstant(text);
+    if (parsed === null) {
+      problems.push({ field: name, message: 'must be an ISO 8601 time with an offset or Z' });
+      return undefined;
+    }
+    // Records keep `at` as toISOString(): compared as text once normalised the same way.
+    return new Date(parsed).toISOString();
+  };
+  const from = instant('from');
+  const to = instant('to');
+  const limitText = single('limit');
+  const limit = limitText === undefined ? 50 : Number(limitText);
+  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500))
+    problems.push({ field: 'limit', message: 'must be an integer from 1 to 500' });
+  const cursor = single('cursor');
+  const beforeLeaf = cursor === undefined ? undefined : decodeCursor(cursor);
+  if (cursor !== undefined && beforeLeaf === undefined)
+    problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
+  if (problems.length > 0) throw new InvalidRequest(problems);
+  return {
+    clinicId,
+    courseId: courseId?.toLowerCase(),
+    actorId,
+    from,
+    to,
+    beforeLeaf,
+    limit,
+  };
+}

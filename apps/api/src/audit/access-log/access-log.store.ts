@@ -1,0 +1,323 @@
+/**
+ * The access log (audit.md §3) in its own SQLite file, `DATA_DIR/access-log.sqlite`:
+ * one row per recorded request, chained per clinic, and each record's hash a
+ * leaf of the `access` Merkle tree, whose nodes live in the same file and are
+ * written in the same transaction as the records. Appends issued in the same
+ * turn of the event loop are committed together (synchronous=FULL), as the
+ * event store's commands are, so an answer waits for one shared fsync.
+ * Append-only: triggers refuse UPDATE and DELETE on the records and the nodes.
+ */
+import * as path from 'node:path';
+import {
+  GENESIS_HASH,
+  IncrementalMerkleTree,
+  SqliteMerkleNodeStore,
+  sealAccessRecord,
+  type AccessRecord,
+  type UnsealedAccessRecord,
+} from '@ipt/audit';
+import { openSqlite, type SqliteDatabase, type SqliteStatement } from '@ipt/event-store';
+
+export const ACCESS_LOG_FILE = 'access-log.sqlite';
+/** Most records committed in one transaction. */
+const MAX_RECORDS_PER_COMMIT = 1000;
+
+export interface StoredAccessRecord extends AccessRecord {
+  /** Where the record sits in the access tree; not part of what `hash` covers. */
+  leafIndex: number;
+}
+
+/** The record as hashed and chained (audit.md §3), without its leaf index. */
+export function asRecorded({ leafIndex: _leafIndex, ...record }: StoredAccessRecord): AccessRecord {
+  return record;
+}
+
+export interface AccessLogQuery {
+  clinicId: string;
+  courseId?: string;
+  actorId?: string;
+  /** ISO instants (normalised to toISOString()): `from` inclusive, `to` exclusive. */
+  from?: string;
+  to?: string;
+  /** Only records older than this leaf (the cursor). */
+  beforeLeaf?: number;
+  limit: number;
+}
+
+/** What the checkpoint signer reads of the `access` tree. */
+export interface AccessTreeHead {
+  head(): { size: number; root: string };
+  inclusionProof(leafIndex: number, size: number): string[];
+}
+
+/** The access log could not commit: the answer must not leave as if it had been recorded. */
+export class AccessLogUnavailableError extends Error {
+  override readonly name = 'AccessLogUnavailableError';
+}
+
+interface Row {
+  leaf_index: number;
+  record_id: string;
+  at: string;
+  actor_id: string;
+  actor_role: string;
+  clinic_id: string;
+  method: string;
+  route: string;
+  course_id: string | null;
+  status: number;
+  request_id: string;
+  prev_hash: string;
+  hash: string;
+}
+
+interface Pending {
+  record: UnsealedAccessRecord;
+  resolve(stored: StoredAccessRecord): void;
+  reject(error: unknown): void;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS access_records (
+    leaf_index INTEGER PRIMARY KEY,
+    record_id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    clinic_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    course_id TEXT,
+    status INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS access_records_by_clinic ON access_records (clinic_id, leaf_index);
+  CREATE INDEX IF NOT EXISTS access_records_by_course
+    ON access_records (clinic_id, course_id, leaf_index);
+  CREATE INDEX IF NOT EXISTS access_records_by_actor
+    ON access_records (clinic_id, actor_id, leaf_index);
+  CREATE TRIGGER IF NOT EXISTS access_records_no_update BEFORE UPDATE ON access_records
+    BEGIN SELECT RAISE(ABORT, 'access records are append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS access_records_no_delete BEFORE DELETE ON access_records
+    BEGIN SELECT RAISE(ABORT, 'access records are append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS access_tree_nodes_no_update BEFORE UPDATE ON audit_merkle_nodes
+    BEGIN SELECT RAISE(ABORT, 'Merkle nodes are append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS access_tree_nodes_no_delete BEFORE DELETE ON audit_merkle_nodes
+    BEGIN SELECT RAISE(ABORT, 'Merkle nodes are append-only'); END;
+`;
+
+export class AccessLogStore implements AccessTreeHead {
+  private readonly db: SqliteDatabase;
+  private readonly tree: IncrementalMerkleTree;
+  /** Last hash per clinic, read from the file on first use. */
+  private readonly heads = new Map<string, string>();
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private idle: (() => void)[] = [];
+  private readonly stmt: {
+    begin: SqliteStatement;
+    commit: SqliteStatement;
+    rollback: SqliteStatement;
+    insert: SqliteStatement<unknown[]>;
+    lastHash: SqliteStatement<[string], { hash: string }>;
+    clinicRecords: SqliteStatement<[string], Row>;
+  };
+
+  constructor(readonly filename: string) {
+    // openSqlite creates the file (and its -wal, -shm) owner-only: the log names who read which course.
+    this.db = openSqlite(filename);
+    this.db.pragma('journal_mode = WAL');
+    // An answer leaves only after its record is on disk (audit.md §3).
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    // The node store creates its tables; the triggers below need them.
+    this.tree = new IncrementalMerkleTree(new SqliteMerkleNodeStore(this.db, 'access'));
+    this.db.exec(SCHEMA);
+    this.stmt = {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      rollback: this.db.prepare('ROLLBACK'),
+      insert: this.db.prepare(
+        `INSERT INTO access_records (leaf_index, record_id, at, actor_id, actor_role, clinic_id,
+           method, route, course_id, status, request_id, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      lastHash: this.db.prepare(
+        'SELECT hash FROM access_records WHERE clinic_id = ? ORDER BY leaf_index DESC LIMIT 1',
+      ),
+      clinicRecords: this.db.prepare(
+        'SELECT * FROM access_records WHERE clinic_id = ? ORDER BY leaf_index',
+      ),
+    };
+    const stored = (
+      this.db.prepare('SELECT COUNT(*) AS n FROM access_records').get() as {
+        n: number;
+      }
+    ).n;
+    if (stored !== this.tree.size) {
+      throw new Error(
+        `access log: ${stored} records but ${this.tree.size} leaves in the access tree`,
+      );
+    }
+  }
+
+  static inDataDir(dataDir: string): AccessLogStore {
+    return new AccessLogStore(path.join(dataDir, ACCESS_LOG_FILE));
+  }
+
+  /** Resolves once the record is committed, with its place in the tree. */
+  append(record: UnsealedAccessRecord): Promise<StoredAccessRecord> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** Resolves when every queued record has been committed (or refused). */
+  async drain(): Promise<void> {
+    if (this.queue.length === 0 && !this.flushScheduled) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  head(): { size: number; root: string } {
+    const size = this.tree.size;
+    return { size, root: this.tree.root(size).toString('hex') };
+  }
+
+  inclusionProof(leafIndex: number, size: number): string[] {
+    return this.tree.inclusionProof(leafIndex, size).map((node) => node.toString('hex'));
+  }
+
+  /** The leaf hash at `leafIndex` (hex), to check a record against the tree. */
+  leafHash(leafIndex: number): string {
+    return this.tree.leafHash(leafIndex).toString('hex');
+  }
+
+  /** A clinic's records, newest first, filtered; one more than `limit` tells a next page exists. */
+  query(query: AccessLogQuery): StoredAccessRecord[] {
+    const where = ['clinic_id = ?'];
+    const params: unknown[] = [query.clinicId];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      params.push(value);
+    };
+    if (query.courseId !== undefined) add('course_id = ?', query.courseId);
+    if (query.actorId !== undefined) add('actor_id = ?', query.actorId);
+    if (query.from !== undefined) add('at >= ?', query.from);
+    if (query.to !== undefined) add('at < ?', query.to);
+    if (query.beforeLeaf !== undefined) add('leaf_index < ?', query.beforeLeaf);
+    params.push(query.limit);
+    const rows = this.db
+      .prepare<unknown[], Row>(
+        `SELECT * FROM access_records WHERE ${where.join(' AND ')}
+         ORDER BY leaf_index DESC LIMIT ?`,
+      )
+      .all(...params);
+    return rows.map(fromRow);
+  }
+
+  /** Every record of a clinic in the order recorded (for verification). */
+  clinicRecords(clinicId: string): StoredAccessRecord[] {
+    return this.stmt.clinicRecords.all(clinicId).map(fromRow);
+  }
+
+  async close(): Promise<void> {
+    await this.drain();
+    if (this.db.open) this.db.close();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate (not a microtask): answers sent in the same I/O phase join one commit.
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue.splice(0, MAX_RECORDS_PER_COMMIT);
+    if (this.queue.length > 0) this.scheduleFlush();
+    if (batch.length > 0) this.commit(batch);
+    if (this.queue.length === 0 && !this.flushScheduled) {
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  private commit(batch: Pending[]): void {
+    const stored: StoredAccessRecord[] = [];
+    const heads = new Map<string, string>();
+    try {
+      this.stmt.begin.run();
+      const first = this.tree.size;
+      for (const [i, { record }] of batch.entries()) {
+        const prevHash = heads.get(record.clinicId) ?? this.lastHash(record.clinicId);
+        const sealed = sealAccessRecord(record, prevHash);
+        const leafIndex = first + i;
+        this.stmt.insert.run(
+          leafIndex,
+          sealed.recordId,
+          sealed.at,
+          sealed.actor.id,
+          sealed.actor.role,
+          sealed.clinicId,
+          sealed.method,
+          sealed.route,
+          sealed.courseId,
+          sealed.status,
+          sealed.requestId,
+          sealed.prevHash,
+          sealed.hash,
+        );
+        heads.set(sealed.clinicId, sealed.hash);
+        stored.push({ ...sealed, leafIndex });
+      }
+      this.tree.appendAll(stored.map((record) => Buffer.from(record.hash, 'hex')));
+      this.stmt.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) {
+        try {
+          this.stmt.rollback.run();
+        } catch {
+          // the connection is unusable; the error below says why
+        }
+      }
+      // The tree's frontier may hold the rolled-back leaves: reread it from the file.
+      this.tree.refresh();
+      const unavailable = new AccessLogUnavailableError('the access log could not commit', {
+        cause: error,
+      });
+      for (const pending of batch) pending.reject(unavailable);
+      return;
+    }
+    for (const [clinicId, hash] of heads) this.heads.set(clinicId, hash);
+    for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
+  }
+
+  private lastHash(clinicId: string): string {
+    let hash = this.heads.get(clinicId);
+    if (hash === undefined) {
+      hash = this.stmt.lastHash.get(clinicId)?.hash ?? GENESIS_HASH;
+      this.heads.set(clinicId, hash);
+    }
+    return hash;
+  }
+}
+
+function fromRow(row: Row): StoredAccessRecord {
+  return {
+    leafIndex: Number(row.leaf_index),
+    recordId: row.record_id,
+    at: row.at,
+    actor: { id: row.actor_id, role: row.actor_role },
+    clinicId: row.clinic_id,
+    method: row.method,
+    route: row.route,
+    courseId: row.course_id,
+    status: Number(row.status),
+    requestId: row.request_id,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
