@@ -71,6 +71,7 @@ describe('relay crash between send and commit', () => {
         RELAY_KILL_AT_PRODUCE: String(killAt),
         ...(requestBytes ? { RELAY_REQUEST_BYTES: String(requestBytes) } : {}),
       });
+      if (crashed.signal !== 'SIGKILL') process.stderr.write(crashed.out);
       expect(crashed.signal).toBe('SIGKILL');
       expect(crashed.out).toContain('killing myself between send and commit');
 

@@ -15,7 +15,7 @@ const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
 const ALIAS =
-  /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability|projections\/views)$/;
+  /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability|telemetry|projections\/views)$/;
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {

@@ -80,6 +80,8 @@ export class AuditSigningKey {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     }
+    // A key file an older version (or a hand copy) left readable to others is narrowed to its owner.
+    fs.chmodSync(file, 0o600);
     return AuditSigningKey.fromPem(fs.readFileSync(file, 'utf8'));
   }
 
