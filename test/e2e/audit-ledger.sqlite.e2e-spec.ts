@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
 import { sealEventMetadata } from '@ipt/audit';
+import { openSqlite, type SqliteDatabase } from '@ipt/event-store';
 import { verifyConsistencyProof, verifyInclusionProof, hashLeaf } from '@ipt/audit-verifier';
 import {
   LedgerClient,
@@ -214,7 +214,8 @@ describe('the audit ledger on the embedded SQLite store', () => {
   });
 
   describe('with the service stopped, an edit of the SQLite file', () => {
-    type Db = InstanceType<typeof Database>;
+    // Through the driver port, so the edits run on every supported Node.js (node:sqlite on 22 and 24).
+    type Db = SqliteDatabase;
     const streamId = () => `course-${target.courseId}`;
     const rowsOf = (db: Db) =>
       db
@@ -312,7 +313,7 @@ describe('the audit ledger on the embedded SQLite store', () => {
 
     beforeAll(async () => {
       await app.stop();
-      const db = new Database(path.join(dataDir, 'events.sqlite'), { readonly: true });
+      const db = openSqlite(path.join(dataDir, 'events.sqlite'));
       rowsOf0 = rowsOf(db);
       db.close();
     });
@@ -322,7 +323,7 @@ describe('the audit ledger on the embedded SQLite store', () => {
       async ({ revision, edit }) => {
         const copy = tempDataDir('ipt-audit-edit-');
         fs.cpSync(dataDir, copy, { recursive: true });
-        const db = new Database(path.join(copy, 'events.sqlite'));
+        const db = openSqlite(path.join(copy, 'events.sqlite'));
         edit(db);
         db.close();
         const broken = revision();
