@@ -174,7 +174,7 @@ describe('metrics and health of the API, the projector and the relay', () => {
       expect(ready.status).toBe(200);
       expect(ready.body).toMatchObject({ status: 'ready', checks: { eventStore: 'up' } });
     }
-    expect((await health(projectorUrl, 'ready')).body.checks.projections).toHaveLength(3);
+    expect((await health(projectorUrl, 'ready')).body.checks.projections).toHaveLength(4); // the three read models and the audit events tree
     expect((await health(relayUrl, 'ready')).body.checks.relay).toMatchObject({
       state: 'running',
       healthy: true,
