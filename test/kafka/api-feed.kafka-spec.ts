@@ -24,7 +24,11 @@ describe('the API feeding Kafka in-process', () => {
 
   it('publishes every recorded event of a course, de-identified, and reports the relay as ready', async () => {
     app = await startLedgerApp({
-      env: { KAFKA_BROKERS: testBrokers().join(','), KAFKA_CLIENT_ID: 'api-feed-test' },
+      env: {
+        KAFKA_BROKERS: testBrokers().join(','),
+        KAFKA_CLIENT_ID: 'api-feed-test',
+        RELAY_TRANSACTIONAL_ID: `api-feed-${Date.now()}`,
+      },
     });
     const clinician = new LedgerClient(
       app.baseUrl,

@@ -38,6 +38,8 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       store: this.store,
       brokers: this.config.kafkaBrokers,
       clientId: this.config.kafkaClientId,
+      // Unset: the relay's default id; a deployment (or a test) that runs several feeds names its own.
+      transactionalId: this.config.relayTransactionalId,
       asyncApiUrl: `http://${this.config.host}:${this.config.port}/asyncapi.json`,
       logger: {
         debug: (obj, msg) => logger.debug(obj, msg),
