@@ -14,16 +14,19 @@ const Module = require('node:module');
 const ts = require('typescript');
 
 const ROOT = path.join(__dirname, '..', '..');
-const ALIAS =
-  /^@ipt\/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability|telemetry|projections\/views)$/;
+// The @ipt/... aliases are tsconfig.json's `paths`, the list tsc builds with: one list, so a new lib
+// cannot be missing here (as @ipt/telemetry once was, which failed the relay child processes).
+const ALIASES = new Map(
+  Object.entries(
+    JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')).compilerOptions.paths,
+  )
+    .filter(([alias]) => alias.startsWith('@ipt/'))
+    .map(([alias, [target]]) => [alias, path.join(ROOT, target)]),
+);
 
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
-  const m = ALIAS.exec(request);
-  // @ipt/<lib> → libs/<lib>/src; @ipt/<lib>/<folder> → libs/<lib>/src/<folder>
-  const [lib, folder = ''] = m ? m[1].split('/') : [];
-  const target = m ? path.join(ROOT, 'libs', lib, 'src', folder) : request;
-  return resolve.call(this, target, parent, ...rest);
+  return resolve.call(this, ALIASES.get(request) ?? request, parent, ...rest);
 };
 
 require.extensions['.ts'] = (module, filename) => {
