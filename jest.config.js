@@ -1,10 +1,12 @@
 /** One jest run for unit specs (beside the code), store contract suites and end-to-end suites. */
-const moduleNameMapper = {
-  '^@ipt/(course|event-store|projections|analytics-feed|audit|auth|config|fhir|observability|telemetry)$':
-    '<rootDir>/libs/$1/src',
-  // The pure read-model folds alone, for libs that must not load the SQLite side of @ipt/projections.
-  '^@ipt/projections/views$': '<rootDir>/libs/projections/src/views',
-};
+// The @ipt/... aliases are tsconfig.json's `paths` (one list for tsc, jest and the require hook),
+// among them @ipt/projections/views: the pure folds without the SQLite side of @ipt/projections.
+const { paths } = require('./tsconfig.json').compilerOptions;
+const moduleNameMapper = Object.fromEntries(
+  Object.entries(paths)
+    .filter(([alias]) => alias.startsWith('@ipt/'))
+    .map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+);
 module.exports = {
   rootDir: __dirname,
   testEnvironment: 'node',
