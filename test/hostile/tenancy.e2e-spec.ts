@@ -97,51 +97,26 @@ describe('another clinic’s course, byte for byte like a missing one', () => {
     for (const role of ROLES) {
       // Same role, same claims, another clinic: it sees the real course and a missing one.
       const stranger = tokenFor('clinic-stranger', [role]);
+      const routes: [method: string, suffix: string, body: unknown][] = [
+        ...views.map((suffix): [string, string, unknown] => ['GET', suffix, undefined]),
+        ...commands.map(([suffix, body]): [string, string, unknown] => ['POST', suffix, body]),
+      ];
       for (const headers of variants) {
-        for (const suffix of views) {
-          const foreign = await rawAnswer(
-            app.baseUrl,
-            stranger,
-            'GET',
-            `/v1/courses/${course.courseId}${suffix}`,
-            undefined,
-            headers,
-          );
-          const missing = await rawAnswer(
-            app.baseUrl,
-            stranger,
-            'GET',
-            `/v1/courses/${missingId}${suffix}`,
-            undefined,
-            headers,
-          );
-          expect({ role, suffix, sent: headers, ...foreign }).toEqual({
+        for (const [method, suffix, body] of routes) {
+          const answer = (courseId: string) =>
+            rawAnswer(
+              app.baseUrl,
+              stranger,
+              method,
+              `/v1/courses/${courseId}${suffix}`,
+              body,
+              headers,
+            );
+          const foreign = await answer(course.courseId);
+          const missing = await answer(missingId);
+          expect({ role, method, suffix, sent: headers, ...foreign }).toEqual({
             role,
-            suffix,
-            sent: headers,
-            ...missing,
-          });
-          compared++;
-        }
-        for (const [suffix, body] of commands) {
-          const foreign = await rawAnswer(
-            app.baseUrl,
-            stranger,
-            'POST',
-            `/v1/courses/${course.courseId}${suffix}`,
-            body,
-            headers,
-          );
-          const missing = await rawAnswer(
-            app.baseUrl,
-            stranger,
-            'POST',
-            `/v1/courses/${missingId}${suffix}`,
-            body,
-            headers,
-          );
-          expect({ role, suffix, sent: headers, ...foreign }).toEqual({
-            role,
+            method,
             suffix,
             sent: headers,
             ...missing,
