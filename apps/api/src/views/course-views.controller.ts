@@ -4,7 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { COURSE_STATUSES, type CourseStatus, type Role } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
-import { InvalidRequest, type FieldProblem } from '../application/errors';
+import { QueryParameters } from '../http/query-parameters';
 import { UuidParamPipe } from '../http/validation';
 import { ViewReader, parseMinRevision } from './view-reader.service';
 
@@ -123,41 +123,25 @@ interface ListQuery {
 const LIST_PARAMS = ['status', 'therapistId', 'atRisk', 'limit', 'cursor'];
 
 function parseListQuery(query: Record<string, unknown>): ListQuery {
-  const problems: FieldProblem[] = [];
-  // Unknown names are not repeated: a careless client may put anything there.
-  if (Object.keys(query).some((name) => !LIST_PARAMS.includes(name)))
-    problems.push({ field: 'query', message: 'unknown query parameter' });
-  const single = (name: string): string | undefined => {
-    const value = query[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      problems.push({ field: name, message: 'must be given once' });
-      return undefined;
-    }
-    return value;
-  };
-  const status = single('status');
+  const params = new QueryParameters(query, LIST_PARAMS);
+  const status = params.single('status');
   if (status !== undefined && !(COURSE_STATUSES as readonly string[]).includes(status)) {
-    problems.push({ field: 'status', message: `must be one of ${COURSE_STATUSES.join(', ')}` });
+    params.problems.push({
+      field: 'status',
+      message: `must be one of ${COURSE_STATUSES.join(', ')}`,
+    });
   }
-  const therapistId = single('therapistId');
+  const therapistId = params.single('therapistId');
   if (therapistId !== undefined && (therapistId.length < 1 || therapistId.length > 64)) {
-    problems.push({ field: 'therapistId', message: 'must be 1-64 characters' });
+    params.problems.push({ field: 'therapistId', message: 'must be 1-64 characters' });
   }
-  const atRiskText = single('atRisk');
+  const atRiskText = params.single('atRisk');
   if (atRiskText !== undefined && atRiskText !== 'true' && atRiskText !== 'false') {
-    problems.push({ field: 'atRisk', message: 'must be true or false' });
+    params.problems.push({ field: 'atRisk', message: 'must be true or false' });
   }
-  const limitText = single('limit');
-  const limit = limitText === undefined ? 50 : Number(limitText);
-  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500)) {
-    problems.push({ field: 'limit', message: 'must be an integer from 1 to 500' });
-  }
-  const cursor = single('cursor');
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  if (cursor !== undefined && !after)
-    problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
-  if (problems.length > 0) throw new InvalidRequest(problems);
+  const limit = params.limit();
+  const after = params.cursor(decodeCursor);
+  params.check();
   return {
     status: status as CourseStatus | undefined,
     therapistId,

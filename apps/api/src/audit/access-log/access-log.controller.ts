@@ -16,7 +16,7 @@ import {
 import { parseInstant } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../../http/auth.guard';
-import { InvalidRequest, type FieldProblem } from '../../application/errors';
+import { QueryParameters } from '../../http/query-parameters';
 import { isUuid } from '../../http/validation';
 import { AccessLogStore, type AccessLogQuery, type StoredAccessRecord } from './access-log.store';
 
@@ -121,31 +121,22 @@ export function parseAuditLogQuery(
   query: Record<string, unknown>,
   clinicId: string,
 ): AccessLogQuery {
-  const problems: FieldProblem[] = [];
-  for (const name of Object.keys(query)) {
-    if (!PARAMS.includes(name)) problems.push({ field: name, message: 'unknown query parameter' });
-  }
-  const single = (name: string): string | undefined => {
-    const value = query[name];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'string') {
-      problems.push({ field: name, message: 'must be given once' });
-      return undefined;
-    }
-    return value;
-  };
-  const courseId = single('courseId');
+  const params = new QueryParameters(query, PARAMS);
+  const courseId = params.single('courseId');
   if (courseId !== undefined && !isUuid(courseId))
-    problems.push({ field: 'courseId', message: 'must be a UUID' });
-  const actorId = single('actor');
+    params.problems.push({ field: 'courseId', message: 'must be a UUID' });
+  const actorId = params.single('actor');
   if (actorId !== undefined && (actorId.length < 1 || actorId.length > 256))
-    problems.push({ field: 'actor', message: 'must be 1-256 characters' });
+    params.problems.push({ field: 'actor', message: 'must be 1-256 characters' });
   const instant = (name: string): string | undefined => {
-    const text = single(name);
+    const text = params.single(name);
     if (text === undefined) return undefined;
     const parsed = parseInstant(text);
     if (parsed === null) {
-      problems.push({ field: name, message: 'must be an ISO 8601 time with an offset or Z' });
+      params.problems.push({
+        field: name,
+        message: 'must be an ISO 8601 time with an offset or Z',
+      });
       return undefined;
     }
     // Records keep `at` as toISOString(): compared as text once normalised the same way.
@@ -153,15 +144,9 @@ export function parseAuditLogQuery(
   };
   const from = instant('from');
   const to = instant('to');
-  const limitText = single('limit');
-  const limit = limitText === undefined ? 50 : Number(limitText);
-  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || limit < 1 || limit > 500))
-    problems.push({ field: 'limit', message: 'must be an integer from 1 to 500' });
-  const cursor = single('cursor');
-  const beforeLeaf = cursor === undefined ? undefined : decodeCursor(cursor);
-  if (cursor !== undefined && beforeLeaf === undefined)
-    problems.push({ field: 'cursor', message: 'is not a cursor this API issued' });
-  if (problems.length > 0) throw new InvalidRequest(problems);
+  const limit = params.limit();
+  const beforeLeaf = params.cursor(decodeCursor);
+  params.check();
   return {
     clinicId,
     courseId: courseId?.toLowerCase(),
