@@ -1,6 +1,6 @@
 /**
  * What every feature shares: the configuration, the event store, the local
- * (read-model) database and the process's metrics registry. Global, so Nest starts it first and shuts it down
+ * (read-model) database, the shared PostgreSQL database when DATABASE_URL is set and the process's metrics registry. Global, so Nest starts it first and shuts it down
  * last, after the features' workers have stopped.
  */
 import {
@@ -17,6 +17,8 @@ import {
   type EventStore,
   type SqliteDatabase,
 } from '@ipt/event-store';
+import type { Pool } from 'pg';
+import { SHARED_DATABASE, openSharedDatabase } from '@ipt/database';
 import { openReadModelDatabase } from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
 import { stopTracing } from '@ipt/telemetry';
@@ -28,11 +30,13 @@ class ResourcesCloser implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase,
+    @Inject(SHARED_DATABASE) private readonly shared: Pool | null,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     this.db.close();
+    await this.shared?.end();
     // Last: the spans of everything that stopped before are flushed to the exporter.
     await stopTracing();
   }
@@ -48,11 +52,26 @@ export class InfrastructureModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
+        {
+          // DATABASE_URL: PostgreSQL, its schema migrated before anything uses it; else none (SQLite).
+          provide: SHARED_DATABASE,
+          useFactory: () =>
+            config.databaseUrl
+              ? openSharedDatabase(config.databaseUrl, { applicationName: 'ipt-course-ledger-api' })
+              : null,
+        },
         ProjectionProgress,
         ResourcesCloser,
         ApiMetrics,
       ],
-      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics, ProjectionProgress],
+      exports: [
+        APP_CONFIG,
+        EVENT_STORE,
+        LOCAL_DATABASE,
+        SHARED_DATABASE,
+        ApiMetrics,
+        ProjectionProgress,
+      ],
     };
   }
 }
