@@ -25,6 +25,7 @@ import {
   EMPTY_ACCESS_TREE,
   ProjectionRunner,
   courseLogHead,
+  sqliteProjectionTarget,
   createReadModelProjections,
   openReadModelDatabase,
 } from '@ipt/projections';
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
   const db = openReadModelDatabase(config.dataDir);
   const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
   const runners = createReadModelProjections().map(
-    (p) => new ProjectionRunner(store, db, p, logger),
+    (p) => new ProjectionRunner(store, sqliteProjectionTarget(db, p), logger),
   );
   for (const runner of runners) runner.start();
   // The events tree and the one checkpoint signer live here when the API reads only.

@@ -1,6 +1,7 @@
 export * from './views';
 export * from './projection';
 export * from './projection-runner';
+export * from './projection-target';
 export * from './batches';
 export * from './course-fold-projection';
 export * from './read-models';

@@ -11,7 +11,11 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
-import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
+import {
+  ProjectionRunner,
+  createReadModelProjections,
+  sqliteProjectionTarget,
+} from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 import { ProjectionProgress } from '../infrastructure/projection-progress';
 
@@ -27,7 +31,8 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     progress: ProjectionProgress,
   ) {
     this.runners = createReadModelProjections().map(
-      (projection) => new ProjectionRunner(store, db, projection, this.logger),
+      (projection) =>
+        new ProjectionRunner(store, sqliteProjectionTarget(db, projection), this.logger),
     );
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
