@@ -26,6 +26,7 @@ export const MIGRATIONS: Migration[] = [
     name: '0001-read-models',
     // The tables of libs/projections read-models.ts (one row per course, the fold state last)
     // and the projections' checkpoints (a position is an unsigned 64-bit number: kept as text).
+    // Keys compare byte by byte ("C"), as SQLite's BINARY does: lists and cursors agree on both.
     up: sql(
       `CREATE TABLE projection_checkpoints (
          name TEXT PRIMARY KEY,
@@ -33,12 +34,12 @@ export const MIGRATIONS: Migration[] = [
          updated_at TIMESTAMPTZ NOT NULL
        )`,
       `CREATE TABLE course_completion (
-         course_id TEXT PRIMARY KEY,
-         clinic_id TEXT NOT NULL,
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
          revision BIGINT NOT NULL,
-         therapist_id TEXT,
-         status TEXT,
-         enrolled_at TEXT,
+         therapist_id TEXT COLLATE "C",
+         status TEXT COLLATE "C",
+         enrolled_at TEXT COLLATE "C",
          last_contact_ms BIGINT,
          patient_missed_since_last_session BIGINT,
          risk_missed_sessions BIGINT,
@@ -55,15 +56,15 @@ export const MIGRATIONS: Migration[] = [
       `CREATE INDEX course_completion_by_standing_risk
          ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)`,
       `CREATE TABLE course_outcomes (
-         course_id TEXT PRIMARY KEY,
-         clinic_id TEXT NOT NULL,
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
          revision BIGINT NOT NULL,
          view TEXT,
          state TEXT NOT NULL
        )`,
       `CREATE TABLE clinic_summary_courses (
-         course_id TEXT PRIMARY KEY,
-         clinic_id TEXT NOT NULL,
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
          revision BIGINT NOT NULL,
          contribution TEXT,
          state TEXT NOT NULL
@@ -75,7 +76,7 @@ export const MIGRATIONS: Migration[] = [
     name: '0002-idempotency-keys',
     up: sql(
       `CREATE TABLE idempotency_keys (
-         clinic_id TEXT NOT NULL,
+         clinic_id TEXT COLLATE "C" NOT NULL,
          key TEXT NOT NULL,
          answer TEXT NOT NULL,
          recorded_at TIMESTAMPTZ NOT NULL,

@@ -8,3 +8,5 @@ export * from './read-models';
 export * from './read-model-database';
 export * from './course-log-head';
 export * from './ledger';
+export * from './read-model-reader';
+export * from './postgres/read-models.postgres';

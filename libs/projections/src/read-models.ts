@@ -53,7 +53,7 @@ const STANDING_REASON_COLUMNS: Record<StandingReason, keyof EngagementColumns> =
   deteriorating: 'risk_deteriorating',
 };
 
-const ENGAGEMENT_COLUMN_LIST =
+export const ENGAGEMENT_COLUMN_LIST =
   'last_contact_ms, patient_missed_since_last_session, risk_missed_sessions, risk_homework_not_done, risk_deteriorating';
 
 function engagementColumns(basis: EngagementBasis | null) {
