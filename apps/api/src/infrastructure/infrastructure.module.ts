@@ -19,7 +19,12 @@ import {
 } from '@ipt/event-store';
 import type { Pool } from 'pg';
 import { SHARED_DATABASE, openSharedDatabase } from '@ipt/database';
-import { openReadModelDatabase } from '@ipt/projections';
+import {
+  PostgresReadModelReader,
+  READ_MODELS,
+  SqliteReadModelReader,
+  openReadModelDatabase,
+} from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
 import { stopTracing } from '@ipt/telemetry';
 import { LOCAL_DATABASE } from './local-database';
@@ -60,6 +65,13 @@ export class InfrastructureModule {
               ? openSharedDatabase(config.databaseUrl, { applicationName: 'ipt-course-ledger-api' })
               : null,
         },
+        {
+          // The views are read from where the projections write them.
+          provide: READ_MODELS,
+          inject: [SHARED_DATABASE, LOCAL_DATABASE],
+          useFactory: (shared: Pool | null, local: SqliteDatabase) =>
+            shared ? new PostgresReadModelReader(shared) : new SqliteReadModelReader(local),
+        },
         ProjectionProgress,
         ResourcesCloser,
         ApiMetrics,
@@ -69,6 +81,7 @@ export class InfrastructureModule {
         EVENT_STORE,
         LOCAL_DATABASE,
         SHARED_DATABASE,
+        READ_MODELS,
         ApiMetrics,
         ProjectionProgress,
       ],
