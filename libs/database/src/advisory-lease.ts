@@ -10,6 +10,7 @@ import { Client } from 'pg';
 
 /** Advisory lock keys (one per kind of single active worker). */
 export const PROJECTOR_LOCK = 7_401_101;
+export const RELAY_LOCK = 7_401_102;
 
 export interface AdvisoryLeaseOptions {
   /** How often a standby asks for the lock (default 250 ms). */
