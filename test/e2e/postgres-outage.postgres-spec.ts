@@ -63,13 +63,15 @@ describe('PostgreSQL stopped and started again under a running API', () => {
     expect(caughtUp.status).toBe(200);
     expect(caughtUp.body).toMatchObject({ sessionsHeld: 2, revision });
     // The keyed command refused during the outage goes through now, once.
-    const retried = await course.attempt('/sessions', session(3), { 'idempotency-key': 'outage-3' });
+    const retried = await course.attempt('/sessions', session(3), {
+      'idempotency-key': 'outage-3',
+    });
     expect(retried.status).toBe(200);
     const again = await course.attempt('/sessions', session(3), { 'idempotency-key': 'outage-3' });
     expect(again.body).toEqual(retried.body);
     expect(
-      (await clinician.get(course.path(), { 'x-min-revision': String(retried.body.revision) }))
-        .body.sessionsHeld,
+      (await clinician.get(course.path(), { 'x-min-revision': String(retried.body.revision) })).body
+        .sessionsHeld,
     ).toBe(3);
   });
 });

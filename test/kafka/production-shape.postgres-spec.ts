@@ -171,7 +171,7 @@ describe('the production shape: two API instances, projector and standby, relay,
   let esdb: EsdbTestServer;
   let database: TestDatabase;
   let apis: LedgerApp[] = [];
-  let projectors: LedgerApp[] = [];
+  const projectors: LedgerApp[] = [];
   let relay: LedgerApp | undefined;
   let embedded: LedgerApp | undefined;
 
