@@ -43,9 +43,12 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
 
-  /** False when a projector worker builds the read models (RUN_PROJECTIONS=false). */
+  /**
+   * False when a projector worker builds the read models (RUN_PROJECTIONS=false),
+   * or, with DATABASE_URL, while another process holds the projector lock.
+   */
   get inProcess(): boolean {
-    return this.config.runProjections;
+    return this.config.runProjections && (!this.lease || this.lease.active);
   }
 
   onApplicationBootstrap(): void {
