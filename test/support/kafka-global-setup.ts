@@ -1,13 +1,15 @@
 /**
  * Jest global setup: a real Kafka broker for the test/kafka suites. Started
  * only when KAFKA_BROKERS is unset and a Kafka suite is among the selected
- * tests; its address goes to the workers through KAFKA_BROKERS.
+ * tests; its address goes to the workers through KAFKA_BROKERS. Likewise a
+ * PostgreSQL server for the *.postgres-spec.ts suites (postgres-global-setup).
  */
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import * as broker from '../../infra/kafka/broker';
+import { freePort } from './free-port';
+import { startPostgresForSuites, stopTestPostgres } from './postgres-global-setup';
 
 interface JestGlobalConfig {
   rootDir: string;
@@ -16,22 +18,7 @@ interface JestGlobalConfig {
 
 const STARTED = Symbol.for('ipt.kafka.testBroker');
 
-/** A port nobody listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
+export { freePort };
 
 function kafkaSuitesSelected(config: JestGlobalConfig): boolean {
   const dir = join(__dirname, '..', 'kafka');
@@ -50,6 +37,7 @@ function kafkaSuitesSelected(config: JestGlobalConfig): boolean {
 }
 
 export default async function kafkaGlobalSetup(config: JestGlobalConfig): Promise<void> {
+  await startPostgresForSuites(config);
   if (process.env.KAFKA_BROKERS || !kafkaSuitesSelected(config)) return;
   const port = Number(process.env.KAFKA_PORT) || (await freePort());
   const controllerPort = Number(process.env.KAFKA_CONTROLLER_PORT) || (await freePort());
@@ -59,6 +47,11 @@ export default async function kafkaGlobalSetup(config: JestGlobalConfig): Promis
   );
   process.env.KAFKA_BROKERS = started.bootstrap;
   (globalThis as Record<symbol, unknown>)[STARTED] = port;
+}
+
+export async function stopTestServers(): Promise<void> {
+  await stopTestPostgres();
+  await stopTestBroker();
 }
 
 export async function stopTestBroker(): Promise<void> {

@@ -1,6 +1,6 @@
-/** Jest global teardown: stops the broker the global setup started (none when KAFKA_BROKERS was given). */
-import { stopTestBroker } from './kafka-global-setup';
+/** Jest global teardown: stops the broker and the PostgreSQL server the global setup started (none that were given). */
+import { stopTestServers } from './kafka-global-setup';
 
 export default async function kafkaGlobalTeardown(): Promise<void> {
-  await stopTestBroker();
+  await stopTestServers();
 }

@@ -16,6 +16,7 @@ import { KafkaRelay } from '@ipt/analytics-feed';
 import { loadConfigOrExit } from '@ipt/config';
 import { startTracing, stopTracing } from '@ipt/telemetry';
 import { openEventStore } from '@ipt/event-store';
+import { AdvisoryLease, RELAY_LOCK } from '@ipt/database';
 import {
   createRegistry,
   eventStoreCheck,
@@ -51,14 +52,36 @@ async function main(): Promise<number> {
   // One line that scripts and tests wait for.
   server?.once('listening', () => log.info({ port: config.relayPort }, 'operations listening'));
 
+  const lease = config.databaseUrl
+    ? new AdvisoryLease(config.databaseUrl, RELAY_LOCK, {
+        applicationName: 'ipt-course-ledger-relay-lock',
+      })
+    : undefined;
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
+    if (lease && !lease.active) return lease.release(); // a standby: stop waiting
     await relay.stop();
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+
+  // With DATABASE_URL, a second relay waits as a hot standby until the active one's lock goes;
+  // the transactional id still fences a relay that kept sending after it lost the lock.
+  if (lease) {
+    lease.onLost((error) => {
+      log.error({ err: error.message }, 'relay lock lost; exiting');
+      process.exit(1);
+    });
+    log.info('standby: waiting for the relay lock');
+    if (!(await lease.acquire()) || stopping) {
+      await store.close();
+      server?.close();
+      return 0;
+    }
+    log.info('relay lock held: relaying');
+  }
 
   try {
     await relay.start();
@@ -68,6 +91,7 @@ async function main(): Promise<number> {
   await relay.whenStopped();
   const final = await relay.status();
   server?.close();
+  await lease?.release();
   await store.close();
   await stopTracing();
   if (stopping) return 0;

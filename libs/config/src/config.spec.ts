@@ -148,6 +148,23 @@ describe('configuration from the environment', () => {
       );
   });
 
+  it.each([
+    ['postgres://ipt:secret-pw@db.example:5432/ipt', true],
+    ['postgresql://127.0.0.1/ipt?sslmode=require', true],
+    ['mysql://ipt:secret-pw@db.example/ipt', false],
+    ['db.example:5432/ipt', false],
+    ['postgres://ipt:secret-pw@db example/ipt', false],
+  ])('accepts DATABASE_URL %s: %s, never echoing it', (value, accepted) => {
+    const load = () => loadConfig({ DATABASE_URL: value });
+    if (accepted) expect(load().databaseUrl).toBe(value);
+    else {
+      expect(load).toThrow(
+        /^invalid configuration: DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL$/,
+      );
+      expect(problemsOf({ DATABASE_URL: value }).join('\n')).not.toContain('secret-pw');
+    }
+  });
+
   it('stops a process that needs a variable when it is unset', () => {
     expect(problemsOf({}, { require: ['KAFKA_BROKERS'] })).toEqual([
       'KAFKA_BROKERS is required by this process',

@@ -24,6 +24,11 @@ export interface AppConfig {
   /** Sign-in through a deployment's identity provider (api.md, auth); then HS256 is refused. */
   authJwks?: JwksAuthConfig;
   eventStoreConnectionString?: string;
+  /**
+   * PostgreSQL for everything shared that is not an event (read models, idempotency records);
+   * unset: the SQLite files in dataDir.
+   */
+  databaseUrl?: string;
   kafkaBrokers?: string[];
   kafkaClientId: string;
   /** False when a separate projector worker builds the read models (production). */
@@ -90,6 +95,9 @@ const wholeSeconds = (min: number) =>
 /** A claim name (Auth0-style URLs included) or a dotted path to one. */
 const claimPath = z.string().regex(/^\S{1,200}$/, { error: 'must be a claim name or dotted path' });
 
+/** The schemes node-postgres's connection-string parser takes as PostgreSQL. */
+const POSTGRES_URL = /^postgres(ql)?:\/\/[^\s]+$/;
+
 const BROKER = /^[^\s:,]+:\d{1,5}$/;
 
 /** A whole number from `min` to `max`, written in decimal digits. */
@@ -116,6 +124,13 @@ export const environmentSchema = z.object({
     .string()
     .refine((value) => EVENTSTORE_SCHEMES.some((scheme) => value.startsWith(`${scheme}://`)), {
       error: `must start with ${EVENTSTORE_SCHEMES.map((s) => `${s}://`).join(' or ')}`,
+    })
+    .optional(),
+  // Never echo the value: it may hold a password.
+  DATABASE_URL: z
+    .string()
+    .refine((value) => POSTGRES_URL.test(value) && URL.canParse(value), {
+      error: 'must be a postgres:// or postgresql:// URL',
     })
     .optional(),
   KAFKA_BROKERS: z
@@ -211,6 +226,7 @@ export function loadConfig(
     dataDir: path.resolve(vars.DATA_DIR ?? './data'),
     authJwtSecret: vars.AUTH_JWT_SECRET,
     eventStoreConnectionString: vars.EVENTSTORE_CONNECTION_STRING,
+    databaseUrl: vars.DATABASE_URL,
     kafkaBrokers: vars.KAFKA_BROKERS?.length ? vars.KAFKA_BROKERS : undefined,
     kafkaClientId: vars.KAFKA_CLIENT_ID ?? 'ipt-course-ledger',
     runProjections: (vars.RUN_PROJECTIONS ?? 'true') === 'true',

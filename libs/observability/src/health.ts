@@ -54,6 +54,19 @@ export function eventStoreCheck(store: { ping(): Promise<boolean> }): () => Prom
   };
 }
 
+/** The shared database check (DATABASE_URL): a trivial query answers within the pool's timeout. */
+export function databaseCheck(database: {
+  query(sql: string): Promise<unknown>;
+}): () => Promise<CheckResult> {
+  return async () => {
+    const up = await database.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    return { ok: up, report: up ? 'up' : 'down' };
+  };
+}
+
 /** Every projection follows the log (not stopped, not retrying). */
 export function projectionsCheck(
   statuses: () => Array<{ name: string; state: string; lastError: string | null }>,

@@ -309,15 +309,22 @@ export interface AtRiskFigure {
 }
 
 /** Active courses at risk of dropout now, per clinic and reason, read from the read model at each scrape. */
-export function registerAtRiskMetrics(registry: Registry, counts: () => AtRiskFigure[]): void {
+export function registerAtRiskMetrics(
+  registry: Registry,
+  counts: () => AtRiskFigure[] | Promise<AtRiskFigure[]>,
+): void {
   new Gauge({
     name: 'ipt_courses_at_risk',
     help: 'Active courses at risk of dropout now, per clinic and reason (a course with two reasons counts under both).',
     labelNames: ['clinic_id', 'reason'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
+      // The shared database unreachable: no figures this scrape, the rest of /metrics still answers.
+      const figures = await Promise.resolve()
+        .then(counts)
+        .catch(() => [] as AtRiskFigure[]);
       this.reset();
-      for (const c of counts()) this.set({ clinic_id: c.clinicId, reason: c.reason }, c.courses);
+      for (const c of figures) this.set({ clinic_id: c.clinicId, reason: c.reason }, c.courses);
     },
   });
 }

@@ -12,7 +12,7 @@ import {
   type CourseEvent,
   type StoredEvent,
 } from '@ipt/course';
-import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
+import type { RecordedEvent, SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { Projection } from './projection';
 import { migrateCheckpoints } from './projection-runner';
 import type { EventRecording } from './views';
@@ -44,8 +44,76 @@ export function recordingOf(event: StoredEvent): EventRecording {
   return { revision: event.revision, recordedAt: recordedAtOf(event) };
 }
 
+/** A row as stored: the fold state as JSON text. */
+export interface StoredCourseRow {
+  clinic_id: string;
+  revision: number;
+  state: string;
+}
+
+export function courseRowOf<S>(courseId: string, stored: StoredCourseRow): CourseRow<S> {
+  return {
+    courseId,
+    clinicId: stored.clinic_id,
+    revision: stored.revision,
+    state: JSON.parse(stored.state) as S,
+  };
+}
+
+/**
+ * Folds a batch of events into the rows of the courses they touch, each
+ * course's row looked up once through `known` (memory, then the table). The
+ * rows to write, in first-touched order; none for events before an enrollment.
+ * Shared by every database's adapter.
+ */
+export function foldCourseEvents<S>(
+  spec: CourseFoldSpec<S>,
+  events: readonly RecordedEvent[],
+  known: (courseId: string) => CourseRow<S> | undefined,
+): CourseRow<S>[] {
+  const touched = new Map<string, CourseRow<S>>();
+  for (const recorded of events) {
+    const event = decodeCourseEvent(recorded);
+    const courseId = courseIdOf(recorded);
+    const row = touched.get(courseId) ??
+      known(courseId) ?? {
+        courseId,
+        clinicId: clinicOf(recorded),
+        revision: -1,
+        state: null as S,
+      };
+    // The log may deliver an event the row already reflects only after a
+    // rebuild race; folding it twice would double-count, so skip it.
+    if (recorded.revision <= row.revision) continue;
+    const next = spec.evolve(row.state, event, recordingOf(recorded));
+    touched.set(courseId, { ...row, revision: recorded.revision, state: next as S });
+  }
+  // Events before an enrollment: nothing to show.
+  return [...touched.values()].filter((row) => row.state !== null);
+}
+
+/** The stored column names of a fold's table, in the order of courseRowValues. */
+export function courseRowColumns(spec: CourseFoldSpec<unknown>): string[] {
+  return ['course_id', 'clinic_id', 'revision', 'state', ...Object.keys(spec.columns)];
+}
+
+/** The values of a row to store, in the order of courseRowColumns. */
+export function courseRowValues<S>(
+  spec: CourseFoldSpec<S>,
+  row: CourseRow<S>,
+): (string | number | null)[] {
+  const values = spec.columnValues(row);
+  return [
+    row.courseId,
+    row.clinicId,
+    row.revision,
+    JSON.stringify(row.state),
+    ...Object.keys(spec.columns).map((c) => values[c] ?? null),
+  ];
+}
+
 /** Fold states kept in memory: a projection is its table's only writer, so they stay true. */
-const CACHED_COURSES = 20_000;
+export const CACHED_COURSES = 20_000;
 
 export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
   const extra = Object.keys(spec.columns);
@@ -58,7 +126,7 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
   const prepared = (db: SqliteDatabase) => {
     if (!statements || statementsDb !== db) {
       statementsDb = db;
-      const names = ['course_id', 'clinic_id', 'revision', 'state', ...extra];
+      const names = courseRowColumns(spec as CourseFoldSpec<unknown>);
       statements = {
         load: db.prepare(
           `SELECT clinic_id, revision, state FROM ${spec.table} WHERE course_id = ?`,
@@ -110,44 +178,14 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
     },
     apply(db, events) {
       const { load, save } = prepared(db);
-      const touched = new Map<string, CourseRow<S>>();
-      for (const recorded of events) {
-        const event = decodeCourseEvent(recorded);
-        const courseId = courseIdOf(recorded);
-        let row = touched.get(courseId) ?? cache.get(courseId);
-        if (!row) {
-          const stored = load.get(courseId) as
-            { clinic_id: string; revision: number; state: string } | undefined;
-          row = stored
-            ? {
-                courseId,
-                clinicId: stored.clinic_id,
-                revision: stored.revision,
-                state: JSON.parse(stored.state) as S,
-              }
-            : {
-                courseId,
-                clinicId: clinicOf(recorded),
-                revision: -1,
-                state: null as S,
-              };
-        }
-        // The log may deliver an event the row already reflects only after a
-        // rebuild race; folding it twice would double-count, so skip it.
-        if (recorded.revision <= row.revision) continue;
-        const next = spec.evolve(row.state, event, recordingOf(recorded));
-        touched.set(courseId, { ...row, revision: recorded.revision, state: next as S });
-      }
-      for (const row of touched.values()) {
-        if (row.state === null) continue; // events before an enrollment: nothing to show
-        const values = spec.columnValues(row);
-        save.run(
-          row.courseId,
-          row.clinicId,
-          row.revision,
-          JSON.stringify(row.state),
-          ...extra.map((c) => values[c] ?? null),
-        );
+      const touched = foldCourseEvents(spec, events, (courseId) => {
+        const cached = cache.get(courseId);
+        if (cached) return cached;
+        const stored = load.get(courseId) as StoredCourseRow | undefined;
+        return stored && courseRowOf(courseId, stored);
+      });
+      for (const row of touched) {
+        save.run(...courseRowValues(spec, row));
         remember(row);
       }
     },

@@ -18,6 +18,7 @@ import { enrolled, held } from '../../course/src/testing/fixtures';
 import { waitFor } from '../../../test/support/wait-for';
 import type { Projection } from './projection';
 import { ProjectionRunner } from './projection-runner';
+import { sqliteProjectionTarget } from './projection-target';
 import { COURSE_COMPLETION, createReadModelProjections } from './read-models';
 
 const SECRET = 'MRN-SECRET-77';
@@ -86,8 +87,8 @@ describe('a projection meeting an event it cannot decode', () => {
 
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [projecting, counting] = (runners = [
-      new ProjectionRunner(store, db, completion, logger),
-      new ProjectionRunner(store, db, streamLengths, logger),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, streamLengths), logger),
     ]);
     for (const runner of runners) runner.start();
 
@@ -130,7 +131,9 @@ describe('a projection meeting an event it cannot decode', () => {
       expectedRevision: 'no_stream',
     });
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
-    const [runner] = (runners = [new ProjectionRunner(store, db, completion, logger)]);
+    const [runner] = (runners = [
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger),
+    ]);
     runner.start();
     await waitFor(
       () => runner.status().state === 'failed',

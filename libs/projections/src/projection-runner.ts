@@ -1,7 +1,7 @@
 /**
  * Runs one projection: a catch-up subscription to the store's ordered log from
  * the projection's checkpoint, applying each ready batch of course events and
- * the new checkpoint in one SQLite transaction. When the store goes away it
+ * the new checkpoint in one transaction of its target (SQLite or PostgreSQL). When the store goes away it
  * retries with backoff and resumes from the checkpoint.
  */
 import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
@@ -11,11 +11,10 @@ import {
   type RecordedEvent,
   type StoreSubscription,
   type SqliteDatabase,
-  type SqliteStatement,
 } from '@ipt/event-store';
 import { failed, linksOf, tracer } from '@ipt/telemetry';
 import { readyBatches } from './batches';
-import type { Projection } from './projection';
+import type { ProjectionTarget } from './projection-target';
 
 /**
  * `failed`: the projection met an event it cannot read and stopped there (its
@@ -66,19 +65,15 @@ export class ProjectionRunner {
   private loop?: Promise<void>;
   private stopping = false;
   private wakeRetry?: () => void;
-  private readCheckpoint?: SqliteStatement;
-  private writeCheckpoint?: SqliteStatement;
+  /** The checkpoint as last read or written here (for targets without a synchronous read). */
+  private knownCheckpoint?: bigint;
   private readonly appliedListeners = new Set<AppliedListener>();
 
   constructor(
     private readonly store: EventStore,
-    private readonly db: SqliteDatabase,
-    readonly projection: Projection,
+    readonly projection: ProjectionTarget,
     private readonly logger: RunnerLogger,
-  ) {
-    migrateCheckpoints(db);
-    projection.migrate(db);
-  }
+  ) {}
 
   start(): void {
     if (this.loop) return;
@@ -100,12 +95,8 @@ export class ProjectionRunner {
   /** Replays the projection from the start of the log. */
   async rebuild(): Promise<void> {
     await this.stop();
-    this.db.transaction(() => {
-      this.projection.reset(this.db);
-      this.db
-        .prepare('DELETE FROM projection_checkpoints WHERE name = ?')
-        .run(this.projection.name);
-    })();
+    await this.projection.reset();
+    this.knownCheckpoint = undefined;
     this.eventsApplied = 0;
     this.start();
   }
@@ -127,11 +118,7 @@ export class ProjectionRunner {
   }
 
   checkpoint(): bigint | undefined {
-    this.readCheckpoint ??= this.db.prepare(
-      'SELECT position FROM projection_checkpoints WHERE name = ?',
-    );
-    const row = this.readCheckpoint.get(this.projection.name) as { position: string } | undefined;
-    return row ? BigInt(row.position) : undefined;
+    return this.projection.storedCheckpoint?.() ?? this.knownCheckpoint;
   }
 
   private async run(): Promise<void> {
@@ -139,8 +126,10 @@ export class ProjectionRunner {
     while (!this.stopping) {
       this.state = 'catching_up';
       try {
+        // Read again on every (re)start: after a takeover another process may have moved it.
+        this.knownCheckpoint = await this.projection.checkpoint();
         this.subscription = this.store.subscribeToAll({
-          afterPosition: this.checkpoint(),
+          afterPosition: this.knownCheckpoint,
           streamPrefixes: [COURSE_STREAM_PREFIX],
         });
         for await (const batch of readyBatches(this.subscription, BATCH_SIZE)) {
@@ -151,7 +140,7 @@ export class ProjectionRunner {
           }
           if (events.length > 0) {
             try {
-              this.applyTracedBatch(events);
+              await this.applyTracedBatch(events);
             } catch (error) {
               // End the subscription first: leaving the loop waits for a read it may have in flight.
               await this.subscription.close();
@@ -188,7 +177,7 @@ export class ProjectionRunner {
   }
 
   /** One span per batch, linked to the traces of (the first of) its events' commands. */
-  private applyTracedBatch(events: RecordedEvent[]): void {
+  private async applyTracedBatch(events: RecordedEvent[]): Promise<void> {
     const span = tracer().startSpan(`project ${this.projection.name}`, {
       root: true,
       attributes: {
@@ -199,7 +188,7 @@ export class ProjectionRunner {
       links: linksOf(events.map((e) => e.metadata)),
     });
     try {
-      this.applyBatch(events);
+      await this.applyBatch(events);
     } catch (error) {
       failed(span, error);
       throw error;
@@ -208,24 +197,18 @@ export class ProjectionRunner {
     }
   }
 
-  private applyBatch(events: RecordedEvent[]): void {
+  private async applyBatch(events: RecordedEvent[]): Promise<void> {
     const last = events[events.length - 1].position;
     try {
-      this.db.transaction(() => {
-        this.projection.apply(this.db, events);
-        this.writeCheckpoint ??= this.db.prepare(
-          `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-        );
-        this.writeCheckpoint.run(this.projection.name, last.toString(), new Date().toISOString());
-      })();
+      await this.projection.commit(events, last);
     } catch (error) {
       this.projection.discardUncommitted?.();
       // Keep what comes before an unreadable event, so the checkpoint stops right at it.
       const at = isUnreadable(error) ? events.findIndex((e) => isEventOf(error, e)) : -1;
-      if (at > 0) this.applyBatch(events.slice(0, at));
+      if (at > 0) await this.applyBatch(events.slice(0, at));
       throw error;
     }
+    this.knownCheckpoint = last;
     this.eventsApplied += events.length;
     for (const listener of this.appliedListeners) listener(this.projection.name, events);
   }

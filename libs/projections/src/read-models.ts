@@ -5,7 +5,7 @@
  */
 import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { CourseStatus } from '@ipt/course';
-import { courseFoldProjection } from './course-fold-projection';
+import { courseFoldProjection, type CourseFoldSpec } from './course-fold-projection';
 import type { Projection } from './projection';
 import {
   ENGAGEMENT_REASONS,
@@ -53,7 +53,7 @@ const STANDING_REASON_COLUMNS: Record<StandingReason, keyof EngagementColumns> =
   deteriorating: 'risk_deteriorating',
 };
 
-const ENGAGEMENT_COLUMN_LIST =
+export const ENGAGEMENT_COLUMN_LIST =
   'last_contact_ms, patient_missed_since_last_session, risk_missed_sessions, risk_homework_not_done, risk_deteriorating';
 
 function engagementColumns(basis: EngagementBasis | null) {
@@ -90,9 +90,13 @@ export function finishCourseView(view: string, row: EngagementColumns, nowMs: nu
   return `${view.slice(0, view.lastIndexOf('}'))},"engagement":${engagement}}`;
 }
 
-export function createReadModelProjections(): Projection[] {
+/**
+ * The read models' tables and folds, whatever the database: each adapter
+ * (SQLite below, PostgreSQL in postgres/) builds its projection from these.
+ */
+export function readModelSpecs(): CourseFoldSpec<unknown>[] {
   return [
-    courseFoldProjection<CourseFolds>({
+    foldSpec<CourseFolds>({
       name: COURSE_COMPLETION,
       table: 'course_completion',
       columns: {
@@ -128,14 +132,14 @@ export function createReadModelProjections(): Projection[] {
         };
       },
     }),
-    courseFoldProjection<CourseOutcomesState>({
+    foldSpec<CourseOutcomesState>({
       name: COURSE_OUTCOMES,
       table: 'course_outcomes',
       columns: { view: 'TEXT' },
       evolve: evolveOutcomes,
       columnValues: (row) => ({ view: JSON.stringify(toOutcomesView(row.state)) }),
     }),
-    courseFoldProjection<CourseFolds>({
+    foldSpec<CourseFolds>({
       name: CLINIC_SUMMARY,
       table: 'clinic_summary_courses',
       columns: { contribution: 'TEXT' },
@@ -156,6 +160,12 @@ export function createReadModelProjections(): Projection[] {
       }),
     }),
   ];
+}
+
+const foldSpec = <S>(spec: CourseFoldSpec<S>) => spec as unknown as CourseFoldSpec<unknown>;
+
+export function createReadModelProjections(): Projection[] {
+  return readModelSpecs().map((spec) => courseFoldProjection(spec));
 }
 
 export interface CourseListQuery {

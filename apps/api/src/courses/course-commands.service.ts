@@ -115,7 +115,7 @@ export class CourseCommandsService {
     const { caller, idempotencyKey: key } = envelope;
     const digest = requestDigest(command);
     if (key) {
-      const prior = this.idempotency.find(caller.clinicId, key);
+      const prior = await this.idempotency.find(caller.clinicId, key);
       if (prior) return checkReplay(prior, digest);
     }
     const streamId = courseStreamId(command.data.courseId);
@@ -174,7 +174,7 @@ export class CourseCommandsService {
     if (key && keyedBefore) {
       // The process may have died between an earlier append and its local record.
       const first = answerOfKeyed(command.data.courseId, keyedBefore);
-      this.idempotency.save(caller.clinicId, key, first);
+      await this.idempotency.save(caller.clinicId, key, first);
       return checkReplay(first, digest);
     }
     if (envelope.ifMatch !== undefined) {
@@ -263,7 +263,7 @@ export class CourseCommandsService {
         digest,
         revisedEvents(streamId, stored),
       );
-      this.idempotency.save(caller.clinicId, key, answer);
+      await this.idempotency.save(caller.clinicId, key, answer);
       this.streams.appended(streamId, course, stored);
       return answer;
     }

@@ -4,7 +4,13 @@
  */
 import { Module } from '@nestjs/common';
 import { CourseCommandsService } from './course-commands.service';
+import type { Pool } from 'pg';
+import type { SqliteDatabase } from '@ipt/event-store';
+import { SHARED_DATABASE } from '@ipt/database';
+import { LOCAL_DATABASE } from '../infrastructure/local-database';
 import { IdempotencyRecords } from './idempotency-records';
+import { PostgresIdempotencyRecords } from './idempotency-records.postgres';
+import { SqliteIdempotencyRecords } from './idempotency-records.sqlite';
 import { EnrollPatientController } from './enroll-patient/enroll-patient.controller';
 import { EnrollPatientHandler } from './enroll-patient/enroll-patient.command';
 import { SelectProblemAreaController } from './select-problem-area/select-problem-area.controller';
@@ -58,6 +64,16 @@ const COURSE_COMMAND_HANDLERS = [
 
 @Module({
   controllers: COURSE_COMMAND_CONTROLLERS,
-  providers: [IdempotencyRecords, CourseCommandsService, ...COURSE_COMMAND_HANDLERS],
+  providers: [
+    {
+      // DATABASE_URL set: the records every API instance shares; else the local SQLite file.
+      provide: IdempotencyRecords,
+      inject: [SHARED_DATABASE, LOCAL_DATABASE],
+      useFactory: (shared: Pool | null, local: SqliteDatabase) =>
+        shared ? new PostgresIdempotencyRecords(shared) : new SqliteIdempotencyRecords(local),
+    },
+    CourseCommandsService,
+    ...COURSE_COMMAND_HANDLERS,
+  ],
 })
 export class CoursesModule {}

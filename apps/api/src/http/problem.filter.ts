@@ -7,6 +7,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { CourseRuleViolation, type RuleViolationKind } from '@ipt/course';
+import { DatabaseUnavailableError } from '@ipt/database';
 import { StoreUnavailableError } from '@ipt/event-store';
 import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
 import { problemBody, type ProblemBody } from './problem';
@@ -66,6 +67,16 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof StoreUnavailableError) {
     return {
       body: problemBody(503, 'store_unavailable', 'the event store is unreachable; retry later'),
+      headers: { 'retry-after': '1' },
+    };
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    return {
+      body: problemBody(
+        503,
+        'database_unavailable',
+        'the shared database is unreachable; retry later',
+      ),
       headers: { 'retry-after': '1' },
     };
   }

@@ -1,9 +1,12 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import type { Pool } from 'pg';
+import { SHARED_DATABASE } from '@ipt/database';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import {
   LIVE,
+  databaseCheck,
   eventStoreCheck,
   projectionsCheck,
   readiness,
@@ -24,12 +27,16 @@ export class HealthController {
     projections: ProjectionsService,
     relay: RelayService,
     audit: AuditLedgerService,
+    @Inject(SHARED_DATABASE) shared: Pool | null,
   ) {
+    const sharedDatabase = shared && databaseCheck(shared);
     const inProcessProjections = projectionsCheck(() =>
       projections.runners.map((runner) => runner.status()),
     );
     this.checks = {
       eventStore: eventStoreCheck(store),
+      // With DATABASE_URL: views, idempotency records and the projections live there.
+      database: async () => (sharedDatabase ? sharedDatabase() : null),
       projections: () => {
         const result = inProcessProjections();
         // With RUN_PROJECTIONS=false the projector worker reports its own readiness.

@@ -11,7 +11,14 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
-import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
+import type { Pool } from 'pg';
+import { AdvisoryLease, PROJECTOR_LOCK, SHARED_DATABASE } from '@ipt/database';
+import {
+  ProjectionRunner,
+  createPostgresReadModelTargets,
+  createReadModelProjections,
+  sqliteProjectionTarget,
+} from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
 import { ProjectionProgress } from '../infrastructure/projection-progress';
 
@@ -19,31 +26,63 @@ import { ProjectionProgress } from '../infrastructure/projection-progress';
 export class ProjectionsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('projections');
   readonly runners: ProjectionRunner[];
+  /** With DATABASE_URL: projections run here only while this process holds the projector lock. */
+  private lease?: AdvisoryLease;
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     progress: ProjectionProgress,
+    @Inject(SHARED_DATABASE) shared: Pool | null,
   ) {
-    this.runners = createReadModelProjections().map(
-      (projection) => new ProjectionRunner(store, db, projection, this.logger),
-    );
+    const targets = shared
+      ? createPostgresReadModelTargets(shared)
+      : createReadModelProjections().map((projection) => sqliteProjectionTarget(db, projection));
+    this.runners = targets.map((target) => new ProjectionRunner(store, target, this.logger));
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
 
-  /** False when a projector worker builds the read models (RUN_PROJECTIONS=false). */
+  /**
+   * False when a projector worker builds the read models (RUN_PROJECTIONS=false),
+   * or, with DATABASE_URL, while another process holds the projector lock.
+   */
   get inProcess(): boolean {
-    return this.config.runProjections;
+    return this.config.runProjections && (!this.lease || this.lease.active);
   }
 
   onApplicationBootstrap(): void {
     if (!this.inProcess) return;
-    for (const runner of this.runners) runner.start();
+    if (!this.config.databaseUrl) {
+      for (const runner of this.runners) runner.start();
+      return;
+    }
+    // Shared read models: one projecting process at a time, whichever holds the lock.
+    const lease = (this.lease = new AdvisoryLease(this.config.databaseUrl, PROJECTOR_LOCK, {
+      applicationName: 'ipt-course-ledger-api-projections',
+    }));
+    lease.onLost(() => {
+      this.logger.warn('projector lock lost: projections stop here and wait for it again');
+      void Promise.all(this.runners.map((runner) => runner.stop())).then(() => this.contend());
+    });
+    this.contend();
+  }
+
+  private contend(): void {
+    const lease = this.lease;
+    if (!lease) return;
+    void lease.acquire().then((active) => {
+      if (!active) return;
+      this.logger.log('projector lock held: projecting');
+      for (const runner of this.runners) runner.start();
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
+    const lease = this.lease;
+    this.lease = undefined;
     await Promise.all(this.runners.map((runner) => runner.stop()));
+    await lease?.release();
   }
 
   runner(name: string): ProjectionRunner | undefined {

@@ -15,14 +15,16 @@ export class ClinicSummaryController {
   /** Completion, dropout and outcome rates of the caller's clinic; no PHI. */
   @Get(':clinicId/summary')
   @AllowRoles('analyst', 'clinician', 'auditor')
-  summary(@Param('clinicId') clinicId: string, @CurrentCaller() caller: Caller) {
+  async summary(@Param('clinicId') clinicId: string, @CurrentCaller() caller: Caller) {
     if (clinicId !== caller.clinicId) {
       throw new Forbidden("only your own clinic's summary is visible to you");
     }
-    const tally = this.views.queries
-      .clinicContributions(clinicId)
-      .reduce(addContribution, emptyClinicTally());
-    // atRisk depends on the time of the request: counted now, by an indexed query.
-    return summaryFromTally(clinicId, tally, this.views.queries.countAtRisk(clinicId, Date.now()));
+    const [contributions, atRisk] = await Promise.all([
+      this.views.queries.clinicContributions(clinicId),
+      // atRisk depends on the time of the request: counted now, by an indexed query.
+      this.views.queries.countAtRisk(clinicId, Date.now()),
+    ]);
+    const tally = contributions.reduce(addContribution, emptyClinicTally());
+    return summaryFromTally(clinicId, tally, atRisk);
   }
 }

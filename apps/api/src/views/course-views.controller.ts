@@ -45,7 +45,7 @@ export class CourseViewsController {
   })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false })
-  list(
+  async list(
     @Query() query: Record<string, unknown>,
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -53,7 +53,7 @@ export class CourseViewsController {
     const { status, therapistId, atRisk, limit, after } = parseListQuery(query);
     // One clock reading for the whole page: each item's engagement and the atRisk filter agree.
     const nowMs = Date.now();
-    const page = this.views.queries.listCourses({
+    const page = await this.views.queries.listCourses({
       clinicId: caller.clinicId,
       status,
       therapistId,

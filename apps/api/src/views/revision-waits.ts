@@ -4,17 +4,18 @@
  * projection commits an event of its course (in-process runners tell
  * ProjectionProgress), or, when a projector worker builds the read models in
  * another process, by one shared poller per process that looks at the
- * projections' checkpoints and wakes every waiter only when they moved. The
+ * projections' checkpoints in the read-model database (the shared PostgreSQL
+ * one with DATABASE_URL: nothing of what this process wrote is remembered
+ * here, so any instance answers) and wakes every waiter only when they moved. The
  * number of waiting reads is capped, and a read whose client went away stops
  * waiting.
  */
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
-import type { SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
-import { LOCAL_DATABASE } from '../infrastructure/local-database';
+import { READ_MODELS, type ReadModelReader } from '@ipt/projections';
 import { ProjectionProgress } from '../infrastructure/projection-progress';
 import { ClientGone, TooManyWaiters, ViewNotReady } from '../application/errors';
 
@@ -24,8 +25,8 @@ export const MAX_WAIT_MS = 5000;
 const CHECKPOINT_POLL_MS = 20;
 
 interface Waiter {
-  /** True when the view has reached the revision; the waiter then resolves itself. */
-  check(): boolean;
+  /** Resolves true when the view has reached the revision; the waiter then resolves itself. */
+  check(): Promise<boolean>;
   fail(error: Error): void;
 }
 
@@ -37,11 +38,11 @@ export class RevisionWaits implements OnModuleDestroy {
   private readonly unsubscribe: () => void;
   private poller?: NodeJS.Timeout;
   private lastCheckpoints?: string;
-  private checkpoints?: SqliteStatement;
+  private polling = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelReader,
     progress: ProjectionProgress,
     metrics: ApiMetrics,
   ) {
@@ -76,7 +77,7 @@ export class RevisionWaits implements OnModuleDestroy {
   waitFor<T>(
     courseId: string,
     minRevision: number,
-    read: () => T | undefined,
+    read: () => Promise<T | undefined>,
     signal?: AbortSignal,
   ): Promise<T> {
     if (this.count >= this.config.maxViewWaiters) return Promise.reject(new TooManyWaiters());
@@ -90,15 +91,26 @@ export class RevisionWaits implements OnModuleDestroy {
         if (set.size === 0 && this.waiters.get(courseId) === set) this.waiters.delete(courseId);
         if (this.count === 0) this.stopPolling();
       };
+      let settled = false;
       const waiter: Waiter = {
-        check: () => {
-          const answer = read();
-          if (answer === undefined) return false;
+        check: async () => {
+          if (settled) return true;
+          let answer: T | undefined;
+          try {
+            answer = await read();
+          } catch (error) {
+            waiter.fail(error as Error);
+            return true;
+          }
+          if (answer === undefined || settled) return settled;
+          settled = true;
           done();
           resolve(answer);
           return true;
         },
         fail: (error) => {
+          if (settled) return;
+          settled = true;
           done();
           reject(error);
         },
@@ -113,7 +125,9 @@ export class RevisionWaits implements OnModuleDestroy {
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       // The projection may have got there between the caller's read and now.
-      if (!waiter.check()) this.startPolling();
+      void waiter.check().then((reached) => {
+        if (!reached) this.startPolling();
+      });
     });
   }
 
@@ -125,31 +139,33 @@ export class RevisionWaits implements OnModuleDestroy {
   private wake(courseId: string): void {
     const set = this.waiters.get(courseId);
     if (!set) return;
-    for (const waiter of [...set]) waiter.check();
+    for (const waiter of [...set]) void waiter.check();
   }
 
   /** Only when another process projects: one timer for all waiters, and only while any wait. */
   private startPolling(): void {
-    if (this.config.runProjections || this.poller) return;
-    this.lastCheckpoints = this.readCheckpoints();
+    if (this.config.runProjections || this.poller || this.count === 0) return;
+    this.lastCheckpoints = undefined;
     this.poller = setInterval(() => {
-      const now = this.readCheckpoints();
-      if (now === this.lastCheckpoints) return;
-      this.lastCheckpoints = now;
-      for (const courseId of [...this.waiters.keys()]) this.wake(courseId);
+      if (this.polling) return; // the previous look has not answered yet
+      this.polling = true;
+      this.readModels
+        .checkpoints()
+        .then((now) => {
+          if (now === this.lastCheckpoints) return;
+          this.lastCheckpoints = now;
+          for (const courseId of [...this.waiters.keys()]) this.wake(courseId);
+        })
+        // Unreachable for a moment: look again next tick; each waiter still ends at its deadline.
+        .catch(() => undefined)
+        .finally(() => {
+          this.polling = false;
+        });
     }, CHECKPOINT_POLL_MS);
   }
 
   private stopPolling(): void {
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
-  }
-
-  private readCheckpoints(): string {
-    this.checkpoints ??= this.db.prepare(
-      "SELECT group_concat(name || ':' || position) AS positions FROM projection_checkpoints",
-    );
-    const row = this.checkpoints.get() as { positions: string | null } | undefined;
-    return row?.positions ?? '';
   }
 }

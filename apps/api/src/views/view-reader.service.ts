@@ -4,9 +4,8 @@
  * projection has reached that revision of the course.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
-import { ReadModelQueries } from '@ipt/projections';
-import { LOCAL_DATABASE } from '../infrastructure/local-database';
+import { EVENT_STORE, type EventStore } from '@ipt/event-store';
+import { READ_MODELS, type ReadModelReader } from '@ipt/projections';
 import { CourseNotFound, InvalidRequest } from '../application/errors';
 import { courseBelongsTo } from '../application/course-events';
 import { RevisionWaits } from './revision-waits';
@@ -15,15 +14,11 @@ export type CourseTable = 'course_completion' | 'course_outcomes';
 
 @Injectable()
 export class ViewReader {
-  readonly queries: ReadModelQueries;
-
   constructor(
-    @Inject(LOCAL_DATABASE) db: SqliteDatabase,
+    @Inject(READ_MODELS) readonly queries: ReadModelReader,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly waits: RevisionWaits,
-  ) {
-    this.queries = new ReadModelQueries(db);
-  }
+  ) {}
 
   /**
    * The stored view JSON of one course, as a string ready to send. With a
@@ -37,18 +32,18 @@ export class ViewReader {
     minRevision?: number,
     signal?: AbortSignal,
   ): Promise<string> {
-    const reached = (): string | undefined => {
-      const row = this.read(table, clinicId, courseId);
+    const reached = async (): Promise<string | undefined> => {
+      const row = await this.read(table, clinicId, courseId);
       return row && (minRevision === undefined || row.revision >= minRevision)
         ? row.view
         : undefined;
     };
-    const view = reached();
+    const view = await reached();
     if (view !== undefined) return view;
     if (minRevision === undefined) throw new CourseNotFound();
     // Lagging or absent? Absent (or another clinic's) answers 404 at once.
     if (
-      !this.read(table, clinicId, courseId) &&
+      !(await this.read(table, clinicId, courseId)) &&
       !(await courseBelongsTo(this.store, clinicId, courseId))
     )
       throw new CourseNotFound();

@@ -7,6 +7,7 @@
 import { AuditSigningKey } from '@ipt/audit';
 import type { EventStore, SqliteDatabase } from '@ipt/event-store';
 import { ProjectionRunner, type RunnerLogger } from '../projection-runner';
+import { sqliteProjectionTarget } from '../projection-target';
 import { CheckpointIssuer, CheckpointLog, type AccessTreeHead } from './checkpoints';
 import { CheckpointTopic } from './checkpoint-topic';
 import { EventsLedger, EventsTreeProjection } from './events-tree';
@@ -32,7 +33,11 @@ export class AuditLedger {
     access: AccessTreeHead,
     logger: RunnerLogger & { error(message: string): void },
   ) {
-    this.runner = new ProjectionRunner(store, db, new EventsTreeProjection(), logger);
+    this.runner = new ProjectionRunner(
+      store,
+      sqliteProjectionTarget(db, new EventsTreeProjection()),
+      logger,
+    );
     const ledger = new EventsLedger(db);
     const key = AuditSigningKey.loadOrCreate({
       dataDir: config.dataDir,

@@ -1,0 +1,4 @@
+export * from './pool';
+export * from './migrations';
+export * from './shared-database';
+export * from './advisory-lease';

@@ -1,0 +1,149 @@
+/**
+ * The shared database's schema, as versioned migrations run at start by umzug.
+ * Every process runs them (API instances, projector, relay): an advisory lock
+ * lets one apply them while the others wait, then find nothing left to do.
+ * A migration is never edited once released; a change is a new one.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { Umzug, type UmzugStorage } from 'umzug';
+
+/** Advisory lock key of the migrations (any constant no other lock of ours uses). */
+export const MIGRATION_LOCK = 7_401_100;
+
+interface Migration {
+  name: string;
+  up(client: PoolClient): Promise<void>;
+}
+
+const sql =
+  (...statements: string[]) =>
+  async (client: PoolClient) => {
+    for (const statement of statements) await client.query(statement);
+  };
+
+export const MIGRATIONS: Migration[] = [
+  {
+    name: '0001-read-models',
+    // The tables of libs/projections read-models.ts (one row per course, the fold state last)
+    // and the projections' checkpoints (a position is an unsigned 64-bit number: kept as text).
+    // Keys compare byte by byte ("C"), as SQLite's BINARY does: lists and cursors agree on both.
+    up: sql(
+      `CREATE TABLE projection_checkpoints (
+         name TEXT PRIMARY KEY,
+         position TEXT NOT NULL,
+         updated_at TIMESTAMPTZ NOT NULL
+       )`,
+      `CREATE TABLE course_completion (
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
+         revision BIGINT NOT NULL,
+         therapist_id TEXT COLLATE "C",
+         status TEXT COLLATE "C",
+         enrolled_at TEXT COLLATE "C",
+         last_contact_ms BIGINT,
+         patient_missed_since_last_session BIGINT,
+         risk_missed_sessions BIGINT,
+         risk_homework_not_done BIGINT,
+         risk_deteriorating BIGINT,
+         at_risk_standing BIGINT,
+         view TEXT,
+         state TEXT NOT NULL
+       )`,
+      `CREATE INDEX course_completion_by_clinic
+         ON course_completion (clinic_id, enrolled_at DESC, course_id DESC)`,
+      `CREATE INDEX course_completion_by_last_contact
+         ON course_completion (clinic_id, status, last_contact_ms, enrolled_at, course_id)`,
+      `CREATE INDEX course_completion_by_standing_risk
+         ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)`,
+      `CREATE TABLE course_outcomes (
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
+         revision BIGINT NOT NULL,
+         view TEXT,
+         state TEXT NOT NULL
+       )`,
+      `CREATE TABLE clinic_summary_courses (
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         clinic_id TEXT COLLATE "C" NOT NULL,
+         revision BIGINT NOT NULL,
+         contribution TEXT,
+         state TEXT NOT NULL
+       )`,
+      `CREATE INDEX clinic_summary_by_clinic ON clinic_summary_courses (clinic_id)`,
+    ),
+  },
+  {
+    name: '0002-idempotency-keys',
+    up: sql(
+      `CREATE TABLE idempotency_keys (
+         clinic_id TEXT COLLATE "C" NOT NULL,
+         key TEXT NOT NULL,
+         answer TEXT NOT NULL,
+         recorded_at TIMESTAMPTZ NOT NULL,
+         PRIMARY KEY (clinic_id, key)
+       )`,
+    ),
+  },
+];
+
+/** Which migrations ran, in a table of the database itself. */
+function tableStorage(): UmzugStorage<PoolClient> {
+  return {
+    async executed({ context }) {
+      await context.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        name TEXT PRIMARY KEY,
+        applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+      )`);
+      const { rows } = await context.query<{ name: string }>(
+        'SELECT name FROM schema_migrations ORDER BY name',
+      );
+      return rows.map((r) => r.name);
+    },
+    async logMigration({ name, context }) {
+      await context.query('INSERT INTO schema_migrations (name) VALUES ($1)', [name]);
+    },
+    async unlogMigration({ name, context }) {
+      await context.query('DELETE FROM schema_migrations WHERE name = $1', [name]);
+    },
+  };
+}
+
+/**
+ * Applies the pending migrations, each with its record in one transaction,
+ * under the migration lock. Returns the names it applied.
+ */
+export async function migrateDatabase(pool: Pool): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const umzug = new Umzug<PoolClient>({
+      context: client,
+      storage: tableStorage(),
+      logger: undefined,
+      migrations: MIGRATIONS.map((m) => ({
+        name: m.name,
+        // The migration and its record commit together: umzug logs it right after `up`,
+        // inside the transaction opened here and closed by the `migrated` hook below.
+        up: async ({ context }) => {
+          await context.query('BEGIN');
+          await m.up(context);
+        },
+      })),
+    });
+    const applied: string[] = [];
+    for (const pending of await umzug.pending()) {
+      try {
+        await umzug.up({ migrations: [pending.name] });
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      applied.push(pending.name);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

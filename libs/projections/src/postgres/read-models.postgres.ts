@@ -1,0 +1,299 @@
+/**
+ * The read models in PostgreSQL (DATABASE_URL): the projections' writes
+ * (one ProjectionTarget per read model) and the API's queries (the
+ * ReadModelReader port). Every access to the read-model tables of PostgreSQL
+ * is in this file; the tables themselves come from the migrations of
+ * @ipt/database (0001-read-models).
+ *
+ * A commit also fences: it moves the checkpoint only from the position this
+ * process last read or wrote, so a projector that lost its advisory lock to a
+ * standby (and does not know yet) can never apply a batch twice.
+ */
+import { LRUCache } from 'lru-cache';
+import { courseIdOf } from '@ipt/course';
+import type { Pool, PoolClient } from 'pg';
+import { whileAvailable } from '@ipt/database';
+import type { RecordedEvent } from '@ipt/event-store';
+import {
+  CACHED_COURSES,
+  courseRowColumns,
+  courseRowOf,
+  courseRowValues,
+  foldCourseEvents,
+  type CourseFoldSpec,
+  type CourseRow,
+  type StoredCourseRow,
+} from '../course-fold-projection';
+import type { ProjectionTarget } from '../projection-target';
+import type { CourseListPage, CourseViewTable, ReadModelReader } from '../read-model-reader';
+import {
+  ENGAGEMENT_COLUMN_LIST,
+  finishCourseView,
+  readModelSpecs,
+  type AtRiskCount,
+  type CourseListQuery,
+  type EngagementColumns,
+} from '../read-models';
+import {
+  ENGAGEMENT_REASONS,
+  noRecentSessionBound,
+  type CourseSummaryContribution,
+  type EngagementReason,
+} from '../views';
+
+/** Another process moved the checkpoint: this one is no longer the projector. */
+export class ProjectionFencedError extends Error {
+  constructor(name: string) {
+    super(`projection ${name}: the checkpoint moved in another process; reloading`);
+    this.name = 'ProjectionFencedError';
+  }
+}
+
+/** Rows per INSERT statement (PostgreSQL takes at most 65,535 parameters in one). */
+const ROWS_PER_STATEMENT = 1000;
+
+export function createPostgresReadModelTargets(pool: Pool): ProjectionTarget[] {
+  return readModelSpecs().map((spec) => postgresCourseFoldTarget(pool, spec));
+}
+
+export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>): ProjectionTarget {
+  const columns = courseRowColumns(spec as CourseFoldSpec<unknown>);
+  const updates = columns
+    .slice(1)
+    .map((c) => `${c} = EXCLUDED.${c}`)
+    .join(', ');
+  const cache = new LRUCache<string, CourseRow<S>>({ max: CACHED_COURSES });
+  /** The checkpoint as this process last read or committed it; what a commit expects to find. */
+  let expected: bigint | undefined;
+  let expectedKnown = false;
+
+  const readCheckpoint = async (): Promise<bigint | undefined> => {
+    const { rows } = await pool.query<{ position: string }>(
+      'SELECT position FROM projection_checkpoints WHERE name = $1',
+      [spec.name],
+    );
+    expected = rows[0] ? BigInt(rows[0].position) : undefined;
+    expectedKnown = true;
+    return expected;
+  };
+
+  const loadRows = async (client: PoolClient, courseIds: string[]) => {
+    const known = new Map<string, CourseRow<S>>();
+    if (courseIds.length === 0) return known;
+    const { rows } = await client.query<StoredCourseRow & { course_id: string }>(
+      `SELECT course_id, clinic_id, revision, state FROM ${spec.table} WHERE course_id = ANY($1)`,
+      [courseIds],
+    );
+    for (const row of rows) known.set(row.course_id, courseRowOf<S>(row.course_id, row));
+    return known;
+  };
+
+  const saveRows = async (client: PoolClient, rows: CourseRow<S>[]) => {
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+      const values: (string | number | null)[] = [];
+      const tuples = chunk.map((row) => {
+        const first = values.length;
+        values.push(...courseRowValues(spec, row));
+        return `(${columns.map((_, i) => `$${first + i + 1}`).join(', ')})`;
+      });
+      await client.query(
+        `INSERT INTO ${spec.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}
+         ON CONFLICT (course_id) DO UPDATE SET ${updates}`,
+        values,
+      );
+    }
+  };
+
+  const moveCheckpoint = async (client: PoolClient, position: bigint) => {
+    const result =
+      expected === undefined
+        ? await client.query(
+            `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($1, $2, now())
+             ON CONFLICT (name) DO NOTHING`,
+            [spec.name, position.toString()],
+          )
+        : await client.query(
+            `UPDATE projection_checkpoints SET position = $2, updated_at = now()
+              WHERE name = $1 AND position = $3`,
+            [spec.name, position.toString(), expected.toString()],
+          );
+    if (result.rowCount !== 1) throw new ProjectionFencedError(spec.name);
+  };
+
+  return {
+    name: spec.name,
+    checkpoint: readCheckpoint,
+    async commit(events: RecordedEvent[], position: bigint) {
+      if (!expectedKnown) await readCheckpoint();
+      const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
+      const client = await pool.connect();
+      let touched: CourseRow<S>[];
+      try {
+        await client.query('BEGIN');
+        const loaded = await loadRows(client, missing);
+        touched = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
+        await saveRows(client, touched);
+        await moveCheckpoint(client, position);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+      expected = position;
+      for (const row of touched) cache.set(row.courseId, row);
+    },
+    async reset() {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`DELETE FROM ${spec.table}`);
+        await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [spec.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+      cache.clear();
+      expected = undefined;
+      expectedKnown = true;
+    },
+    discardUncommitted() {
+      // After a failed commit nothing here is trusted: rows and checkpoint are read again.
+      cache.clear();
+      expectedKnown = false;
+    },
+  };
+}
+
+/** Positional parameters for a query built in pieces. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export class PostgresReadModelReader implements ReadModelReader {
+  constructor(private readonly pool: Pool) {}
+
+  private async query<R extends object>(text: string, values: unknown[], name?: string) {
+    return whileAvailable(async () => {
+      const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
+      return result.rows;
+    });
+  }
+
+  async row(table: CourseViewTable, clinicId: string, courseId: string) {
+    const [row] = await this.query<{ revision: number; view: string }>(
+      `SELECT revision, view FROM ${table} WHERE course_id = $1 AND clinic_id = $2`,
+      [courseId, clinicId],
+      `read-${table}`,
+    );
+    return row;
+  }
+
+  async courseRow(clinicId: string, courseId: string, nowMs: number) {
+    const [row] = await this.query<{ revision: number; view: string } & EngagementColumns>(
+      `SELECT revision, view, ${ENGAGEMENT_COLUMN_LIST} FROM course_completion
+        WHERE course_id = $1 AND clinic_id = $2`,
+      [courseId, clinicId],
+      'read-course-view',
+    );
+    return row && { revision: row.revision, view: finishCourseView(row.view, row, nowMs) };
+  }
+
+  /** The SQL condition for `atRisk` (see ReadModelQueries: the same rule, the same indexes). */
+  private atRiskCondition(params: Params, clinicId: string, atRisk: boolean, nowMs: number) {
+    const bound = noRecentSessionBound(nowMs);
+    return atRisk
+      ? `((clinic_id = ${params.add(clinicId)} AND status = 'active' AND at_risk_standing = 1)
+          OR (clinic_id = ${params.add(clinicId)} AND status = 'active' AND last_contact_ms <= ${params.add(bound)}))`
+      : `status = 'active' AND at_risk_standing = 0 AND last_contact_ms > ${params.add(bound)}`;
+  }
+
+  async listCourses(query: CourseListQuery): Promise<CourseListPage> {
+    if (query.atRisk !== undefined && query.status !== undefined && query.status !== 'active')
+      return { views: [], keys: [] };
+    const params = new Params();
+    const where: string[] = [];
+    if (query.atRisk === true)
+      where.push(this.atRiskCondition(params, query.clinicId, true, query.nowMs));
+    else where.push(`clinic_id = ${params.add(query.clinicId)}`);
+    if (query.atRisk === false)
+      where.push(this.atRiskCondition(params, query.clinicId, false, query.nowMs));
+    else if (query.atRisk === undefined && query.status)
+      where.push(`status = ${params.add(query.status)}`);
+    if (query.therapistId) where.push(`therapist_id = ${params.add(query.therapistId)}`);
+    if (query.after) {
+      const at = params.add(query.after.enrolledAt);
+      where.push(
+        `(enrolled_at < ${at} OR (enrolled_at = ${at} AND course_id < ${params.add(query.after.courseId)}))`,
+      );
+    }
+    const rows = await this.query<
+      { course_id: string; enrolled_at: string; view: string } & EngagementColumns
+    >(
+      `SELECT course_id, enrolled_at, view, ${ENGAGEMENT_COLUMN_LIST} FROM course_completion
+        WHERE ${where.join(' AND ')}
+        ORDER BY enrolled_at DESC, course_id DESC LIMIT ${params.add(query.limit)}`,
+      params.values,
+    );
+    return {
+      views: rows.map((r) => finishCourseView(r.view, r, query.nowMs)),
+      keys: rows.map((r) => ({ enrolledAt: r.enrolled_at, courseId: r.course_id })),
+    };
+  }
+
+  async countAtRisk(clinicId: string, nowMs: number): Promise<number> {
+    const params = new Params();
+    const [row] = await this.query<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM course_completion WHERE ${this.atRiskCondition(params, clinicId, true, nowMs)}`,
+      params.values,
+    );
+    return row.n;
+  }
+
+  async countAtRiskByClinicAndReason(nowMs: number): Promise<AtRiskCount[]> {
+    const rows = await this.query<{ clinic_id: string } & Record<EngagementReason, number>>(
+      `SELECT clinic_id,
+              SUM(risk_missed_sessions)::bigint AS missed_sessions,
+              COUNT(*) FILTER (WHERE last_contact_ms <= $1) AS no_recent_session,
+              SUM(risk_homework_not_done)::bigint AS homework_not_done,
+              SUM(risk_deteriorating)::bigint AS deteriorating
+         FROM course_completion WHERE status = 'active'
+         GROUP BY clinic_id ORDER BY clinic_id`,
+      [noRecentSessionBound(nowMs)],
+    );
+    return rows.flatMap((row) =>
+      ENGAGEMENT_REASONS.map((reason) => ({
+        clinicId: row.clinic_id,
+        reason,
+        courses: row[reason],
+      })),
+    );
+  }
+
+  async clinicContributions(clinicId: string): Promise<CourseSummaryContribution[]> {
+    const rows = await this.query<{ contribution: string }>(
+      'SELECT contribution FROM clinic_summary_courses WHERE clinic_id = $1 AND contribution IS NOT NULL',
+      [clinicId],
+      'read-clinic-contributions',
+    );
+    return rows.map((r) => JSON.parse(r.contribution) as CourseSummaryContribution);
+  }
+
+  async checkpoints(): Promise<string> {
+    const [row] = await this.query<{ positions: string | null }>(
+      "SELECT string_agg(name || ':' || position, ',' ORDER BY name) AS positions FROM projection_checkpoints",
+      [],
+      'read-checkpoints',
+    );
+    return row?.positions ?? '';
+  }
+}
