@@ -45,9 +45,14 @@ const emmettEvent = (event: BenchEvent) => ({
  * synchronous=FULL: each commit is fsynced). One store instance holds one
  * connection and closes it after each operation, so concurrent calls on one
  * instance break each other; the appends of the 64 writers are therefore
- * taken one at a time, as one instance can do them.
+ * taken one at a time, as one instance can do them. Even one at a time, some
+ * of its COMMITs fail with SQLITE_BUSY ("SQL statements in progress": the
+ * previous call's connection is closed without waiting); such an append is
+ * rolled back and is retried here (counted in `retries`).
  */
-export function emmettSqliteTarget(file: string): AppendTarget & { close(): Promise<void> } {
+export function emmettSqliteTarget(
+  file: string,
+): AppendTarget & { close(): Promise<void>; retries(): number } {
   const emmett = loadFrom<{ STREAM_DOES_NOT_EXIST: unknown }>(
     'emmett-sqlite',
     '@event-driven-io/emmett',
@@ -57,13 +62,24 @@ export function emmettSqliteTarget(file: string): AppendTarget & { close(): Prom
   }>('emmett-sqlite', '@event-driven-io/emmett-sqlite');
   const store = getSQLiteEventStore({ fileName: file });
   let turn: Promise<unknown> = Promise.resolve();
+  let retries = 0;
   return {
     name: "Emmett's SQLite event store",
+    retries: () => retries,
     append: (streamId, expected, event) => {
-      const run = () =>
-        store.appendToStream(streamId, [emmettEvent(event)], {
-          expectedStreamVersion: expected < 0 ? emmett.STREAM_DOES_NOT_EXIST : BigInt(expected + 1),
-        });
+      const run = async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await store.appendToStream(streamId, [emmettEvent(event)], {
+              expectedStreamVersion:
+                expected < 0 ? emmett.STREAM_DOES_NOT_EXIST : BigInt(expected + 1),
+            });
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 10) throw error;
+            retries++;
+          }
+        }
+      };
       const result = turn.then(run, run);
       turn = result.catch(() => undefined);
       return result.then(() => undefined);

@@ -15,7 +15,8 @@
  *   BENCH_SECONDS (default 10), BENCH_COURSES (2000), BENCH_APPEND_MAX (1000000),
  *   BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/postgres), BENCH_SKIP (comma list of
  *   relay, append, compare: sections left out), BENCH_APP_NODE_OPTIONS (the service's
- *   NODE_OPTIONS, e.g. add --cpu-prof --cpu-prof-dir=DIR for a CPU profile of the HTTP loads)
+ *   NODE_OPTIONS), BENCH_APP_NODE_ARGS (node flags NODE_OPTIONS refuses, e.g.
+ *   "--cpu-prof --cpu-prof-dir=DIR" for a CPU profile of the service over the HTTP loads)
  *   BENCH_ONLY=reads: only the course view reads (each one recorded in the access log),
  *   printed and not written to RESULTS.md
  */
@@ -169,6 +170,7 @@ async function service(): Promise<void> {
       LOG_LEVEL: 'error',
       NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? '--max-semi-space-size=32',
     },
+    execArgv: process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean),
   });
   try {
     const clinicId = 'bench-clinic';
@@ -449,7 +451,7 @@ async function storeComparison(): Promise<void> {
   say('|---|---|---|---|---|---|');
   for (const r of rows) {
     say(
-      `| ${r.store} | ${r.error ? `failed: ${r.error}` : r.appendsPerSecond.toLocaleString('en')} | ${r.error || !ours.appendsPerSecond ? '' : `${(r.appendsPerSecond / ours.appendsPerSecond).toFixed(2)}×`} | ${r.cpuMicrosPerAppend} | ${r.p99Ms} | ${load1()} |`,
+      `| ${r.store}${r.retries ? ` (${r.retries} appends retried after SQLITE_BUSY at COMMIT)` : ''} | ${r.error ? `failed: ${r.error}` : r.appendsPerSecond.toLocaleString('en')} | ${r.error || !ours.appendsPerSecond ? '' : `${(r.appendsPerSecond / ours.appendsPerSecond).toFixed(2)}×`} | ${r.cpuMicrosPerAppend} | ${r.p99Ms} | ${load1()} |`,
     );
   }
   say('');

@@ -18,6 +18,8 @@ import { emmettPostgresTarget, emmettSqliteTarget, freshPostgresDatabase } from 
 export interface ComparisonRow extends AppendRate {
   store: string;
   error?: string;
+  /** Appends the store failed and the bench retried (Emmett's SQLite store: SQLITE_BUSY at COMMIT). */
+  retries?: number;
 }
 
 async function measured(

@@ -141,7 +141,8 @@ class NativeFeedProducer implements FeedProducer {
 
   async connect(): Promise<void> {
     await promised((cb) => this.producer.connect(undefined, cb));
-    this.producer.setPollInterval(100);
+    // Delivery reports wait in librdkafka until polled, and a commit waits for them: poll often.
+    this.producer.setPollInterval(10);
     await promised((cb) => this.producer.initTransactions(this.timeoutMs, cb));
   }
 
