@@ -82,13 +82,15 @@ export class SqliteEventStore implements EventStore {
       // answered. NORMAL + our own fdatasync of the WAL on libuv's thread pool (group-commit.ts),
       // so the event loop is not blocked during the fsync; FULL (COMMIT fsyncs) where the WAL
       // file cannot be opened (an in-memory database).
-      this.walFd = options.syncOffThread === false ? undefined : openWal(filename);
-      this.db.pragma(this.walFd === undefined ? 'synchronous = FULL' : 'synchronous = NORMAL');
+      this.db.pragma('synchronous = FULL');
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       // 64 MiB of page cache (the default is 2 MiB): the random-UUID event_id index
       // must stay in memory for appends to cost the same at 1 M events as at 10 k.
       this.db.pragma('cache_size = -65536');
       migrate(this.db);
+      // The migration's writes have created the WAL file by now.
+      this.walFd = options.syncOffThread === false ? undefined : openWal(filename);
+      if (this.walFd !== undefined) this.db.pragma('synchronous = NORMAL');
     } catch (error) {
       throw new StoreUnavailableError(`cannot open the event store at ${filename}`, {
         cause: error,
