@@ -476,11 +476,12 @@ async function main(): Promise<void> {
   if (!SKIP.has('compare')) await storeComparison();
   const file = path.join(__dirname, 'RESULTS.md');
   const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  // Sections other benches wrote (relay history, drivers, engagement, audit tree…) stay below this run's.
+  // Everything from the second level-1 heading on (the analysis, earlier measurements of other
+  // benches) stays below this run's figures.
   const EARLIER = '\n# Earlier measurements\n';
-  let kept = '';
-  if (previous.includes(EARLIER)) kept = previous.slice(previous.indexOf(EARLIER));
-  else {
+  const second = previous.indexOf('\n# ', 1);
+  let kept = second >= 0 ? previous.slice(second) : '';
+  if (!kept) {
     const old = /\n## Relay to Kafka\n[\s\S]*$/.exec(previous)?.[0];
     if (old)
       kept =

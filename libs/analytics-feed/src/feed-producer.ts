@@ -104,7 +104,12 @@ class NativeFeedProducer implements FeedProducer {
   /** The first record of the open transaction that the broker refused (its commit then fails). */
   private deliveryError: NativeError | undefined;
 
-  constructor(lib: NativeModule, settings: RelaySettings, requestLimit: number) {
+  constructor(
+    lib: NativeModule,
+    settings: RelaySettings,
+    requestLimit: number,
+    private readonly reportDeliveries: boolean,
+  ) {
     this.producer = new lib.Producer(
       {
         'client.id': settings.clientId,
@@ -118,8 +123,9 @@ class NativeFeedProducer implements FeedProducer {
         // A partition's record batch stays under the topic's max.message.bytes (halved with the relay's
         // request limit when the broker refuses one as too large).
         'batch.size': Math.max(1024, Math.min(requestLimit, 1_000_000)),
-        // Delivery reports name a refused record's reason (the commit only says that some failed).
-        dr_cb: true,
+        // Delivery reports name a refused record's reason (the commit only says that some failed);
+        // they cost a callback per record, so only a producer that follows a failure asks for them.
+        dr_cb: reportDeliveries,
         // A whole transaction (up to maxBatchEvents and its snapshots) fits in the queue.
         'queue.buffering.max.messages': Math.max(100_000, settings.maxBatchEvents * 4),
         'queue.buffering.max.kbytes': 1_048_576,
@@ -134,15 +140,17 @@ class NativeFeedProducer implements FeedProducer {
     );
     // Errors that no call returns (broker gone, fatal): the next transaction fails with them too.
     this.producer.on('event.error', () => undefined);
-    this.producer.on('delivery-report', (err) => {
-      if (err) this.deliveryError ??= err;
-    });
+    if (reportDeliveries) {
+      this.producer.on('delivery-report', (err) => {
+        if (err) this.deliveryError ??= err;
+      });
+    }
   }
 
   async connect(): Promise<void> {
     await promised((cb) => this.producer.connect(undefined, cb));
-    // Delivery reports wait in librdkafka until polled, and a commit waits for them: poll often.
-    this.producer.setPollInterval(10);
+    // Delivery reports (and errors) wait in librdkafka until polled, and a commit waits for them.
+    this.producer.setPollInterval(this.reportDeliveries ? 10 : 100);
     await promised((cb) => this.producer.initTransactions(this.timeoutMs, cb));
   }
 
@@ -258,9 +266,11 @@ export function createFeedProducer(
   kafka: Kafka,
   settings: RelaySettings,
   requestLimit: number,
+  /** After a failed attempt: the native producer then reports each record's delivery, to tell why. */
+  explainFailures = false,
 ): FeedProducer {
   const native = settings.producer === 'kafkajs' ? null : loadNativeKafka();
-  if (native) return new NativeFeedProducer(native, settings, requestLimit);
+  if (native) return new NativeFeedProducer(native, settings, requestLimit, explainFailures);
   if (settings.producer === 'native') {
     throw new Error(
       'RELAY_PRODUCER=native, but @confluentinc/kafka-javascript is not installed or does not load',

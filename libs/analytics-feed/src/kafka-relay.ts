@@ -264,7 +264,7 @@ export class KafkaRelay {
     try {
       await admin.connect();
       await ensureFeedTopics(admin, this.settings);
-      producer = createFeedProducer(kafka, this.settings, this.requestLimit);
+      producer = createFeedProducer(kafka, this.settings, this.requestLimit, this.errors > 0);
       this.producerKind = producer.kind;
       await producer.connect();
       const checkpoint = await takeOverAndReadCheckpoint(kafka, admin, producer, {
