@@ -86,7 +86,7 @@ export class SqliteEventStore implements EventStore {
       this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       // 64 MiB of page cache (the default is 2 MiB): the random-UUID event_id index
       // must stay in memory for appends to cost the same at 1 M events as at 10 k.
-      this.db.pragma(`cache_size = ${process.env.XCACHE ?? -65536}`);
+      this.db.pragma('cache_size = -65536');
       migrate(this.db);
       // The migration's writes have created the WAL file by now.
       this.walFd = options.syncOffThread === false ? undefined : openWal(filename);
