@@ -99,6 +99,7 @@ export async function appendCostSmallVsLarge(
     p99Ms: median(rates.map((r) => r.p99Ms)),
     bytesWrittenPerAppend: median(rates.map((r) => r.bytesWrittenPerAppend ?? 0)),
     readCallsPerAppend: median(rates.map((r) => r.readCallsPerAppend ?? 0)),
+    load: median(rates.map((r) => r.load ?? 0)),
   });
   return [summary(small, results.small), summary(large, results.large)];
 }

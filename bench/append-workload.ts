@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 
 export const WRITERS = 64;
 export const STREAMS = 10_000;
@@ -34,6 +35,8 @@ export interface AppendRate {
   bytesWrittenPerAppend?: number;
   /** read/pread calls per append (pages not in SQLite's cache); Linux only. */
   readCallsPerAppend?: number;
+  /** The machine's 1-minute load average when the measurement ended. */
+  load?: number;
 }
 
 /** This process's I/O counters (Linux /proc/self/io), or undefined elsewhere. */
@@ -144,6 +147,7 @@ export async function measureAppends(
     appendsPerSecond: Math.round(done / wall),
     cpuMicrosPerAppend: Math.round((used.user + used.system) / done),
     p99Ms: Number((latencies[Math.floor(latencies.length * 0.99)] ?? 0).toFixed(1)),
+    load: Number(os.loadavg()[0].toFixed(1)),
     ...(io && ioAfter
       ? {
           bytesWrittenPerAppend: Math.round((ioAfter.wchar - io.wchar) / done),
