@@ -18,7 +18,9 @@
  *        RELAY_BENCH_COMPRESSION (none | gzip), RELAY_BENCH_RUNS (throughput runs, 2),
  *        RELAY_BENCH_RATE (commands/s, 1000), RELAY_BENCH_SECONDS (10),
  *        RELAY_BENCH_CPU_PROFILE (file: a CPU profile of the first throughput run's relaying),
- *        RELAY_BENCH_BROKER_PID (to report the CPU of a broker given by KAFKA_BROKERS)
+ *        RELAY_BENCH_BROKER_PID (to report the CPU of a broker given by KAFKA_BROKERS),
+ *        RELAY_BENCH_PRODUCER (auto | native | kafkajs: the relay's Kafka producer; default auto),
+ *        RELAY_BENCH_JSON (file: the figures as JSON, for npm run bench)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -49,8 +51,10 @@ const RUNS = Number(env.RELAY_BENCH_RUNS ?? 2);
 const RATE = Number(env.RELAY_BENCH_RATE ?? 1000);
 const SECONDS = Number(env.RELAY_BENCH_SECONDS ?? 10);
 const COMPRESSION = env.RELAY_BENCH_COMPRESSION === 'gzip' ? 'gzip' : 'none';
+const PRODUCER = (env.RELAY_BENCH_PRODUCER ?? 'auto') as KafkaRelayOptions['producer'];
 const RELAY_OPTIONS: Partial<KafkaRelayOptions> = {
   compression: COMPRESSION,
+  producer: PRODUCER,
   ...(env.RELAY_BENCH_BATCH ? { maxBatchEvents: Number(env.RELAY_BENCH_BATCH) } : {}),
   ...(env.RELAY_BENCH_REQUEST_BYTES
     ? { maxRequestBytes: Number(env.RELAY_BENCH_REQUEST_BYTES) }
@@ -121,7 +125,29 @@ async function countCommitted(
 interface ThroughputFigures {
   eventsPerSecond: number;
   ok: boolean;
+  producer: string | null;
+  relayCpuMs: number;
+  wallMs: number;
 }
+
+interface LatencyFigures {
+  ok: boolean;
+  commandsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** What RELAY_BENCH_JSON receives. */
+const summary: {
+  producer: string | null;
+  throughput: ThroughputFigures[];
+  latency?: LatencyFigures;
+} = {
+  producer: null,
+  throughput: [],
+};
 
 async function throughputRun(
   brokers: string[],
@@ -180,6 +206,7 @@ async function throughputRun(
       console.log(`CPU profile of the relaying written to ${profile}`);
     }
     const status = await relay.status();
+    const producer = relay.producer;
     await relay.stop();
 
     const counts = await countCommitted(
@@ -210,7 +237,14 @@ async function throughputRun(
       `RSS: ${Math.round(rssBefore / 2 ** 20)} MB before the relay, peak ${Math.round(peakRss / 2 ** 20)} MB while relaying`,
     );
     console.log(`read_committed consumer counted ${committed} events (expected ${events})`);
-    return { eventsPerSecond: steady, ok: committed === events };
+    console.log(`producer: ${producer}`);
+    return {
+      eventsPerSecond: steady,
+      ok: committed === events,
+      producer,
+      relayCpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      wallMs: t1 - tRunning,
+    };
   } finally {
     await temp.close();
   }
@@ -237,7 +271,7 @@ function benchRelay(
   });
 }
 
-async function latencyRun(brokers: string[]): Promise<boolean> {
+async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
   console.log(`\n-- latency, ${RATE} commands/s for ${SECONDS} s`);
   const temp = tempStore();
   const suffix = uniqueSuffix();
@@ -334,7 +368,15 @@ async function latencyRun(brokers: string[]): Promise<boolean> {
     console.log(
       `append acknowledged → consumed (read_committed), ms: p50 ${percentile(sorted, 50).toFixed(1)}, p95 ${percentile(sorted, 95).toFixed(1)}, p99 ${percentile(sorted, 99).toFixed(1)}, max ${sorted[sorted.length - 1].toFixed(1)}`,
     );
-    return failed === 0 && latencies.length === events;
+    summary.producer = relay.producer;
+    return {
+      ok: failed === 0 && latencies.length === events,
+      commandsPerSecond: Math.round(commands.length / sendSeconds),
+      p50: Number(percentile(sorted, 50).toFixed(1)),
+      p95: Number(percentile(sorted, 95).toFixed(1)),
+      p99: Number(percentile(sorted, 99).toFixed(1)),
+      max: Number(sorted[sorted.length - 1].toFixed(1)),
+    };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await relay.stop();
@@ -368,11 +410,17 @@ async function main(): Promise<void> {
           run === 0 ? env.RELAY_BENCH_CPU_PROFILE : undefined,
         );
         figures.push(r.eventsPerSecond);
+        summary.throughput.push(r);
+        summary.producer = r.producer;
         ok &&= r.ok;
       }
       console.log(`\nthroughput, events/s: ${figures.map((f) => Math.round(f)).join(', ')}`);
     }
-    if (MODE === 'all' || MODE === 'latency') ok = (await latencyRun(brokers)) && ok;
+    if (MODE === 'all' || MODE === 'latency') {
+      summary.latency = await latencyRun(brokers);
+      ok = summary.latency.ok && ok;
+    }
+    if (env.RELAY_BENCH_JSON) writeFileSync(env.RELAY_BENCH_JSON, JSON.stringify(summary));
     if (!ok) process.exitCode = 1;
   } finally {
     if (ownPort !== undefined) await broker.stopBroker({ port: ownPort, removeData: true });

@@ -4,6 +4,9 @@
 # fresh clone, and nothing on a warm one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The relay's native Kafka producer (@confluentinc/kafka-javascript, an optional dependency) builds its
+# bundled librdkafka against this machine's libssl and zlib; its default static build downloads sources.
+export CKJS_LINKING="${CKJS_LINKING:-dynamic}"
 stamp=node_modules/.package-lock.stamp
 if [ ! -d node_modules ] || [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "installing dependencies (npm ci)…" >&2

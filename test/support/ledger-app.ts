@@ -24,6 +24,8 @@ export interface LedgerAppOptions {
   worker?: { main: string; readyText: string };
   /** How long to wait for the ready line (default 30 s; a benchmark's large store takes longer). */
   startTimeoutMs?: number;
+  /** Node options that NODE_OPTIONS refuses (e.g. --cpu-prof), before the entry point. */
+  execArgv?: string[];
 }
 
 export interface LedgerApp {
@@ -58,7 +60,7 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
     throw new Error(`no build at ${main}: run npm run build (npm test does)`);
   const dataDir = options.dataDir ?? tempDataDir();
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [main], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.execArgv ?? []), main], {
     env: {
       PATH: process.env.PATH ?? '',
       PORT: String(port),

@@ -35,6 +35,7 @@ async function main(): Promise<number> {
     brokers: config.kafkaBrokers!,
     clientId: config.kafkaClientId,
     transactionalId: config.relayTransactionalId,
+    producer: config.relayProducer,
     asyncApiUrl: config.asyncApiUrl,
     logger: log,
   });

@@ -33,7 +33,7 @@ function someCause(err: unknown, test: (e: KafkaErrorShape) => boolean): boolean
   return false;
 }
 
-/** kafkajs reports fencing as INVALID_PRODUCER_EPOCH (47) with the API versions it speaks; newer brokers know PRODUCER_FENCED (90). */
+/** kafkajs reports fencing as INVALID_PRODUCER_EPOCH (47) with the API versions it speaks; newer brokers know PRODUCER_FENCED (90); librdkafka says ERR__FENCED (-144). */
 export const isFenced = (err: unknown): boolean =>
   someCause(
     err,
@@ -41,11 +41,20 @@ export const isFenced = (err: unknown): boolean =>
       x.type === 'INVALID_PRODUCER_EPOCH' ||
       x.type === 'PRODUCER_FENCED' ||
       x.code === 47 ||
-      x.code === 90,
+      x.code === 90 ||
+      // librdkafka (the native producer): ERR__FENCED
+      x.code === -144,
   );
 
 export const isTooLarge = (err: unknown): boolean =>
-  someCause(err, (x) => x.type === 'MESSAGE_TOO_LARGE' || x.type === 'RECORD_LIST_TOO_LARGE');
+  someCause(
+    err,
+    (x) =>
+      x.type === 'MESSAGE_TOO_LARGE' ||
+      x.type === 'RECORD_LIST_TOO_LARGE' ||
+      // librdkafka: ERR_MSG_SIZE_TOO_LARGE, ERR_RECORD_LIST_TOO_LARGE
+      (typeof x.type !== 'string' && (x.code === 10 || x.code === 18)),
+  );
 
 /** One line for status and metrics: `Name: message`. */
 export const errorMessage = (err: unknown): string =>

@@ -13,19 +13,26 @@
  * Here: the retry loop, the pump and the commit. Beside it: relay-options,
  * relay-topics, relay-checkpoint, relay-batch, course-track-cache, kafka-errors.
  */
-import { Kafka, logLevel, type LogEntry, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import type { RecordedEvent, StoreSubscription } from '@ipt/event-store';
 import { failed, tracer } from '@ipt/telemetry';
 import { CourseTrackCache } from './course-track-cache';
 import { classifyRelayError, errorForLog, errorMessage } from './kafka-errors';
-import { cachingPartitioner, prepareBatch, type PreparedBatch } from './relay-batch';
+import {
+  createFeedProducer,
+  loadNativeKafka,
+  type FeedProducer,
+  type ProducerKind,
+} from './feed-producer';
+import { prepareBatch, type PreparedBatch } from './relay-batch';
 import { takeOverAndReadCheckpoint } from './relay-checkpoint';
 import { relaySettings, type KafkaRelayOptions, type RelaySettings } from './relay-options';
 import { ensureFeedTopics } from './relay-topics';
 
 export type { KafkaRelayOptions, RelayLogger } from './relay-options';
 export { TopicConfigurationError } from './relay-topics';
+export { loadNativeKafka, type ProducerChoice, type ProducerKind } from './feed-producer';
 
 export type RelayState = 'starting' | 'running' | 'degraded' | 'stopped';
 
@@ -62,6 +69,8 @@ export class KafkaRelay {
   private errors = 0;
   private lastError: string | null = null;
   private lastCommitAt: Date | null = null;
+  /** The producer of the current (or last) session. */
+  private producerKind: ProducerKind | null = null;
 
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -75,6 +84,11 @@ export class KafkaRelay {
 
   constructor(options: KafkaRelayOptions) {
     this.settings = relaySettings(options);
+    if (this.settings.producer === 'native' && !loadNativeKafka()) {
+      throw new Error(
+        'the native Kafka producer was asked for, but @confluentinc/kafka-javascript is not installed or does not load',
+      );
+    }
     this.batchLimit = this.settings.maxBatchEvents;
     this.requestLimit = this.settings.maxRequestBytes;
     this.tracks = new CourseTrackCache(this.settings.store, this.settings.courseCacheSize);
@@ -113,6 +127,11 @@ export class KafkaRelay {
     await this.subscription?.close().catch(() => undefined);
     await this.loop;
     this.state = 'stopped';
+  }
+
+  /** The Kafka producer in use: `native` (librdkafka) or `kafkajs`; null before the first connection. */
+  get producer(): ProducerKind | null {
+    return this.producerKind;
   }
 
   /** Settles when the relay has stopped, whether asked to or on its own (fenced, bad topic settings). */
@@ -241,20 +260,12 @@ export class KafkaRelay {
     const { topics, transactionalId } = this.settings;
     const kafka = this.kafka();
     const admin = kafka.admin();
-    let producer: Producer | undefined;
+    let producer: FeedProducer | undefined;
     try {
       await admin.connect();
       await ensureFeedTopics(admin, this.settings);
-      producer = kafka.producer({
-        transactionalId,
-        idempotent: true,
-        maxInFlightRequests: 1,
-        transactionTimeout: this.settings.transactionTimeoutMs,
-        createPartitioner: cachingPartitioner,
-        // A failed send aborts the whole batch and the relay retries it from its
-        // checkpoint, so bounded retries cannot duplicate (kafkajs warns otherwise).
-        retry: { initialRetryTime: 25, maxRetryTime: 1000, retries: 6 },
-      });
+      producer = createFeedProducer(kafka, this.settings, this.requestLimit, this.errors > 0);
+      this.producerKind = producer.kind;
       await producer.connect();
       const checkpoint = await takeOverAndReadCheckpoint(kafka, admin, producer, {
         transactionalId,
@@ -278,7 +289,7 @@ export class KafkaRelay {
   }
 
   /** Pulls the store's log into a bounded queue; each turn commits what has arrived (up to maxBatchEvents) in one transaction. */
-  private async relayFrom(producer: Producer, checkpoint: bigint | null): Promise<void> {
+  private async relayFrom(producer: FeedProducer, checkpoint: bigint | null): Promise<void> {
     const subscription = this.settings.store.subscribeToAll({
       ...(checkpoint !== null ? { afterPosition: checkpoint } : {}),
       streamPrefixes: [COURSE_STREAM_PREFIX],
@@ -355,7 +366,7 @@ export class KafkaRelay {
   }
 
   /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint, in one or more produce requests. */
-  private async commitBatch(producer: Producer, prepared: PreparedBatch): Promise<void> {
+  private async commitBatch(producer: FeedProducer, prepared: PreparedBatch): Promise<void> {
     const transaction = tracer().startSpan('relay transaction', {
       root: true,
       attributes: {
@@ -365,15 +376,9 @@ export class KafkaRelay {
       },
       links: prepared.spans.slice(0, 64).map((span) => ({ context: span.spanContext() })),
     });
-    let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
-      tx = await producer.transaction();
-      // One request at a time: the idempotent producer numbers each partition's records in order.
-      for (const topicMessages of prepared.requests)
-        await tx.sendBatch({ topicMessages, acks: -1, compression: this.settings.compression });
-      await tx.commit();
+      await producer.transaction(prepared.requests);
     } catch (err) {
-      await tx?.abort().catch(() => undefined);
       for (const span of [transaction, ...prepared.spans]) {
         failed(span, err);
         span.end();

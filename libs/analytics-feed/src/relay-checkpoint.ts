@@ -4,7 +4,8 @@
  * batch, and read back on start after fencing any older relay.
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Message } from 'kafkajs';
+import type { FeedProducer } from './feed-producer';
 
 /** The checkpoint record of a batch whose last event is at `position`. */
 export const checkpointMessage = (
@@ -25,24 +26,20 @@ export const checkpointMessage = (
 export async function takeOverAndReadCheckpoint(
   kafka: Kafka,
   admin: Admin,
-  producer: Producer,
+  producer: FeedProducer,
   where: { transactionalId: string; topic: string },
 ): Promise<bigint | null> {
   const { transactionalId, topic } = where;
   const nonce = randomUUID();
   const markerKey = `${transactionalId}#start`;
-  const tx = await producer.transaction();
-  try {
-    await tx.send({
-      topic,
-      acks: -1,
-      messages: [{ key: markerKey, partition: 0, value: JSON.stringify({ nonce }) }],
-    });
-    await tx.commit();
-  } catch (err) {
-    await tx.abort().catch(() => undefined);
-    throw err;
-  }
+  await producer.transaction([
+    [
+      {
+        topic,
+        messages: [{ key: markerKey, partition: 0, value: JSON.stringify({ nonce }) }],
+      },
+    ],
+  ]);
   const groupId = `${transactionalId}.checkpoint-reader.${nonce}`;
   const consumer: Consumer = kafka.consumer({
     groupId,

@@ -1,6 +1,7 @@
 /** What a relay can be told, and what it assumes when it is not told. */
 import { CompressionTypes } from 'kafkajs';
 import type { EventStore } from '@ipt/event-store';
+import type { ProducerChoice } from './feed-producer';
 import { DEFAULT_ASYNCAPI_URL } from './cloud-event';
 import { DEFAULT_TOPICS, type FeedTopics } from './topics';
 
@@ -54,6 +55,12 @@ export interface KafkaRelayOptions {
    * and lowers the broker's CPU, so choose it where those are the limit.
    */
   compression?: 'gzip' | 'none';
+  /**
+   * The Kafka producer: `native` (@confluentinc/kafka-javascript, librdkafka),
+   * `kafkajs`, or `auto` (the default: native when that optional package is
+   * installed and loads, else kafkajs). Default from RELAY_PRODUCER when set.
+   */
+  producer?: ProducerChoice;
   logger?: RelayLogger;
 }
 
@@ -75,6 +82,7 @@ export interface RelaySettings {
   backoffMaxMs: number;
   transactionTimeoutMs: number;
   compression: CompressionTypes;
+  producer: ProducerChoice;
   log: RelayLogger;
 }
 
@@ -104,6 +112,19 @@ export function relaySettings(options: KafkaRelayOptions): RelaySettings {
     backoffMaxMs: options.backoff?.maxMs ?? 10_000,
     transactionTimeoutMs: options.transactionTimeoutMs ?? 60_000,
     compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+    producer: options.producer ?? producerFromEnvironment(),
     log: options.logger ?? SILENT,
   };
+}
+
+const PRODUCER_CHOICES: readonly ProducerChoice[] = ['auto', 'native', 'kafkajs'];
+
+/** RELAY_PRODUCER, so that a process (or a test run) can pin the producer without a code change. */
+function producerFromEnvironment(): ProducerChoice {
+  const value = process.env.RELAY_PRODUCER;
+  if (value === undefined || value === '') return 'auto';
+  if (!(PRODUCER_CHOICES as readonly string[]).includes(value)) {
+    throw new Error(`RELAY_PRODUCER must be one of ${PRODUCER_CHOICES.join(', ')}`);
+  }
+  return value as ProducerChoice;
 }

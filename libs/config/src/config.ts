@@ -39,6 +39,8 @@ export interface AppConfig {
   /** The relay worker serves health and metrics on this port when set. */
   relayPort?: number;
   relayTransactionalId?: string;
+  /** The relay's Kafka producer (issue 14); unset: `auto`, native librdkafka when installed. */
+  relayProducer?: 'auto' | 'native' | 'kafkajs';
   /** Public address of /asyncapi.json that the feed's `dataschema` points at (relay worker). */
   asyncApiUrl?: string;
   /** Ed25519 PKCS#8 PEM that signs audit checkpoints; else a key generated into dataDir. */
@@ -156,6 +158,9 @@ export const environmentSchema = z.object({
   PROJECTOR_PORT: portNumber.optional(),
   RELAY_PORT: portNumber.optional(),
   RELAY_TRANSACTIONAL_ID: z.string().optional(),
+  RELAY_PRODUCER: z
+    .enum(['auto', 'native', 'kafkajs'], { error: 'must be auto, native or kafkajs' })
+    .optional(),
   AUTH_JWKS_URL: z
     .url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
     .optional(),
@@ -234,6 +239,7 @@ export function loadConfig(
     projectorPort: vars.PROJECTOR_PORT,
     relayPort: vars.RELAY_PORT,
     relayTransactionalId: vars.RELAY_TRANSACTIONAL_ID,
+    relayProducer: vars.RELAY_PRODUCER,
     asyncApiUrl: vars.ASYNCAPI_URL,
     requestTimeoutMs: vars.REQUEST_TIMEOUT_MS ?? 10_000,
     maxViewWaiters: vars.MAX_VIEW_WAITERS ?? 1000,

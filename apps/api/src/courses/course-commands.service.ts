@@ -18,7 +18,12 @@ import {
   type EventMetadata,
   type Role,
 } from '@ipt/course';
-import { EVENT_STORE, WrongExpectedRevisionError, type EventStore } from '@ipt/event-store';
+import {
+  EVENT_STORE,
+  WrongExpectedRevisionError,
+  newEventId,
+  type EventStore,
+} from '@ipt/event-store';
 import { inSpan, traceCarrier, tracer } from '@ipt/telemetry';
 import type { Caller } from '@ipt/auth';
 import {
@@ -228,7 +233,9 @@ export class CourseCommandsService {
         // The append's trace context travels with the events: projector and relay continue it.
         const traced = { ...metadata, ...traceCarrier() };
         const drafts = decided.map((event) => ({
-          eventId: idSource(),
+          // Keyed: derived from the key, so a retry proposes the same ids. Otherwise time-ordered
+          // (UUID v7), so the store's unique index on event ids grows at its right edge.
+          eventId: key ? idSource() : newEventId(),
           type: event.type,
           data: event.data as unknown as Record<string, unknown>,
           metadata: { ...traced },

@@ -40,6 +40,7 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
       clientId: this.config.kafkaClientId,
       // Unset: the relay's default id; a deployment (or a test) that runs several feeds names its own.
       transactionalId: this.config.relayTransactionalId,
+      producer: this.config.relayProducer,
       asyncApiUrl: `http://${this.config.host}:${this.config.port}/asyncapi.json`,
       logger: {
         debug: (obj, msg) => logger.debug(obj, msg),

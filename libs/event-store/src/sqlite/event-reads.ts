@@ -100,6 +100,27 @@ export class EventReads {
     after: bigint | undefined,
     pageSize: number,
     prefixes: string[] | undefined,
+    /** Positions from here on are committed but not yet durable: not handed on yet. */
+    durableBefore?: bigint,
+  ): SubscriptionPage {
+    const page = this.readSubscriptionPage(after, pageSize, prefixes);
+    if (durableBefore === undefined) return page;
+    const events = page.events.filter((e) => e.position < durableBefore);
+    const scannedTo =
+      page.scannedTo !== undefined && page.scannedTo >= durableBefore
+        ? durableBefore - 1n
+        : page.scannedTo;
+    return {
+      events,
+      scannedTo:
+        after !== undefined && scannedTo !== undefined && scannedTo < after ? after : scannedTo,
+    };
+  }
+
+  private readSubscriptionPage(
+    after: bigint | undefined,
+    pageSize: number,
+    prefixes: string[] | undefined,
   ): SubscriptionPage {
     // Built once; everything a subscription varies on is an argument.
     this.subscriptionPageReader ??= this.db.transaction(

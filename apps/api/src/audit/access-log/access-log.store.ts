@@ -3,10 +3,14 @@
  * one row per recorded request, chained per clinic, and each record's hash a
  * leaf of the `access` Merkle tree, whose nodes live in the same file and are
  * written in the same transaction as the records. Appends issued in the same
- * turn of the event loop are committed together (synchronous=FULL), as the
- * event store's commands are, so an answer waits for one shared fsync.
+ * turn of the event loop are committed together, as the event store's
+ * commands are, so an answer waits for one shared fsync: the WAL's, done on
+ * libuv's thread pool (synchronous=NORMAL + fdatasync) so that the event loop
+ * serves requests meanwhile; records arriving during an fsync are committed
+ * right after it. The tree head (what checkpoints sign) counts durable leaves only.
  * Append-only: triggers refuse UPDATE and DELETE on the records and the nodes.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   GENESIS_HASH,
@@ -115,6 +119,11 @@ export class AccessLogStore implements AccessTreeHead {
   private readonly heads = new Map<string, string>();
   private queue: Pending[] = [];
   private flushScheduled = false;
+  /** The WAL, fsynced off the event loop after each group of commits; undefined: COMMIT fsyncs. */
+  private walFd: number | undefined;
+  private syncing = false;
+  /** Leaves known to be on disk: the head that checkpoints sign. */
+  private durableSize: number;
   private idle: (() => void)[] = [];
   private readonly stmt: {
     begin: SqliteStatement;
@@ -129,7 +138,8 @@ export class AccessLogStore implements AccessTreeHead {
     // openSqlite creates the file (and its -wal, -shm) owner-only: the log names who read which course.
     this.db = openSqlite(filename);
     this.db.pragma('journal_mode = WAL');
-    // An answer leaves only after its record is on disk (audit.md §3).
+    // An answer leaves only after its record is on disk (audit.md §3): the WAL is fsynced before
+    // (off the event loop when the WAL file can be opened, else by COMMIT itself).
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     // The node store creates its tables; the triggers below need them.
@@ -161,6 +171,10 @@ export class AccessLogStore implements AccessTreeHead {
         `access log: ${stored} records but ${this.tree.size} leaves in the access tree`,
       );
     }
+    this.durableSize = this.tree.size;
+    // The schema's writes have created the WAL file by now.
+    this.walFd = openWal(filename);
+    if (this.walFd !== undefined) this.db.pragma('synchronous = NORMAL');
   }
 
   static inDataDir(dataDir: string): AccessLogStore {
@@ -177,12 +191,12 @@ export class AccessLogStore implements AccessTreeHead {
 
   /** Resolves when every queued record has been committed (or refused). */
   async drain(): Promise<void> {
-    if (this.queue.length === 0 && !this.flushScheduled) return;
+    if (this.queue.length === 0 && !this.flushScheduled && !this.syncing) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
   head(): { size: number; root: string } {
-    const size = this.tree.size;
+    const size = this.durableSize;
     return { size, root: this.tree.root(size).toString('hex') };
   }
 
@@ -226,6 +240,10 @@ export class AccessLogStore implements AccessTreeHead {
   async close(): Promise<void> {
     await this.drain();
     if (this.db.open) this.db.close();
+    if (this.walFd !== undefined && !this.syncing) {
+      fs.closeSync(this.walFd);
+      this.walFd = undefined;
+    }
   }
 
   private scheduleFlush(): void {
@@ -237,15 +255,57 @@ export class AccessLogStore implements AccessTreeHead {
 
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.queue.splice(0, MAX_RECORDS_PER_COMMIT);
-    if (this.queue.length > 0) this.scheduleFlush();
-    if (batch.length > 0) this.commit(batch);
-    if (this.queue.length === 0 && !this.flushScheduled) {
+    // An fsync is in flight: what waits is committed when it returns.
+    if (this.syncing) return;
+    if (this.walFd === undefined) {
+      const batch = this.queue.splice(0, MAX_RECORDS_PER_COMMIT);
+      if (this.queue.length > 0) this.scheduleFlush();
+      const done = batch.length > 0 ? this.commit(batch) : undefined;
+      if (done) this.settle([done]);
+      this.idleCheck();
+      return;
+    }
+    const committed: Committed[] = [];
+    while (this.queue.length > 0) {
+      const done = this.commit(this.queue.splice(0, MAX_RECORDS_PER_COMMIT));
+      if (done) committed.push(done);
+    }
+    if (committed.length === 0) {
+      this.idleCheck();
+      return;
+    }
+    this.syncing = true;
+    const size = this.tree.size;
+    fs.fdatasync(this.walFd, (error) => {
+      this.syncing = false;
+      if (error) {
+        const unavailable = new AccessLogUnavailableError('the access log could not sync to disk', {
+          cause: error,
+        });
+        for (const { batch } of committed) for (const pending of batch) pending.reject(unavailable);
+      } else {
+        this.durableSize = size;
+        this.settle(committed);
+      }
+      if (this.queue.length > 0) this.scheduleFlush();
+      else this.idleCheck();
+    });
+  }
+
+  private idleCheck(): void {
+    if (this.queue.length === 0 && !this.flushScheduled && !this.syncing) {
       for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 
-  private commit(batch: Pending[]): void {
+  private settle(committed: Committed[]): void {
+    for (const { batch, stored } of committed)
+      for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
+    if (this.walFd === undefined) this.durableSize = this.tree.size;
+  }
+
+  /** One transaction; undefined when it failed (its records are refused already). */
+  private commit(batch: Pending[]): Committed | undefined {
     const stored: StoredAccessRecord[] = [];
     const heads = new Map<string, string>();
     try {
@@ -289,10 +349,11 @@ export class AccessLogStore implements AccessTreeHead {
         cause: error,
       });
       for (const pending of batch) pending.reject(unavailable);
-      return;
+      return undefined;
     }
+    // The next records chain on these at once (the file holds them); answers wait for the fsync.
     for (const [clinicId, hash] of heads) this.heads.set(clinicId, hash);
-    for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
+    return { batch, stored };
   }
 
   private lastHash(clinicId: string): string {
@@ -320,4 +381,19 @@ function fromRow(row: Row): StoredAccessRecord {
     prevHash: row.prev_hash,
     hash: row.hash,
   };
+}
+
+interface Committed {
+  batch: Pending[];
+  stored: StoredAccessRecord[];
+}
+
+/** The database's WAL file, open for fdatasync; undefined when there is none. */
+function openWal(filename: string): number | undefined {
+  if (filename === '' || filename === ':memory:' || filename.startsWith('file:')) return undefined;
+  try {
+    return fs.openSync(`${filename}-wal`, 'r');
+  } catch {
+    return undefined;
+  }
 }
