@@ -28,6 +28,7 @@ import {
   createReadModelProjections,
   openReadModelDatabase,
 } from '@ipt/projections';
+import { PhiVault, SqliteKeyStore, holdErasureFence, resolveKeyring } from '@ipt/privacy';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -36,8 +37,15 @@ async function main(): Promise<void> {
   const store = openEventStore({ ...config, readsAnotherProcess: true });
   const db = openReadModelDatabase(config.dataDir);
   const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
+  // The course view shows patientRef: the projector opens PHI with the course keys, after the
+  // erasure fence has destroyed any key of an erased course (privacy.md).
+  const vault = new PhiVault(
+    SqliteKeyStore.inDataDir(config.dataDir, resolveKeyring(config.phiKek, config.dataDir)),
+  );
+  const fence = await holdErasureFence(store, vault);
+  if (fence.finished > 0) log.warn({ keys: fence.finished }, 'erasure fence destroyed keys');
   const runners = createReadModelProjections().map(
-    (p) => new ProjectionRunner(store, db, p, logger),
+    (p) => new ProjectionRunner(store, db, p, logger, vault),
   );
   for (const runner of runners) runner.start();
   // The events tree and the one checkpoint signer live here when the API reads only.
@@ -78,6 +86,7 @@ async function main(): Promise<void> {
     await ledger.stop();
     await store.close();
     db.close();
+    await vault.keys.close();
     await stopTracing();
     process.exit(0);
   };

@@ -46,6 +46,10 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** Reads waiting on X-Min-Revision at once, at most; more answer 503 at once. */
   maxViewWaiters: number;
+  /** privacy.md: the key-encryption key (32 bytes); else one generated into dataDir/phi-kek. */
+  phiKek?: Buffer;
+  /** `npm run keys -- rotate-kek` with PHI_KEK set: the KEK to re-wrap every data key under. */
+  phiKekNew?: Buffer;
 }
 
 export interface JwksAuthConfig {
@@ -101,6 +105,17 @@ const integerIn = (min: number, max: number) =>
     .refine((value) => value >= min && value <= max, {
       error: `must be an integer from ${min} to ${max}`,
     });
+
+/** 32 bytes in base64 (a KEK, privacy.md). */
+const base64Key = z
+  .string()
+  .refine(
+    (text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32,
+    {
+      error: 'must be 32 bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`',
+    },
+  )
+  .transform((text) => Buffer.from(text, 'base64'));
 
 /** The variables by name; each value is already trimmed, and an empty one counts as unset. */
 export const environmentSchema = z.object({
@@ -164,6 +179,9 @@ export const environmentSchema = z.object({
     })
     .optional(),
   AUDIT_ORIGIN: z.string().optional(),
+  // Never echo a key in the message.
+  PHI_KEK: base64Key.optional(),
+  PHI_KEK_NEW: base64Key.optional(),
   CHECKPOINT_INTERVAL_MS: z
     .string()
     .regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number of ms, got "${issue.input}"` })
@@ -237,6 +255,8 @@ export function loadConfig(
     auditSigningKey: vars.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
     auditOrigin: vars.AUDIT_ORIGIN ?? os.hostname(),
     checkpointIntervalMs: vars.CHECKPOINT_INTERVAL_MS ?? 5000,
+    phiKek: vars.PHI_KEK,
+    phiKekNew: vars.PHI_KEK_NEW,
   };
 }
 

@@ -79,7 +79,7 @@ describe('a projection meeting an event it cannot decode', () => {
     const goodHead = await store.headPosition();
     // A stored enrollment whose data is malformed and whose metadata names no clinic.
     const broken = enrolled({ plannedSessions: 'sixteen' as unknown as number });
-    broken.data.phi.patientRef = SECRET;
+    broken.data.phi = { patientRef: SECRET };
     await store.appendToStream(bad, [stored(broken, { clinicId: undefined })], {
       expectedRevision: 'no_stream',
     });

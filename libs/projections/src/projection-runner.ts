@@ -4,7 +4,8 @@
  * the new checkpoint in one SQLite transaction. When the store goes away it
  * retries with backoff and resumes from the checkpoint.
  */
-import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
+import { COURSE_STREAM_PREFIX, EventDecodeError, courseIdOf } from '@ipt/course';
+import type { PhiVault } from '@ipt/privacy';
 import {
   UnreadableEventError,
   type EventStore,
@@ -75,6 +76,8 @@ export class ProjectionRunner {
     private readonly db: SqliteDatabase,
     readonly projection: Projection,
     private readonly logger: RunnerLogger,
+    /** Opens `phi` for a projection that `readsPhi`. */
+    private readonly vault?: PhiVault,
   ) {
     migrateCheckpoints(db);
     projection.migrate(db);
@@ -151,7 +154,7 @@ export class ProjectionRunner {
           }
           if (events.length > 0) {
             try {
-              this.applyTracedBatch(events);
+              this.applyTracedBatch(await this.opened(events));
             } catch (error) {
               // End the subscription first: leaving the loop waits for a read it may have in flight.
               await this.subscription.close();
@@ -185,6 +188,14 @@ export class ProjectionRunner {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /** The batch with `phi` opened, for a projection that shows PHI (privacy.md). */
+  private async opened(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    if (!this.projection.readsPhi) return events;
+    if (!this.vault)
+      throw new Error(`projection ${this.projection.name} reads PHI: give it the vault`);
+    return this.vault.openMany(courseIdOf, events);
   }
 
   /** One span per batch, linked to the traces of (the first of) its events' commands. */

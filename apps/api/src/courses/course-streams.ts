@@ -9,6 +9,7 @@ import {
   assessmentAnswer,
   clinicOf,
   decodeCourseEvent,
+  withoutPhi,
   evolve,
   initialCourseState,
   type CourseEvent,
@@ -114,7 +115,8 @@ export class CourseStreams {
     // Copy-on-write: concurrent commands may hold the previous entry.
     if (events.some((e) => e.metadata.idempotencyKey)) course.keyed = new Map(course.keyed);
     for (const event of events) {
-      const decoded = decodeCourseEvent({ streamId, ...event });
+      // Deciding never needs PHI: the fold holds none and needs no course key.
+      const decoded = decodeCourseEvent(withoutPhi({ streamId, ...event }));
       course.state = evolve(course.state, decoded);
       course.revision = event.revision;
       course.lastHash =
@@ -180,7 +182,7 @@ export function answerOfKeyed(courseId: string, command: KeyedCommand): CommandA
 /** The decoded events of a stream, with their revisions. */
 export function revisedEvents(streamId: string, events: RecordedEventLike[]): RevisedEvent[] {
   return events.map((e) => ({
-    event: decodeCourseEvent({ streamId, ...e }),
+    event: decodeCourseEvent(withoutPhi({ streamId, ...e })),
     revision: e.revision,
   }));
 }

@@ -8,6 +8,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { FastifyReply } from 'fastify';
 import { CourseRuleViolation, type RuleViolationKind } from '@ipt/course';
 import { StoreUnavailableError } from '@ipt/event-store';
+import { KeyMissingError } from '@ipt/privacy';
 import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
 import { problemBody, type ProblemBody } from './problem';
 
@@ -67,6 +68,13 @@ export function toProblem(error: unknown): Problem {
     return {
       body: problemBody(503, 'store_unavailable', 'the event store is unreachable; retry later'),
       headers: { 'retry-after': '1' },
+    };
+  }
+  if (error instanceof KeyMissingError) {
+    // privacy.md: data loss, not erasure. The message names no key and no PHI.
+    return {
+      body: problemBody(500, 'key_missing', "the course's key is missing from the key store"),
+      headers: {},
     };
   }
   const known = FASTIFY_ERRORS[(error as { code?: unknown } | null)?.code as string];

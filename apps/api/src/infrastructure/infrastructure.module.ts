@@ -21,6 +21,8 @@ import { openReadModelDatabase } from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
 import { stopTracing } from '@ipt/telemetry';
 import { LOCAL_DATABASE } from './local-database';
+import { PhiVault, SqliteKeyStore, holdErasureFence, resolveKeyring } from '@ipt/privacy';
+import { Logger } from '@nestjs/common';
 import { ProjectionProgress } from './projection-progress';
 
 /** Closes the store and the local database once everything that uses them has stopped. */
@@ -28,11 +30,13 @@ class ResourcesCloser implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase,
+    private readonly vault: PhiVault,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     this.db.close();
+    await this.vault.keys.close();
     // Last: the spans of everything that stopped before are flushed to the exporter.
     await stopTracing();
   }
@@ -48,11 +52,48 @@ export class InfrastructureModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: LOCAL_DATABASE, useFactory: () => openReadModelDatabase(config.dataDir) },
+        {
+          provide: PhiVault,
+          inject: [EVENT_STORE],
+          useFactory: (store: EventStore) => openPhiVault(config, store),
+        },
         ProjectionProgress,
         ResourcesCloser,
         ApiMetrics,
       ],
-      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics, ProjectionProgress],
+      exports: [APP_CONFIG, EVENT_STORE, LOCAL_DATABASE, ApiMetrics, ProjectionProgress, PhiVault],
     };
   }
+}
+
+/**
+ * The key store (DATA_DIR/keys.sqlite) and its vault, after the erasure fence
+ * has read the log (privacy.md): an erasure a crash left half done is
+ * finished, and a key a restored key store brought back is destroyed again,
+ * before anything reads PHI. An event store that cannot be read yet (it is
+ * down) holds no PHI to show either: the fence is then retried until it holds.
+ */
+async function openPhiVault(config: AppConfig, store: EventStore): Promise<PhiVault> {
+  const vault = new PhiVault(
+    SqliteKeyStore.inDataDir(config.dataDir, resolveKeyring(config.phiKek, config.dataDir)),
+  );
+  const logger = new Logger('Privacy');
+  const hold = async (): Promise<void> => {
+    const report = await holdErasureFence(store, vault);
+    if (report.finished > 0)
+      logger.warn(`erasure fence: destroyed ${report.finished} key(s) of erased courses`);
+  };
+  try {
+    await hold();
+  } catch (error) {
+    logger.warn(`erasure fence: ${(error as Error).message}; retrying`);
+    const retry = setInterval(() => {
+      hold().then(
+        () => clearInterval(retry),
+        () => undefined,
+      );
+    }, 1000);
+    retry.unref();
+  }
+  return vault;
 }

@@ -13,6 +13,7 @@ import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-store';
 import { ProjectionRunner, createReadModelProjections } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
+import { PhiVault } from '@ipt/privacy';
 import { ProjectionProgress } from '../infrastructure/projection-progress';
 
 @Injectable()
@@ -25,9 +26,10 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     @Inject(LOCAL_DATABASE) db: SqliteDatabase,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     progress: ProjectionProgress,
+    vault: PhiVault,
   ) {
     this.runners = createReadModelProjections().map(
-      (projection) => new ProjectionRunner(store, db, projection, this.logger),
+      (projection) => new ProjectionRunner(store, db, projection, this.logger, vault),
     );
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }

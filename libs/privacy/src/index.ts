@@ -1,0 +1,7 @@
+/** PHI encrypted per course, erasure by destroying the key (privacy.md). */
+export * from './phi-crypto';
+export * from './key-store.port';
+export * from './sqlite-key-store';
+export * from './phi-vault';
+export * from './kek';
+export * from './erasure-fence';
