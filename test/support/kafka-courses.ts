@@ -36,6 +36,8 @@ export interface CourseOptions {
   ending?: 'completed' | 'withdrawn' | 'active';
   sessions?: number;
   enrolledAt?: Date;
+  /** The privacy officer erases the course's personal data at the end (privacy.md). */
+  erased?: boolean;
 }
 
 /** A course as the command API would record it. */
@@ -153,6 +155,8 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
       });
     }
   }
+
+  if (options.erased) c('EraseCourse', { reason: 'retention_expired', reference: `RET-${tag}` });
 
   const now = new Date(Math.max(Date.now(), enrolled.getTime() + (last + 100) * DAY));
   let state = null as CourseState;

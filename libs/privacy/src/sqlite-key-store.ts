@@ -63,30 +63,28 @@ export class SqliteKeyStore implements KeyStore {
     return new SqliteKeyStore(path.join(dataDir, KEY_STORE_FILE), keyring);
   }
 
-  ensure(courseId: string): Promise<LiveKey> {
-    return Promise.resolve(
-      this.db.transaction(() => {
-        const found = this.lookup(courseId);
-        if (found.state === 'erased') throw new KeyErasedError(courseId);
-        if (found.state === 'live') return found;
-        const key = newDataKey();
-        const keyId = crypto.randomUUID();
-        const kek = this.keyring[0];
-        this.db
-          .prepare(
-            'INSERT INTO data_keys (course_id, key_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(courseId, keyId, kek.id, wrapKey(kek, keyId, key), new Date().toISOString());
-        return { state: 'live' as const, courseId, keyId, key };
-      })(),
-    );
+  async ensure(courseId: string): Promise<LiveKey> {
+    return this.db.transaction(() => {
+      const found = this.lookup(courseId);
+      if (found.state === 'erased') throw new KeyErasedError(courseId);
+      if (found.state === 'live') return found;
+      const key = newDataKey();
+      const keyId = crypto.randomUUID();
+      const kek = this.keyring[0];
+      this.db
+        .prepare(
+          'INSERT INTO data_keys (course_id, key_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(courseId, keyId, kek.id, wrapKey(kek, keyId, key), new Date().toISOString());
+      return { state: 'live' as const, courseId, keyId, key };
+    })();
   }
 
-  get(courseId: string): Promise<KeyLookup> {
-    return Promise.resolve(this.lookup(courseId));
+  async get(courseId: string): Promise<KeyLookup> {
+    return this.lookup(courseId);
   }
 
-  destroy(courseId: string, erasedAt: string): Promise<Tombstone> {
+  async destroy(courseId: string, erasedAt: string): Promise<Tombstone> {
     const result = this.db.transaction((): Tombstone => {
       const erased = this.tombstoneOf(courseId);
       const row = this.db
@@ -103,10 +101,10 @@ export class SqliteKeyStore implements KeyStore {
     })();
     // The wrapped key's old page may sit in the WAL: checkpoint it (zeroed) and empty the WAL.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return Promise.resolve(result);
+    return result;
   }
 
-  rotateKek(next: Kek): Promise<{ rewrapped: number }> {
+  async rotateKek(next: Kek): Promise<{ rewrapped: number }> {
     const keyring = [next, ...this.keyring.filter((k) => k.id !== next.id)];
     const rewrapped = this.db.transaction(() => {
       const rows = this.db
@@ -128,38 +126,38 @@ export class SqliteKeyStore implements KeyStore {
     })();
     this.keyring = keyring;
     this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return Promise.resolve({ rewrapped });
+    return { rewrapped };
   }
 
-  keysByKek(): Promise<Record<string, number>> {
+  async keysByKek(): Promise<Record<string, number>> {
     const rows = this.db
       .prepare<[], { kek_id: string; n: number }>(
         'SELECT kek_id, COUNT(*) AS n FROM data_keys GROUP BY kek_id',
       )
       .all();
-    return Promise.resolve(Object.fromEntries(rows.map((r) => [r.kek_id, Number(r.n)])));
+    return Object.fromEntries(rows.map((r) => [r.kek_id, Number(r.n)]));
   }
 
-  fencePosition(): Promise<bigint | undefined> {
+  async fencePosition(): Promise<bigint | undefined> {
     const row = this.db
       .prepare<[], { position: string }>("SELECT position FROM fence WHERE name = 'erasures'")
       .get();
-    return Promise.resolve(row ? BigInt(row.position) : undefined);
+    return row ? BigInt(row.position) : undefined;
   }
 
-  setFencePosition(position: bigint): Promise<void> {
+  async setFencePosition(position: bigint): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO fence (name, position) VALUES ('erasures', ?)
          ON CONFLICT(name) DO UPDATE SET position = excluded.position`,
       )
       .run(position.toString());
-    return Promise.resolve();
+    return;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
-    return Promise.resolve();
+    return;
   }
 
   private tombstoneOf(courseId: string): Tombstone | undefined {

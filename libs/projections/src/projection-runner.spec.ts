@@ -18,6 +18,7 @@ import { enrolled, held } from '../../course/src/testing/fixtures';
 import { waitFor } from '../../../test/support/wait-for';
 import type { Projection } from './projection';
 import { ProjectionRunner } from './projection-runner';
+import { PhiVault, SqliteKeyStore, kekFrom } from '@ipt/privacy';
 import { COURSE_COMPLETION, createReadModelProjections } from './read-models';
 
 const SECRET = 'MRN-SECRET-77';
@@ -52,6 +53,7 @@ describe('a projection meeting an event it cannot decode', () => {
   let dir: string;
   let store: SqliteEventStore;
   let db: SqliteDatabase;
+  let vault: PhiVault;
   let runners: ProjectionRunner[] = [];
   const warnings: string[] = [];
   const logger = { log: () => undefined, warn: (m: string) => warnings.push(m) };
@@ -60,6 +62,7 @@ describe('a projection meeting an event it cannot decode', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-'));
     store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
     db = openSqlite(path.join(dir, 'read-models.sqlite'));
+    vault = new PhiVault(SqliteKeyStore.inDataDir(dir, [kekFrom(Buffer.alloc(32, 7))]));
   });
 
   afterEach(async () => {
@@ -67,6 +70,7 @@ describe('a projection meeting an event it cannot decode', () => {
     runners = [];
     await store.close();
     db.close();
+    await vault.keys.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -86,7 +90,7 @@ describe('a projection meeting an event it cannot decode', () => {
 
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [projecting, counting] = (runners = [
-      new ProjectionRunner(store, db, completion, logger),
+      new ProjectionRunner(store, db, completion, logger, vault),
       new ProjectionRunner(store, db, streamLengths, logger),
     ]);
     for (const runner of runners) runner.start();
@@ -130,7 +134,7 @@ describe('a projection meeting an event it cannot decode', () => {
       expectedRevision: 'no_stream',
     });
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
-    const [runner] = (runners = [new ProjectionRunner(store, db, completion, logger)]);
+    const [runner] = (runners = [new ProjectionRunner(store, db, completion, logger, vault)]);
     runner.start();
     await waitFor(
       () => runner.status().state === 'failed',
