@@ -31,7 +31,10 @@ export function writeNewKekFile(file: string): Kek {
 
 function readKekFile(file: string): Kek | undefined {
   try {
-    return kekFrom(parseKek(fs.readFileSync(file, 'utf8')));
+    const text = fs.readFileSync(file, 'utf8');
+    // A file an older version or an operator left wider is narrowed, like every file of the folder.
+    fs.chmodSync(file, 0o600);
+    return kekFrom(parseKek(text));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
-import { keyStoreContract } from './key-store.contract';
+import { keyStoreContract } from './testing/key-store.contract';
 import { KEY_STORE_FILE, SqliteKeyStore } from './sqlite-key-store';
 import { kekFrom } from './phi-crypto';
 

@@ -4,8 +4,8 @@
  * the same persistent data each time it is called with a `place` it knows.
  */
 import * as crypto from 'node:crypto';
-import { kekFrom, type Kek } from './phi-crypto';
-import { KeyErasedError, type KeyStore } from './key-store.port';
+import { kekFrom, type Kek } from '../phi-crypto';
+import { KeyErasedError, type KeyStore } from '../key-store.port';
 
 export interface KeyStoreHarness {
   /** A store over the harness's data (the same data on every call until `fresh`). */
