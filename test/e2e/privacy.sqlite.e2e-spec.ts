@@ -75,6 +75,7 @@ describe('privacy on the embedded store: encrypted PHI, erasure by key destructi
     for (const { course } of erased) {
       const answer = await erase(officer, course, { reference: `DSR-${course.courseId}` });
       expect(answer.status).toBe(200);
+      expect(answer.headers.get('etag')).toBe(`"${answer.body.revision}"`);
       receipts.push(answer.body);
       course.revision = answer.body.revision;
     }
@@ -84,7 +85,7 @@ describe('privacy on the embedded store: encrypted PHI, erasure by key destructi
     await app?.stop();
   });
 
-  it('answers the receipt {courseId, revision, keyId, erasedAt} with an ETag', () => {
+  it('answers the receipt {courseId, revision, keyId, erasedAt}, one key per course', () => {
     for (const [i, { course }] of erased.entries()) {
       expect(receipts[i]).toEqual({
         courseId: course.courseId,
