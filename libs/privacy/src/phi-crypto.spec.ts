@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import {
   PhiIntegrityError,
+  digestKey,
   isSealedPhi,
   kekFrom,
   keyedDigest,
@@ -73,9 +74,12 @@ describe('key wrapping and the keyed digest', () => {
 
   it('digests a request under the course key: another key gives another digest, and no plain SHA-256', () => {
     const text = '{"data":{"patientRef":"MRN-1"},"type":"EnrollPatient"}';
-    const k1 = newDataKey();
+    const dataKey = newDataKey();
+    const k1 = digestKey(dataKey);
+    expect(digestKey(dataKey).equals(k1)).toBe(true);
+    expect(k1.equals(dataKey)).toBe(false);
     expect(keyedDigest(k1, text)).toBe(keyedDigest(k1, text));
-    expect(keyedDigest(k1, text)).not.toBe(keyedDigest(newDataKey(), text));
+    expect(keyedDigest(k1, text)).not.toBe(keyedDigest(digestKey(newDataKey()), text));
     expect(keyedDigest(k1, text)).not.toBe(crypto.createHash('sha256').update(text).digest('hex'));
   });
 });

@@ -124,14 +124,18 @@ export function unwrapKey(kek: Kek, keyId: string, wrapped: Buffer): Buffer {
   }
 }
 
-/**
- * HMAC-SHA256 of `text` under a key derived from the course's data key
- * (HKDF, its own label): the idempotency digest of a request that holds PHI
- * dies with the course key, and cannot be tried value by value without it.
- */
-export function keyedDigest(dataKey: Buffer, text: string): string {
-  const macKey = Buffer.from(
+/** The key of the idempotency digest, derived from the course's data key (HKDF, its own label). */
+export function digestKey(dataKey: Buffer): Buffer {
+  return Buffer.from(
     crypto.hkdfSync('sha256', dataKey, Buffer.alloc(0), 'ipt idempotency digest', KEY_BYTES),
   );
+}
+
+/**
+ * HMAC-SHA256 of `text` under the digest key (`digestKey` of the course's
+ * data key): the idempotency digest of a request that holds PHI dies with the
+ * course key, and cannot be tried value by value without it.
+ */
+export function keyedDigest(macKey: Buffer, text: string): string {
   return crypto.createHmac('sha256', macKey).update(text).digest('hex');
 }

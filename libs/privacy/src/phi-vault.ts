@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache';
 import { EventDecodeError } from '@ipt/course';
 import {
   isSealedPhi,
+  digestKey,
   keyedDigest,
   openPhi,
   phiAad,
@@ -37,10 +38,19 @@ export type Opened<E> = E & { phiErased: boolean };
 const LIVE_KEY_TTL_MS = 30_000;
 
 export class PhiVault {
-  private readonly live = new LRUCache<string, LiveKey>({ max: 20_000, ttl: LIVE_KEY_TTL_MS });
-  private readonly erased = new LRUCache<string, Tombstone>({ max: 20_000 });
+  private readonly live: LRUCache<string, LiveKey>;
+  private readonly erased: LRUCache<string, Tombstone>;
+  /** The digest key derived from each cached data key (HKDF once per key, not per command). */
+  private readonly macKeys = new WeakMap<LiveKey, Buffer>();
 
-  constructor(readonly keys: KeyStore) {}
+  constructor(
+    readonly keys: KeyStore,
+    /** Courses whose key (or tombstone) stays in memory. */
+    cachedCourses = 20_000,
+  ) {
+    this.live = new LRUCache({ max: cachedCourses, ttl: LIVE_KEY_TTL_MS });
+    this.erased = new LRUCache({ max: cachedCourses });
+  }
 
   /** The course's live key, created when `create` (enrollment); KeyErasedError once erased. */
   async liveKey(courseId: string, create: boolean): Promise<LiveKey> {
@@ -76,7 +86,12 @@ export class PhiVault {
 
   /** HMAC of a request under the course key: what stands for "the same body" (domain rule 15). */
   digest(key: LiveKey, canonicalRequest: string): string {
-    return keyedDigest(key.key, canonicalRequest);
+    let macKey = this.macKeys.get(key);
+    if (!macKey) {
+      macKey = digestKey(key.key);
+      this.macKeys.set(key, macKey);
+    }
+    return keyedDigest(macKey, canonicalRequest);
   }
 
   /** Opens the `phi` of one course's events (all of `courseId`). */
