@@ -32,7 +32,7 @@ async function rotate(config: AppConfig): Promise<number> {
   if (config.phiKek) {
     if (!config.phiKekNew) return cannotRun('PHI_KEK is set: give the new KEK as PHI_KEK_NEW');
     const next = kekFrom(config.phiKekNew);
-    const store = SqliteKeyStore.inDataDir(config.dataDir, [kekFrom(config.phiKek)]);
+    const store = new SqliteKeyStore(config.phiKeyStore, [kekFrom(config.phiKek)]);
     try {
       const { rewrapped } = await store.rotateKek(next);
       print({ rewrapped, kekId: next.id, keysByKek: await store.keysByKek() });
@@ -44,15 +44,16 @@ async function rotate(config: AppConfig): Promise<number> {
     }
     return 0;
   }
-  const nextFile = path.join(config.dataDir, NEXT_KEK_FILE);
+  const kekDir = path.dirname(config.phiKeyStore);
+  const nextFile = path.join(kekDir, NEXT_KEK_FILE);
   // An earlier rotation that stopped half way is finished with the KEK it had drawn.
-  const keyring = resolveKeyring(undefined, config.dataDir);
+  const keyring = resolveKeyring(undefined, kekDir);
   const next: Kek = fs.existsSync(nextFile) ? keyring[0] : writeNewKekFile(nextFile);
-  const store = SqliteKeyStore.inDataDir(config.dataDir, [...keyring, next]);
+  const store = new SqliteKeyStore(config.phiKeyStore, [...keyring, next]);
   try {
     const { rewrapped } = await store.rotateKek(next);
     // Every key is wrapped by the new KEK now: it becomes the KEK, the old one is gone.
-    fs.renameSync(nextFile, path.join(config.dataDir, KEK_FILE));
+    fs.renameSync(nextFile, path.join(kekDir, KEK_FILE));
     print({ rewrapped, kekId: next.id, keysByKek: await store.keysByKek() });
   } finally {
     await store.close();
@@ -63,8 +64,8 @@ async function rotate(config: AppConfig): Promise<number> {
 async function status(config: AppConfig): Promise<number> {
   const keyring = config.phiKek
     ? [kekFrom(config.phiKek)]
-    : resolveKeyring(undefined, config.dataDir);
-  const store = SqliteKeyStore.inDataDir(config.dataDir, keyring);
+    : resolveKeyring(undefined, path.dirname(config.phiKeyStore));
+  const store = new SqliteKeyStore(config.phiKeyStore, keyring);
   try {
     print({ kekId: keyring[0].id, keysByKek: await store.keysByKek() });
   } finally {

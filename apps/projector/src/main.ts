@@ -28,7 +28,7 @@ import {
   createReadModelProjections,
   openReadModelDatabase,
 } from '@ipt/projections';
-import { PhiVault, SqliteKeyStore, holdErasureFence, resolveKeyring } from '@ipt/privacy';
+import { PhiVault, SqliteKeyStore, holdErasureFence } from '@ipt/privacy';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -39,9 +39,7 @@ async function main(): Promise<void> {
   const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
   // The course view shows patientRef: the projector opens PHI with the course keys, after the
   // erasure fence has destroyed any key of an erased course (privacy.md).
-  const vault = new PhiVault(
-    SqliteKeyStore.inDataDir(config.dataDir, resolveKeyring(config.phiKek, config.dataDir)),
-  );
+  const vault = new PhiVault(SqliteKeyStore.configured(config));
   const fence = await holdErasureFence(store, vault);
   if (fence.finished > 0) log.warn({ keys: fence.finished }, 'erasure fence destroyed keys');
   const runners = createReadModelProjections().map(

@@ -50,6 +50,8 @@ export interface AppConfig {
   phiKek?: Buffer;
   /** `npm run keys -- rotate-kek` with PHI_KEK set: the KEK to re-wrap every data key under. */
   phiKekNew?: Buffer;
+  /** The embedded key store's file (default dataDir/keys.sqlite); instances on one host may share one. */
+  phiKeyStore: string;
 }
 
 export interface JwksAuthConfig {
@@ -182,6 +184,7 @@ export const environmentSchema = z.object({
   // Never echo a key in the message.
   PHI_KEK: base64Key.optional(),
   PHI_KEK_NEW: base64Key.optional(),
+  PHI_KEY_STORE: z.string().optional(),
   CHECKPOINT_INTERVAL_MS: z
     .string()
     .regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number of ms, got "${issue.input}"` })
@@ -257,6 +260,9 @@ export function loadConfig(
     checkpointIntervalMs: vars.CHECKPOINT_INTERVAL_MS ?? 5000,
     phiKek: vars.PHI_KEK,
     phiKekNew: vars.PHI_KEK_NEW,
+    phiKeyStore: path.resolve(
+      vars.PHI_KEY_STORE ?? path.join(vars.DATA_DIR ?? './data', 'keys.sqlite'),
+    ),
   };
 }
 

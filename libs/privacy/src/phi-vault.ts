@@ -52,19 +52,18 @@ export class PhiVault {
     this.erased = new LRUCache({ max: cachedCourses });
   }
 
-  /** The course's live key, created when `create` (enrollment); KeyErasedError once erased. */
+  /**
+   * The course's live key, created when `create` (a new enrollment, or a
+   * course recorded before PHI was encrypted); KeyErasedError once erased,
+   * KeyMissingError when a course that has one lost it.
+   */
   async liveKey(courseId: string, create: boolean): Promise<LiveKey> {
     const cached = this.live.get(courseId);
     if (cached) return cached;
     if (this.erased.has(courseId)) throw new KeyErasedError(courseId);
     const lookup = create ? await this.keys.ensure(courseId) : await this.lookup(courseId);
     if (lookup.state === 'erased') throw new KeyErasedError(courseId);
-    if (lookup.state === 'missing') {
-      // A course recorded before PHI was encrypted has no key yet: it gets one now.
-      const made = await this.keys.ensure(courseId);
-      this.live.set(courseId, made);
-      return made;
-    }
+    if (lookup.state === 'missing') throw new KeyMissingError(courseId);
     this.live.set(courseId, lookup);
     return lookup;
   }

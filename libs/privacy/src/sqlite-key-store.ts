@@ -10,6 +10,7 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { openSqlite, type SqliteDatabase } from '@ipt/event-store';
 import { newDataKey, unwrapKey, wrapKey, type Kek } from './phi-crypto';
+import { resolveKeyring } from './kek';
 import {
   KeyErasedError,
   type KeyLookup,
@@ -61,6 +62,17 @@ export class SqliteKeyStore implements KeyStore {
 
   static inDataDir(dataDir: string, keyring: Kek[]): SqliteKeyStore {
     return new SqliteKeyStore(path.join(dataDir, KEY_STORE_FILE), keyring);
+  }
+
+  /**
+   * The configured key store: `PHI_KEY_STORE` (default `DATA_DIR/keys.sqlite`),
+   * its KEK `PHI_KEK` or the one generated beside the key store file.
+   */
+  static configured(config: { phiKeyStore: string; phiKek?: Buffer }): SqliteKeyStore {
+    return new SqliteKeyStore(
+      config.phiKeyStore,
+      resolveKeyring(config.phiKek, path.dirname(config.phiKeyStore)),
+    );
   }
 
   async ensure(courseId: string): Promise<LiveKey> {

@@ -206,7 +206,9 @@ export class CourseCommandsService {
     } else {
       if (!exists || course.state?.erased)
         decide(command, course.state, { now, newId: () => crypto.randomUUID() });
-      dataKey = await this.courseKey(command.data.courseId, !exists);
+      // A key is made for a new course, or for one recorded before PHI was sealed; a course
+      // whose events are sealed must find its own key (else key_missing, never a second key).
+      dataKey = await this.courseKey(command.data.courseId, !exists || !course.sealed);
       digest = this.vault.digest(dataKey, commandText(command));
     }
     const keyedBefore = key ? course.keyed.get(key) : undefined;

@@ -45,6 +45,8 @@ export interface LoadedCourse {
   keyed: Map<string, KeyedCommand>;
   /** The `hash` of the last event (audit.md §1): the next event's `prevHash`. */
   lastHash: string;
+  /** True once an event of the course holds a sealed `phi` (the course has a key). */
+  sealed: boolean;
 }
 
 const EMPTY: LoadedCourse = {
@@ -54,6 +56,7 @@ const EMPTY: LoadedCourse = {
   clinicId: undefined,
   keyed: new Map(),
   lastHash: GENESIS_HASH,
+  sealed: false,
 };
 
 export class CourseStreams {
@@ -121,6 +124,8 @@ export class CourseStreams {
       course.revision = event.revision;
       course.lastHash =
         typeof event.metadata.hash === 'string' ? event.metadata.hash : GENESIS_HASH;
+      const phi = event.data.phi;
+      if (phi !== null && typeof phi === 'object' && 'ct' in phi) course.sealed = true;
       const key = event.metadata.idempotencyKey;
       if (typeof key === 'string')
         rememberKeyed(course.keyed, key, event, { event: decoded, revision: event.revision });

@@ -21,7 +21,7 @@ import { openReadModelDatabase } from '@ipt/projections';
 import { ApiMetrics } from './api-metrics';
 import { stopTracing } from '@ipt/telemetry';
 import { LOCAL_DATABASE } from './local-database';
-import { PhiVault, SqliteKeyStore, holdErasureFence, resolveKeyring } from '@ipt/privacy';
+import { PhiVault, SqliteKeyStore, holdErasureFence } from '@ipt/privacy';
 import { Logger } from '@nestjs/common';
 import { ProjectionProgress } from './projection-progress';
 
@@ -74,9 +74,7 @@ export class InfrastructureModule {
  * down) holds no PHI to show either: the fence is then retried until it holds.
  */
 async function openPhiVault(config: AppConfig, store: EventStore): Promise<PhiVault> {
-  const vault = new PhiVault(
-    SqliteKeyStore.inDataDir(config.dataDir, resolveKeyring(config.phiKek, config.dataDir)),
-  );
+  const vault = new PhiVault(SqliteKeyStore.configured(config));
   const logger = new Logger('Privacy');
   const hold = async (): Promise<void> => {
     const report = await holdErasureFence(store, vault);
