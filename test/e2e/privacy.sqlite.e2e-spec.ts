@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PhiVault, SqliteKeyStore, resolveKeyring } from '@ipt/privacy';
+import { openSqlite } from '@ipt/event-store';
 import {
   LedgerClient,
   startLedgerApp,
@@ -381,6 +382,37 @@ describe('erasure interrupted, restored key stores and KEK rotation', () => {
     // The bystander kept its key and its PHI.
     expect(await phiErasedIn(auditor, bystander.course)).toBe(false);
   }, 90_000);
+
+  it('a sealed course whose key is gone without a tombstone answers 500 key_missing, logged without PHI', async () => {
+    const dataDir = tempDataDir('ipt-privacy-lost-');
+    app = await startLedgerApp({ dataDir });
+    let { auditor, clinician } = clients(app);
+    const lost = await phiCourse(clinician, 'LOST');
+    await app.stop();
+    // Data loss: the key row is deleted behind the service's back, no tombstone.
+    const db = openSqlite(path.join(dataDir, 'keys.sqlite'));
+    db.prepare('DELETE FROM data_keys WHERE course_id = ?').run(lost.course.courseId);
+    db.close();
+    app = await startLedgerApp({ dataDir, env: { LOG_LEVEL: 'info' } });
+    ({ auditor, clinician } = clients(app));
+    const history = await auditor.get(lost.course.path('/history'));
+    expect([history.status, history.body.code]).toEqual([500, 'key_missing']);
+    // A command must not seal under a new key either.
+    const command = await new CourseDriver(clinician, lost.course.courseId).attempt('/sessions', {
+      sessionNumber: 3,
+      heldAt: '2025-02-01T10:00:00Z',
+      durationMinutes: 50,
+      modality: 'video',
+    });
+    expect([command.status, command.body.code]).toEqual([500, 'key_missing']);
+    await app.stop();
+    const output = app.output();
+    app = undefined;
+    expect(output).toContain('course key missing from the key store');
+    expect(output).toContain(lost.course.courseId);
+    for (const secret of lost.phi) expect(output).not.toContain(secret);
+    expect(await keyStateOf(dataDir, lost.course.courseId)).toBe('missing');
+  }, 60_000);
 
   it('npm run keys -- rotate-kek keeps every course readable and leaves no key under the old KEK', async () => {
     const dataDir = tempDataDir('ipt-privacy-kek-');

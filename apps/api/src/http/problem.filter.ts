@@ -155,6 +155,10 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { body, headers } = toProblem(error);
+    if (error instanceof KeyMissingError) {
+      // privacy.md: data loss, not erasure. The course id only: no key, no PHI.
+      this.logger.error({ courseId: error.courseId }, 'course key missing from the key store');
+    }
     if (body.status >= 500 && body.code === 'internal_error') {
       // The error with its message and stack (pino's err serializer), never the request body (PHI).
       this.logger.error({ err: error }, 'unhandled error');
