@@ -117,7 +117,11 @@ async function main(): Promise<void> {
     const serverUrl =
       process.env.BENCH_DATABASE_URL ?? (embedded = await startEmbeddedPostgres()).url;
     const databaseUrl = await createDatabase(serverUrl);
-    const env = { LOG_LEVEL: 'error', DATABASE_URL: databaseUrl };
+    const env = {
+      LOG_LEVEL: 'error',
+      DATABASE_URL: databaseUrl,
+      PHI_KEK: randomBytes(32).toString('base64'),
+    };
     const first = await startLedgerApp({ env });
     apps.push(first);
     const pgIds = await seed(first);

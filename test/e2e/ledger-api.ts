@@ -147,6 +147,7 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
             /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
           ),
           patientRef: expect.stringMatching(/^MRN-/),
+          erased: false,
           therapistId: 'therapist-1',
           status: 'completed',
           plannedSessions: 12,
@@ -725,14 +726,9 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
       it('answers 403 to a role that may not use the route', async () => {
         const course = await CourseDriver.enroll(clinician);
-        const as = (role: 'auditor' | 'analyst' | 'admin' | 'clinician') =>
-          clinician.as(tokenFor(clinicId, [role]));
-        const expectations: [
-          role: 'auditor' | 'analyst' | 'admin' | 'clinician',
-          method: 'get' | 'post',
-          route: string,
-          status: number,
-        ][] = [
+        type Who = 'auditor' | 'analyst' | 'admin' | 'clinician' | 'privacy_officer';
+        const as = (role: Who) => clinician.as(tokenFor(clinicId, [role]));
+        const expectations: [role: Who, method: 'get' | 'post', route: string, status: number][] = [
           ['auditor', 'post', course.path('/sessions'), 403],
           ['auditor', 'post', '/v1/courses', 403],
           ['auditor', 'get', course.path('/history'), 200],
@@ -748,6 +744,19 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           ['admin', 'get', '/v1/admin/projections', 200],
           ['clinician', 'get', '/v1/admin/projections', 403],
           ['clinician', 'post', '/v1/admin/projections/course-completion/rebuild', 403],
+          // privacy.md: the privacy officer erases and reads course views, nothing else.
+          ['privacy_officer', 'get', course.path(), 200],
+          ['privacy_officer', 'get', course.path('/outcomes'), 200],
+          ['privacy_officer', 'get', '/v1/courses', 200],
+          ['privacy_officer', 'get', course.path('/history'), 403],
+          ['privacy_officer', 'get', course.path('/fhir'), 403],
+          ['privacy_officer', 'post', course.path('/sessions'), 403],
+          ['privacy_officer', 'get', `/v1/clinics/${clinicId}/summary`, 403],
+          ['privacy_officer', 'get', '/v1/admin/projections', 403],
+          ['clinician', 'post', course.path('/erasure'), 403],
+          ['auditor', 'post', course.path('/erasure'), 403],
+          ['analyst', 'post', course.path('/erasure'), 403],
+          ['admin', 'post', course.path('/erasure'), 403],
         ];
         for (const [role, method, route, status] of expectations) {
           const answer =

@@ -5,6 +5,7 @@
  * on from their checkpoints: nothing is lost. The suite runs its own
  * embedded PostgreSQL server, since it stops it.
  */
+import { randomBytes } from 'node:crypto';
 import { startEmbeddedPostgres, type StartedPostgres } from '../support/postgres-server';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { waitFor } from '../support/wait-for';
@@ -18,7 +19,9 @@ describe('PostgreSQL stopped and started again under a running API', () => {
 
   beforeAll(async () => {
     postgres = await startEmbeddedPostgres();
-    api = await startLedgerApp({ env: { DATABASE_URL: postgres.url } });
+    api = await startLedgerApp({
+      env: { DATABASE_URL: postgres.url, PHI_KEK: randomBytes(32).toString('base64') },
+    });
   }, 60_000);
 
   afterAll(async () => {

@@ -5,7 +5,15 @@
  * command decided on a stale state.
  */
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server';
-import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import {
+  LedgerClient,
+  startLedgerApp,
+  tempDataDir,
+  tokenFor,
+  type LedgerApp,
+} from '../support/ledger-app';
 import { CourseDriver, session } from './course-scenario';
 
 describe('two API instances on one EventStoreDB', () => {
@@ -15,7 +23,13 @@ describe('two API instances on one EventStoreDB', () => {
 
   beforeAll(async () => {
     server = await startEsdbTestServer();
-    const env = { EVENTSTORE_CONNECTION_STRING: server.connectionString };
+    // One key store for both (privacy.md: data keys apart from the events, shared by every
+    // instance): on one host a shared file and KEK, until the PostgreSQL key store.
+    const env = {
+      EVENTSTORE_CONNECTION_STRING: server.connectionString,
+      PHI_KEY_STORE: path.join(tempDataDir('ipt-twins-keys-'), 'keys.sqlite'),
+      PHI_KEK: randomBytes(32).toString('base64'),
+    };
     [first, second] = await Promise.all([startLedgerApp({ env }), startLedgerApp({ env })]);
   }, 60000);
 
@@ -28,7 +42,16 @@ describe('two API instances on one EventStoreDB', () => {
     const token = tokenFor('clinic-twins', ['clinician', 'auditor']);
     const a = new LedgerClient(first.baseUrl, token);
     const b = new LedgerClient(second.baseUrl, token);
-    const viaA = await CourseDriver.enroll(a, { plannedSessions: 12 });
+    const viaA = await CourseDriver.enroll(a, {
+      plannedSessions: 12,
+      override: { reason: 'screen reviewed by the psychiatrist' },
+      screening: {
+        psychosis: true,
+        bipolarDisorder: false,
+        primarySubstanceUse: false,
+        acuteSuicideRisk: false,
+      },
+    });
     const viaB = new CourseDriver(b, viaA.courseId);
     await viaA.send('/sessions', session(1));
     await viaB.send('/sessions', session(2));
@@ -50,6 +73,8 @@ describe('two API instances on one EventStoreDB', () => {
     );
 
     const events = (await b.get(viaA.path('/history'))).body.events;
+    // B opens the PHI that A sealed: the key store is shared.
+    expect(events[0].data.phi.overrideReason).toBe('screen reviewed by the psychiatrist');
     expect(
       events
         .filter((e: { type: string }) => e.type === 'SessionHeld')

@@ -20,7 +20,7 @@ describe('data files', () => {
     app = undefined;
   });
 
-  it('are 0600 in a 0700 folder: event log, read models, their -wal and -shm, the generated secret', async () => {
+  it('are 0600 in a 0700 folder: event log, read models, their -wal and -shm, the generated secret, the key store and the KEK', async () => {
     const dataDir = path.join(tempDataDir(), 'data');
     // No AUTH_JWT_SECRET: the server generates its secret in the data folder.
     app = await startLedgerApp({ dataDir, env: { AUTH_JWT_SECRET: '' } });
@@ -41,6 +41,8 @@ describe('data files', () => {
       'read-models.sqlite-wal',
       'read-models.sqlite-shm',
       'jwt-secret',
+      'keys.sqlite',
+      'phi-kek',
     ]) {
       expect(files).toContain(name);
     }

@@ -94,7 +94,8 @@ describe('analytics feed on a real Kafka broker', () => {
     const topics = topicsWithSuffix(suffix);
     const courses = [
       generateCourse(1, { full: true, ending: 'completed' }),
-      generateCourse(2, { full: true, ending: 'withdrawn' }),
+      // The withdrawn course is erased at the end: the feed carries personal-data-erased too.
+      generateCourse(2, { full: true, ending: 'withdrawn', erased: true }),
       generateCourse(3, { ending: 'active' }),
     ];
     await appendInterleaved(temp.store, courses);

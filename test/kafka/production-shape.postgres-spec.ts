@@ -10,7 +10,7 @@
  * views on the embedded mode (one process, SQLite), and the feed holds each
  * event exactly once, in order per course.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DEFAULT_TOPICS } from '@ipt/analytics-feed';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server';
 import {
@@ -154,16 +154,20 @@ const STARTED = Date.now();
 
 /**
  * A view with its recording instants (when a fact was recorded, e.g. a risk
- * flag's raisedAt) made comparable across deployments: the clinical times of
+ * flag's raisedAt) and the ids keyed commands derive made comparable across deployments: the clinical times of
  * these scenarios are all in 2025, the recording times all during this run.
  */
 function comparable(view: unknown): unknown {
-  return JSON.parse(JSON.stringify(view), (_, value: unknown) =>
-    typeof value === 'string' &&
-    /^\d{4}-\d\d-\d\dT/.test(value) &&
-    Date.parse(value) >= STARTED - 1000
-      ? '<recorded during the run>'
-      : value,
+  return JSON.parse(JSON.stringify(view), (key, value: unknown) =>
+    // Keyed commands derive new ids (the pseudonym, a risk flag's id) from their digest, which
+    // is keyed by the course's own key: equal within a deployment, not across two.
+    key === 'subjectId' || key === 'flagId'
+      ? '<id derived in this deployment>'
+      : typeof value === 'string' &&
+          /^\d{4}-\d\d-\d\dT/.test(value) &&
+          Date.parse(value) >= STARTED - 1000
+        ? '<recorded during the run>'
+        : value,
   );
 }
 
@@ -181,12 +185,14 @@ describe('the production shape: two API instances, projector and standby, relay,
       EVENTSTORE_CONNECTION_STRING: esdb.connectionString,
       DATABASE_URL: database.url,
     };
+    // The course keys are in PostgreSQL too: every instance and the projector unwrap them with one KEK.
+    const keys = { PHI_KEK: randomBytes(32).toString('base64') };
     apis = await Promise.all(
-      [1, 2].map(() => startLedgerApp({ env: { ...shared, RUN_PROJECTIONS: 'false' } })),
+      [1, 2].map(() => startLedgerApp({ env: { ...shared, ...keys, RUN_PROJECTIONS: 'false' } })),
     );
     const projector = () =>
       startLedgerApp({
-        env: { ...shared, LOG_LEVEL: 'info', CHECKPOINT_INTERVAL_MS: '60000' },
+        env: { ...shared, ...keys, LOG_LEVEL: 'info', CHECKPOINT_INTERVAL_MS: '60000' },
         worker: { main: PROJECTOR_MAIN, readyText: 'waiting for the projector lock' },
       });
     projectors.push(await projector());

@@ -36,6 +36,8 @@ export interface CourseOptions {
   ending?: 'completed' | 'withdrawn' | 'active';
   sessions?: number;
   enrolledAt?: Date;
+  /** The privacy officer erases the course's personal data at the end (privacy.md). */
+  erased?: boolean;
 }
 
 /** A course as the command API would record it. */
@@ -58,6 +60,8 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
     homework: `write down the argument with Jane (${tag})`,
     riskNote: `safety plan agreed with patient's mother (${tag})`,
     correction: `entered item 3 wrongly from the paper form (${tag})`,
+    // Not PHI, but the clinic's own ticket number: it stays out of the feed too.
+    erasureReference: `RET-${tag}`,
   };
   const times: string[] = [];
   const t = (iso: string): string => (times.push(iso), iso);
@@ -153,6 +157,9 @@ export function generateCourse(n: number, options: CourseOptions = {}): Generate
       });
     }
   }
+
+  if (options.erased)
+    c('EraseCourse', { reason: 'retention_expired', reference: secrets.erasureReference });
 
   const now = new Date(Math.max(Date.now(), enrolled.getTime() + (last + 100) * DAY));
   let state = null as CourseState;

@@ -78,7 +78,7 @@ function recordHttpLatency(app: NestFastifyApplication): void {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { opensCourseKeys: true });
   startTracing('ipt-course-ledger-api');
   const app = await createApp();
   await app.listen({ port: config.port, host: config.host });

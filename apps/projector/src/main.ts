@@ -39,9 +39,10 @@ import {
   createReadModelProjections,
   openReadModelDatabase,
 } from '@ipt/projections';
+import { PhiVault, configuredKeyStore, holdErasureFence } from '@ipt/privacy';
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = loadConfigOrExit(process.env, { opensCourseKeys: true });
   startTracing('ipt-course-ledger-projector');
   const log = pino({ level: config.logLevel, base: { service: 'ipt-course-ledger-projector' } });
   const store = openEventStore({ ...config, readsAnotherProcess: true });
@@ -52,10 +53,15 @@ async function main(): Promise<void> {
       })
     : undefined;
   const logger = { log: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
+  // The course view shows patientRef: the projector opens PHI with the course keys, after the
+  // erasure fence has destroyed any key of an erased course (privacy.md).
+  const vault = new PhiVault(configuredKeyStore(config, shared));
+  const fence = await holdErasureFence(store, vault);
+  if (fence.finished > 0) log.warn({ keys: fence.finished }, 'erasure fence destroyed keys');
   const targets = shared
     ? createPostgresReadModelTargets(shared)
     : createReadModelProjections().map((p) => sqliteProjectionTarget(db, p));
-  const runners = targets.map((target) => new ProjectionRunner(store, target, logger));
+  const runners = targets.map((target) => new ProjectionRunner(store, target, logger, vault));
   // The events tree and the one checkpoint signer live here when the API reads only.
   const ledger = new AuditLedger(store, db, config, EMPTY_ACCESS_TREE, {
     ...logger,
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
     await shared?.end();
     await store.close();
     db.close();
+    await vault.keys.close();
     await stopTracing();
     process.exit(0);
   };

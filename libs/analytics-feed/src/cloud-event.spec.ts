@@ -17,8 +17,12 @@ import { emptyCourseTrack, evolveCourseTrack, outcomeSnapshot } from './course-t
 const ISO_DATE = /\d{4}-\d{2}-\d{2}/;
 
 /** The course's events as the store would record them, folded as the relay does. */
-function relayed(full: boolean, ending: 'completed' | 'withdrawn' | 'active' = 'completed') {
-  const course = generateCourse(1, { full, ending });
+function relayed(
+  full: boolean,
+  ending: 'completed' | 'withdrawn' | 'active' = 'completed',
+  erased = false,
+) {
+  const course = generateCourse(1, { full, ending, erased });
   let track = emptyCourseTrack(course.courseId);
   const out: {
     cloudEvent: ReturnType<typeof toCloudEvent>;
@@ -56,7 +60,11 @@ describe('de-identified CloudEvents', () => {
   });
 
   it('maps every event type to a CloudEvent that validates against its AsyncAPI schema, with no PHI, free text or date', () => {
-    const runs = [relayed(true, 'completed'), relayed(true, 'withdrawn'), relayed(false, 'active')];
+    const runs = [
+      relayed(true, 'completed'),
+      relayed(true, 'withdrawn', true),
+      relayed(false, 'active'),
+    ];
     const seen = new Set<string>();
     for (const { course, out } of runs) {
       out.forEach(({ cloudEvent, snapshot }, revision) => {

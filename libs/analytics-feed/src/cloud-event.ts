@@ -250,6 +250,9 @@ function deidentifiedData(event: CourseEvent, facts: CourseFacts): Record<string
         scoringScheme: d.scoringScheme,
       };
     }
+    case 'PersonalDataErased':
+      // analytics-feed.md: consumers holding the pseudonym may drop it. No reference: it is the clinic's.
+      return { subjectId, day: dayOf(facts, event.data.erasedAt), reason: event.data.reason };
     default: {
       const unknown: never = event;
       throw new UnmappableEventError(

@@ -6,6 +6,7 @@
 import {
   clinicOf,
   decodeCourseEvent,
+  withoutPhi,
   parseInstant,
   recordedAtOf,
   type Instrument,
@@ -48,7 +49,7 @@ export const emptyCourseTrack = (courseId: string): CourseTrack => ({
 });
 
 export function evolveCourseTrack(track: CourseTrack, recorded: RecordedEvent): CourseTrack {
-  const event = decodeCourseEvent(recorded);
+  const event = decodeCourseEvent(withoutPhi(recorded)); // the feed never needs PHI
   const meta = { revision: recorded.revision, recordedAt: recordedAtOf(recorded) };
   return {
     courseId: track.courseId,

@@ -5,7 +5,12 @@
  */
 import { LRUCache } from 'lru-cache';
 import { Partitioners, type ICustomPartitioner, type Message, type TopicMessages } from 'kafkajs';
-import { COURSE_STREAM_PREFIX, decodeCourseEvent, type EventMetadata } from '@ipt/course';
+import {
+  COURSE_STREAM_PREFIX,
+  decodeCourseEvent,
+  withoutPhi,
+  type EventMetadata,
+} from '@ipt/course';
 import type { RecordedEvent } from '@ipt/event-store';
 import { SpanKind, contextOf, traceCarrier, trace, tracer, type Span } from '@ipt/telemetry';
 import { CLOUD_EVENT_CONTENT_TYPE, toCloudEvent } from './cloud-event';
@@ -70,7 +75,7 @@ export async function prepareBatch(
     }
     const courseId = recorded.streamId.slice(COURSE_STREAM_PREFIX.length);
     const before = touched.get(courseId) ?? (await tracks.before(courseId, recorded));
-    const event = decodeCourseEvent(recorded);
+    const event = decodeCourseEvent(withoutPhi(recorded)); // the feed never needs PHI
     const cloudEvent = toCloudEvent(
       {
         eventId: recorded.eventId,

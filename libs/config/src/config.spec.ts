@@ -48,6 +48,9 @@ describe('configuration from the environment', () => {
         '-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEI\\n-----END PRIVATE KEY-----',
       AUDIT_ORIGIN: 'ledger.example',
       CHECKPOINT_INTERVAL_MS: '2000',
+      PHI_KEK: Buffer.alloc(32, 1).toString('base64'),
+      PHI_KEK_NEW: Buffer.alloc(32, 2).toString('base64'),
+      PHI_KEY_STORE: '/tmp/keys/keys.sqlite',
     });
     expect(config).toEqual({
       port: 8080,
@@ -69,6 +72,9 @@ describe('configuration from the environment', () => {
         '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----',
       auditOrigin: 'ledger.example',
       checkpointIntervalMs: 2000,
+      phiKek: Buffer.alloc(32, 1),
+      phiKekNew: Buffer.alloc(32, 2),
+      phiKeyStore: '/tmp/keys/keys.sqlite',
     });
   });
 
@@ -79,6 +85,21 @@ describe('configuration from the environment', () => {
       /AUDIT_SIGNING_KEY must be a PKCS#8 PEM.*CHECKPOINT_INTERVAL_MS must be a whole number/,
     );
     expect(() => loadConfig({ AUDIT_SIGNING_KEY: 'secret-bytes' })).not.toThrow(/secret-bytes/);
+  });
+
+  it('takes PHI_KEK and PHI_KEK_NEW as 32 bytes of base64, refuses anything else without echoing it, and places the key store', () => {
+    const kek = Buffer.alloc(32, 9).toString('base64');
+    const config = loadConfig({ PHI_KEK: kek, DATA_DIR: '/var/lib/ipt' });
+    expect(config.phiKek?.equals(Buffer.alloc(32, 9))).toBe(true);
+    expect(config.phiKeyStore).toBe('/var/lib/ipt/keys.sqlite');
+    expect(loadConfig({ PHI_KEY_STORE: '/srv/keys/k.sqlite' }).phiKeyStore).toBe(
+      '/srv/keys/k.sqlite',
+    );
+    for (const bad of ['short-secret', Buffer.alloc(16).toString('base64'), `${kek}x`]) {
+      expect(() => loadConfig({ PHI_KEK: bad })).toThrow(/PHI_KEK must be 32 bytes in base64/);
+      expect(() => loadConfig({ PHI_KEK_NEW: bad })).toThrow(/PHI_KEK_NEW must be 32 bytes/);
+      expect(() => loadConfig({ PHI_KEK: bad })).not.toThrow(bad);
+    }
   });
 
   it('treats an empty or blank value as unset', () => {

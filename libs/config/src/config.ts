@@ -53,6 +53,12 @@ export interface AppConfig {
   requestTimeoutMs: number;
   /** Reads waiting on X-Min-Revision at once, at most; more answer 503 at once. */
   maxViewWaiters: number;
+  /** privacy.md: the key-encryption key (32 bytes); else one generated into dataDir/phi-kek. */
+  phiKek?: Buffer;
+  /** `npm run keys -- rotate-kek` with PHI_KEK set: the KEK to re-wrap every data key under. */
+  phiKekNew?: Buffer;
+  /** The embedded key store's file (default dataDir/keys.sqlite); instances on one host may share one. */
+  phiKeyStore: string;
 }
 
 export interface JwksAuthConfig {
@@ -111,6 +117,17 @@ const integerIn = (min: number, max: number) =>
     .refine((value) => value >= min && value <= max, {
       error: `must be an integer from ${min} to ${max}`,
     });
+
+/** 32 bytes in base64 (a KEK, privacy.md). */
+const base64Key = z
+  .string()
+  .refine(
+    (text) => /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32,
+    {
+      error: 'must be 32 bytes in base64 (44 characters), e.g. from `openssl rand -base64 32`',
+    },
+  )
+  .transform((text) => Buffer.from(text, 'base64'));
 
 /** The variables by name; each value is already trimmed, and an empty one counts as unset. */
 export const environmentSchema = z.object({
@@ -184,6 +201,10 @@ export const environmentSchema = z.object({
     })
     .optional(),
   AUDIT_ORIGIN: z.string().optional(),
+  // Never echo a key in the message.
+  PHI_KEK: base64Key.optional(),
+  PHI_KEK_NEW: base64Key.optional(),
+  PHI_KEY_STORE: z.string().optional(),
   CHECKPOINT_INTERVAL_MS: z
     .string()
     .regex(/^\d{1,9}$/, { error: (issue) => `must be a whole number of ms, got "${issue.input}"` })
@@ -197,6 +218,8 @@ export type EnvironmentVariable = keyof typeof environmentSchema.shape;
 export interface LoadOptions {
   /** Variables this process cannot run without (e.g. KAFKA_BROKERS for the relay worker). */
   require?: EnvironmentVariable[];
+  /** The process opens course keys (API, projector): with DATABASE_URL they need PHI_KEK. */
+  opensCourseKeys?: boolean;
 }
 
 export function loadConfig(
@@ -222,6 +245,10 @@ export function loadConfig(
     problems.push(
       'AUTH_JWT_SECRET cannot be set with AUTH_JWKS_URL: tokens come from the identity provider (HS256 is refused)',
     );
+  // Keys in PostgreSQL serve every instance: each must unwrap them with the same KEK, not one
+  // generated into its own data folder.
+  if (options.opensCourseKeys && given.DATABASE_URL !== undefined && given.PHI_KEK === undefined)
+    problems.push('PHI_KEK is required with DATABASE_URL: every instance unwraps the same keys');
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
 
   const vars = parsed.data;
@@ -259,6 +286,11 @@ export function loadConfig(
     auditSigningKey: vars.AUDIT_SIGNING_KEY?.replace(/\\n/g, '\n'),
     auditOrigin: vars.AUDIT_ORIGIN ?? os.hostname(),
     checkpointIntervalMs: vars.CHECKPOINT_INTERVAL_MS ?? 5000,
+    phiKek: vars.PHI_KEK,
+    phiKekNew: vars.PHI_KEK_NEW,
+    phiKeyStore: path.resolve(
+      vars.PHI_KEY_STORE ?? path.join(vars.DATA_DIR ?? './data', 'keys.sqlite'),
+    ),
   };
 }
 

@@ -14,6 +14,7 @@ import {
   PATIENT_REF,
   assessed,
   completed,
+  erased,
   enrolled,
   flagRaised,
   flagResolved,
@@ -84,6 +85,7 @@ const everyType: CourseEvent[] = [
   withdrawn('moved'),
   completed(),
   corrected,
+  erased(),
 ];
 
 describe('decodeCourseEvent', () => {

@@ -152,6 +152,12 @@ const SHAPES: { readonly [E in CourseEvent as E['type']]: DataShape<E['data']> }
     scoringScheme: 'string',
     phi: { reason: 'string' },
   },
+  PersonalDataErased: {
+    courseId: 'string',
+    reason: 'string',
+    reference: 'string|null',
+    erasedAt: 'string',
+  },
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -194,9 +200,14 @@ function compile(shape: { readonly [field: string]: FieldShape }, path: string):
     const at = `${path}.${field}`;
     if (typeof fieldShape === 'object') {
       const inner = compile(fieldShape, at);
-      const notObject = `${at} must be an object`;
+      // `phi` reads as null once erased or when a reader asked for it without PHI (privacy.md).
+      const nullable = field === 'phi';
+      const notObject = `${at} must be an object${nullable ? ' or null' : ''}`;
       return (value) => {
         const fieldValue = value[field];
+        if (nullable && fieldValue === null) return null;
+        if (nullable && isRecord(fieldValue) && typeof fieldValue.ct === 'string')
+          return `${at} is sealed: open it (or drop it) before decoding`;
         return isRecord(fieldValue) ? inner(fieldValue) : notObject;
       };
     }
@@ -288,4 +299,14 @@ export function courseIdOf(stored: Pick<StoredEvent, 'streamId' | 'revision'>): 
   if (!stored.streamId.startsWith(COURSE_STREAM_PREFIX) || stored.streamId === COURSE_STREAM_PREFIX)
     throw new EventDecodeError(stored.streamId, stored.revision, 'not a course stream');
   return stored.streamId.slice(COURSE_STREAM_PREFIX.length);
+}
+
+/**
+ * The stored event with its `phi` replaced by null: for readers that need no
+ * PHI (the command side's fold, the relay, the figures), so they never need
+ * a course key and never hold PHI.
+ */
+export function withoutPhi<E extends { data: Record<string, unknown> }>(stored: E): E {
+  if (!isRecord(stored.data) || !('phi' in stored.data)) return stored;
+  return { ...stored, data: { ...stored.data, phi: null } };
 }

@@ -19,6 +19,7 @@ import {
   SCREENING_CRITERIA,
   TIMEPOINTS,
   WITHDRAWAL_REASONS,
+  ERASURE_REASONS,
 } from './vocabulary';
 
 /** Rule 14: how far ahead of the server clock a clinical time may be (clock skew). */
@@ -58,6 +59,8 @@ export const TEXT_LENGTHS = {
   correctionReason: { min: 10, max: 500 },
   flagId: { min: 1, max: 128 },
   assessmentId: { min: 1, max: 64 },
+  /** privacy.md: the clinic's ticket number for an erasure request. */
+  erasureReference: { min: 1, max: 200 },
 } as const satisfies Record<string, TextLength>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -200,6 +203,10 @@ const CONTENT: CheckTable = {
     c.text('reason', d.reason, TEXT_LENGTHS.correctionReason);
     // The item count and ranges depend on the corrected form's instrument: rule 16, with state.
     if (!Array.isArray(d.items)) c.add('items', 'must be an array');
+  },
+  EraseCourse: (c, d) => {
+    c.oneOf('reason', d.reason, ERASURE_REASONS);
+    c.text('reference', d.reference ?? undefined, TEXT_LENGTHS.erasureReference, true);
   },
 };
 

@@ -4,6 +4,7 @@
  */
 import type { Screening } from './events';
 import type {
+  ErasureReason,
   Instrument,
   MissedSessionKind,
   Modality,
@@ -95,6 +96,12 @@ export interface CorrectAssessment {
   data: { courseId: string; assessmentId: string; items: (number | null)[]; reason: string };
 }
 
+/** privacy_officer: erase the course's personal data (privacy.md). */
+export interface EraseCourse {
+  type: 'EraseCourse';
+  data: { courseId: string; reason: ErasureReason; reference?: string };
+}
+
 export type CourseCommand =
   | EnrollPatient
   | SelectProblemArea
@@ -106,7 +113,8 @@ export type CourseCommand =
   | ResolveRiskFlag
   | WithdrawPatient
   | CompleteCourse
-  | CorrectAssessment;
+  | CorrectAssessment
+  | EraseCourse;
 
 export type CourseCommandType = CourseCommand['type'];
 

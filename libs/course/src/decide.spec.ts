@@ -11,6 +11,7 @@ import {
   commands,
   completed,
   enrolled,
+  erased,
   flagRaised,
   flagResolved,
   held,
@@ -991,5 +992,87 @@ describe('assessmentAnswer', () => {
       riskFlagId: nthId(1),
     });
     expect(assessmentAnswer([completed()])).toBeNull();
+  });
+});
+
+describe('erasure (privacy.md)', () => {
+  const A = 'a1a1a1a1-0000-4000-8000-000000000001';
+
+  it('records PersonalDataErased with reason, reference and the server time, whatever the status', () => {
+    for (const history of [
+      [enrolled()],
+      [enrolled(), held(1), completed()],
+      [enrolled(), withdrawn('moved')],
+    ]) {
+      given(...history)
+        .when(commands.erase('retention_expired', 'TICKET-77'))
+        .then([
+          {
+            type: 'PersonalDataErased',
+            data: {
+              courseId: COURSE_ID,
+              reason: 'retention_expired',
+              reference: 'TICKET-77',
+              erasedAt: NOW.toISOString(),
+            },
+          },
+        ]);
+    }
+  });
+
+  it('keeps no reference when none is given', () => {
+    const [e] = given(enrolled()).when(commands.erase()).events();
+    expect(e.type === 'PersonalDataErased' && e.data.reference).toBeNull();
+  });
+
+  it('a second erasure is course_erased (409)', () => {
+    const error = given(enrolled(), erased()).when(commands.erase()).thenThrows('course_erased');
+    expect(error.kind).toBe('conflict');
+  });
+
+  it('refuses every later command with course_erased, before course_closed', () => {
+    const cmds: CourseCommand[] = [
+      commands.session(2),
+      commands.missed(sessionTime(2)),
+      commands.problemArea('grief'),
+      commands.assignHomework('hw-9', 1),
+      commands.submitHomework('hw-1', sessionTime(2)),
+      commands.assess(A, 'PHQ-9', [0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      commands.resolveFlag('f-1'),
+      commands.withdraw(sessionTime(2)),
+      commands.complete(sessionTime(2)),
+      commands.correct(A, [1, 0, 0, 0, 0, 0, 0, 0, 0]),
+    ];
+    for (const c of cmds) {
+      given(enrolled(), held(1), erased()).when(c).thenThrows('course_erased');
+      // A closed and erased course answers course_erased too.
+      given(enrolled(), held(1), completed(), erased()).when(c).thenThrows('course_erased');
+    }
+  });
+
+  it('an enrollment of an erased course id is still course_exists, and a missing course still not found', () => {
+    given(enrolled(), erased()).when(commands.enroll()).thenThrows('course_exists');
+    given().when(commands.erase()).thenThrows('course_not_found');
+  });
+
+  it('checks the body first: an unknown reason, a blank or over-long reference', () => {
+    const errorsOf = (c: CourseCommand) =>
+      given(enrolled())
+        .when(c)
+        .thenThrows('validation_failed')
+        .errors.map((e) => e.field);
+    expect(errorsOf(commands.erase('forgot_me'))).toEqual(['reason']);
+    expect(errorsOf(commands.erase('other', ''))).toEqual(['reference']);
+    expect(errorsOf(commands.erase('other', '   '))).toEqual(['reference']);
+    expect(errorsOf(commands.erase('other', 'x'.repeat(201)))).toEqual(['reference']);
+    expect(errorsOf(commands.erase('other', 42))).toEqual(['reference']);
+    // Validation comes before course_erased too.
+    given(enrolled(), erased()).when(commands.erase('nope')).thenThrows('validation_failed');
+  });
+
+  it('evolves to an erased state, everything else kept', () => {
+    const before = given(enrolled(), held(1)).state!;
+    const after = given(enrolled(), held(1), erased()).state!;
+    expect(after).toEqual({ ...before, erased: true });
   });
 });

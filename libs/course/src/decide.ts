@@ -16,6 +16,7 @@ import type {
   CompleteCourse,
   CorrectAssessment,
   CourseCommand,
+  EraseCourse,
   DecisionContext,
   EnrollPatient,
   RecordAssessment,
@@ -49,6 +50,8 @@ const instantOf = (value: string): number => parseInstant(value) ?? NaN;
 function existing(state: CourseState, courseId: string): EnrolledCourse {
   // A course of another clinic never reaches here: the handler answers "not found" first.
   if (!state || state.courseId !== courseId) throw CourseRuleViolation.notFound();
+  // privacy.md: an erased course refuses every command, before course_closed.
+  if (state.erased) throw CourseRuleViolation.erased();
   return state;
 }
 
@@ -105,6 +108,8 @@ export function decide(
       return completeCourse(command.data, state, ctx);
     case 'CorrectAssessment':
       return correctAssessment(command.data, state, ctx);
+    case 'EraseCourse':
+      return eraseCourse(command.data, state, ctx);
     default: {
       // A new command type does not compile until it is handled above; at run
       // time the type comes from parsed JSON and may be anything.
@@ -590,4 +595,24 @@ export function assessmentAnswer(
     }
   }
   return answer;
+}
+
+/** privacy.md: allowed whatever the course's status; a second erasure is course_erased. */
+function eraseCourse(
+  d: EraseCourse['data'],
+  state: CourseState,
+  ctx: DecisionContext,
+): CourseEvent[] {
+  const course = existing(state, d.courseId);
+  return [
+    {
+      type: 'PersonalDataErased',
+      data: {
+        courseId: course.courseId,
+        reason: d.reason,
+        reference: d.reference ?? null,
+        erasedAt: ctx.now.toISOString(),
+      },
+    },
+  ];
 }

@@ -39,6 +39,7 @@ export const COURSE_RULE_CODES = [
   'open_risk_flags',
   'assessment_unknown',
   'correction_unchanged',
+  'course_erased',
 ] as const;
 export type CourseRuleCode = (typeof COURSE_RULE_CODES)[number];
 
@@ -86,6 +87,15 @@ export class CourseRuleViolation extends Error {
       'ineligible',
       `the enrollment screen is positive (${criteria.join(', ')}) and was not overridden`,
       { rule: 2, criteria },
+    );
+  }
+
+  /** privacy.md: the course's personal data is erased; no command applies any more. */
+  static erased(): CourseRuleViolation {
+    return new CourseRuleViolation(
+      'course_erased',
+      'conflict',
+      "the course's personal data is erased",
     );
   }
 

@@ -1,8 +1,9 @@
 /**
  * The facts of an IPT course, as a discriminated union of past-tense names.
  * Every protected health information field (patientRef, free text) lives in
- * the event's `phi` object, so that it can be encrypted per subject later and
- * is easy to strip from anything that leaves the service.
+ * the event's `phi` object: it is stored sealed with the course's key
+ * (privacy.md) and reads as `null` once the course's key is erased, or in
+ * readers that need no PHI (`withoutPhi`).
  */
 import type {
   Instrument,
@@ -10,6 +11,7 @@ import type {
   Modality,
   ProblemArea,
   RiskDisposition,
+  ErasureReason,
   ScreeningCriterion,
   Severity,
   Timepoint,
@@ -37,7 +39,7 @@ export interface PatientEnrolled {
     positiveCriteria: ScreeningCriterion[];
     /** True when a clinician overrode a positive screen (rule 2). */
     screenOverridden: boolean;
-    phi: { patientRef: string; overrideReason?: string };
+    phi: { patientRef: string; overrideReason?: string } | null;
   };
 }
 
@@ -47,7 +49,7 @@ export interface ProblemAreaSelected {
     courseId: string;
     area: ProblemArea;
     previousArea: ProblemArea | null;
-    phi: { reason?: string };
+    phi: { reason?: string } | null;
   };
 }
 
@@ -74,7 +76,7 @@ export interface HomeworkAssigned {
     homeworkId: string;
     sessionNumber: number;
     dueAt: string;
-    phi: { description: string };
+    phi: { description: string } | null;
   };
 }
 
@@ -120,7 +122,7 @@ export interface RiskFlagResolved {
     flagId: string;
     disposition: RiskDisposition;
     resolvedAt: string;
-    phi: { note?: string };
+    phi: { note?: string } | null;
   };
 }
 
@@ -143,7 +145,22 @@ export interface AssessmentCorrected {
     total: number | null;
     severity: Severity | null;
     scoringScheme: string;
-    phi: { reason: string };
+    phi: { reason: string } | null;
+  };
+}
+
+/**
+ * The course's personal data was erased (privacy.md): its key is destroyed,
+ * every earlier `phi` reads as null from now on. Carries no PHI itself.
+ */
+export interface PersonalDataErased {
+  type: 'PersonalDataErased';
+  data: {
+    courseId: string;
+    reason: ErasureReason;
+    /** The clinic's ticket number for the request; never PHI. */
+    reference: string | null;
+    erasedAt: string;
   };
 }
 
@@ -159,7 +176,8 @@ export type CourseEvent =
   | RiskFlagResolved
   | PatientWithdrawn
   | CourseCompleted
-  | AssessmentCorrected;
+  | AssessmentCorrected
+  | PersonalDataErased;
 
 export type CourseEventType = CourseEvent['type'];
 
@@ -176,6 +194,7 @@ export const COURSE_EVENT_TYPES: readonly CourseEventType[] = [
   'PatientWithdrawn',
   'CourseCompleted',
   'AssessmentCorrected',
+  'PersonalDataErased',
 ];
 
 /** Metadata every recorded event carries (docs/domain-rules.md). */

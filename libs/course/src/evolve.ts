@@ -45,6 +45,8 @@ export interface EnrolledCourse {
   homework: readonly HomeworkRecord[];
   assessments: readonly AssessmentRecord[];
   riskFlags: readonly RiskFlagRecord[];
+  /** True once the course's personal data is erased (privacy.md): every later command is refused. */
+  erased: boolean;
 }
 
 /** null: the stream has no enrollment yet (the course does not exist). */
@@ -69,6 +71,7 @@ export function evolve(state: CourseState, event: CourseEvent): CourseState {
       homework: [],
       assessments: [],
       riskFlags: [],
+      erased: false,
     };
   }
   if (!state) return state;
@@ -143,6 +146,8 @@ export function evolve(state: CourseState, event: CourseEvent): CourseState {
       return { ...state, status: 'withdrawn' };
     case 'CourseCompleted':
       return { ...state, status: 'completed' };
+    case 'PersonalDataErased':
+      return { ...state, erased: true };
     default: {
       // Every event type must be handled above: a new one does not compile until it is.
       const unhandled: never = event;

@@ -64,5 +64,14 @@ export type ScreeningCriterion = (typeof SCREENING_CRITERIA)[number];
 export const COURSE_STATUSES = ['active', 'completed', 'withdrawn'] as const;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
 
-export const ROLES = ['clinician', 'auditor', 'analyst', 'admin'] as const;
+export const ROLES = ['clinician', 'auditor', 'analyst', 'admin', 'privacy_officer'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** Why a course's personal data was erased (privacy.md). */
+export const ERASURE_REASONS = [
+  'data_subject_request',
+  'retention_expired',
+  'legal_order',
+  'other',
+] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];

@@ -84,6 +84,29 @@ export const MIGRATIONS: Migration[] = [
        )`,
     ),
   },
+  {
+    name: '0003-key-store',
+    // libs/privacy's key store (privacy.md): a data key per course wrapped by the KEK, the
+    // tombstones that outlive them, and how far the erasure fence has read the log.
+    up: sql(
+      `CREATE TABLE data_keys (
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         key_id TEXT NOT NULL UNIQUE,
+         kek_id TEXT NOT NULL,
+         wrapped BYTEA NOT NULL,
+         created_at TIMESTAMPTZ NOT NULL
+       )`,
+      `CREATE TABLE erased_keys (
+         course_id TEXT COLLATE "C" PRIMARY KEY,
+         key_id TEXT NOT NULL,
+         erased_at TEXT NOT NULL
+       )`,
+      `CREATE TABLE key_fence (
+         name TEXT PRIMARY KEY,
+         position TEXT NOT NULL
+       )`,
+    ),
+  },
 ];
 
 /** Which migrations ran, in a table of the database itself. */

@@ -8,6 +8,7 @@ import {
   clinicOf,
   courseIdOf,
   decodeCourseEvent,
+  withoutPhi,
   recordedAtOf,
   type CourseEvent,
   type StoredEvent,
@@ -35,6 +36,8 @@ export interface CourseFoldSpec<S> {
   columns: Record<string, string>;
   indexes?: string[];
   evolve(state: S | null, event: CourseEvent, recording: EventRecording): S | null;
+  /** Its view shows PHI: the runner opens `phi` for it; every other fold reads `phi` as null. */
+  readsPhi?: boolean;
   /** Values of the extra columns (and `view`, the answer a read serves as it is). */
   columnValues(row: CourseRow<S>): Record<string, string | number | null>;
 }
@@ -73,7 +76,8 @@ export function foldCourseEvents<S>(
 ): CourseRow<S>[] {
   const touched = new Map<string, CourseRow<S>>();
   for (const recorded of events) {
-    const event = decodeCourseEvent(recorded);
+    // A fold that shows no PHI never holds it (privacy.md: PHI only where a view shows it).
+    const event = decodeCourseEvent(spec.readsPhi ? recorded : withoutPhi(recorded));
     const courseId = courseIdOf(recorded);
     const row = touched.get(courseId) ??
       known(courseId) ?? {
@@ -147,6 +151,7 @@ export function courseFoldProjection<S>(spec: CourseFoldSpec<S>): Projection {
 
   return {
     name: spec.name,
+    readsPhi: spec.readsPhi === true,
     migrate(db) {
       const existing = (db.pragma(`table_info(${spec.table})`) as { name: string }[]).map(
         (c) => c.name,

@@ -19,6 +19,7 @@ import { waitFor } from '../../../test/support/wait-for';
 import type { Projection } from './projection';
 import { ProjectionRunner } from './projection-runner';
 import { sqliteProjectionTarget } from './projection-target';
+import { PhiVault, SqliteKeyStore, kekFrom } from '@ipt/privacy';
 import { COURSE_COMPLETION, createReadModelProjections } from './read-models';
 
 const SECRET = 'MRN-SECRET-77';
@@ -53,6 +54,7 @@ describe('a projection meeting an event it cannot decode', () => {
   let dir: string;
   let store: SqliteEventStore;
   let db: SqliteDatabase;
+  let vault: PhiVault;
   let runners: ProjectionRunner[] = [];
   const warnings: string[] = [];
   const logger = { log: () => undefined, warn: (m: string) => warnings.push(m) };
@@ -61,6 +63,7 @@ describe('a projection meeting an event it cannot decode', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-'));
     store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
     db = openSqlite(path.join(dir, 'read-models.sqlite'));
+    vault = new PhiVault(SqliteKeyStore.inDataDir(dir, [kekFrom(Buffer.alloc(32, 7))]));
   });
 
   afterEach(async () => {
@@ -68,6 +71,7 @@ describe('a projection meeting an event it cannot decode', () => {
     runners = [];
     await store.close();
     db.close();
+    await vault.keys.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -80,14 +84,14 @@ describe('a projection meeting an event it cannot decode', () => {
     const goodHead = await store.headPosition();
     // A stored enrollment whose data is malformed and whose metadata names no clinic.
     const broken = enrolled({ plannedSessions: 'sixteen' as unknown as number });
-    broken.data.phi.patientRef = SECRET;
+    broken.data.phi = { patientRef: SECRET };
     await store.appendToStream(bad, [stored(broken, { clinicId: undefined })], {
       expectedRevision: 'no_stream',
     });
 
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [projecting, counting] = (runners = [
-      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, vault),
       new ProjectionRunner(store, sqliteProjectionTarget(db, streamLengths), logger),
     ]);
     for (const runner of runners) runner.start();
@@ -132,7 +136,7 @@ describe('a projection meeting an event it cannot decode', () => {
     });
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [runner] = (runners = [
-      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, vault),
     ]);
     runner.start();
     await waitFor(

@@ -4,7 +4,8 @@
  * the new checkpoint in one transaction of its target (SQLite or PostgreSQL). When the store goes away it
  * retries with backoff and resumes from the checkpoint.
  */
-import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
+import { COURSE_STREAM_PREFIX, EventDecodeError, courseIdOf } from '@ipt/course';
+import type { PhiVault } from '@ipt/privacy';
 import {
   UnreadableEventError,
   type EventStore,
@@ -73,6 +74,8 @@ export class ProjectionRunner {
     private readonly store: EventStore,
     readonly projection: ProjectionTarget,
     private readonly logger: RunnerLogger,
+    /** Opens `phi` for a projection that `readsPhi`. */
+    private readonly vault?: PhiVault,
   ) {}
 
   start(): void {
@@ -140,7 +143,7 @@ export class ProjectionRunner {
           }
           if (events.length > 0) {
             try {
-              await this.applyTracedBatch(events);
+              await this.applyTracedBatch(await this.opened(events));
             } catch (error) {
               // End the subscription first: leaving the loop waits for a read it may have in flight.
               await this.subscription.close();
@@ -174,6 +177,14 @@ export class ProjectionRunner {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
     }
+  }
+
+  /** The batch with `phi` opened, for a projection that shows PHI (privacy.md). */
+  private async opened(events: RecordedEvent[]): Promise<RecordedEvent[]> {
+    if (!this.projection.readsPhi) return events;
+    if (!this.vault)
+      throw new Error(`projection ${this.projection.name} reads PHI: give it the vault`);
+    return this.vault.openMany(courseIdOf, events);
   }
 
   /** One span per batch, linked to the traces of (the first of) its events' commands. */

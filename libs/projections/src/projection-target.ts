@@ -9,6 +9,8 @@ import { migrateCheckpoints } from './projection-runner';
 
 export interface ProjectionTarget {
   readonly name: string;
+  /** Its events must reach it with `phi` opened (privacy.md: PHI only where a view shows it). */
+  readonly readsPhi?: boolean;
   /** Position of the last applied event, undefined before the first. */
   checkpoint(): Promise<bigint | undefined>;
   /** The same, read at once, where the database allows a synchronous read (SQLite). */
@@ -37,6 +39,7 @@ export function sqliteProjectionTarget(
   };
   return {
     name: projection.name,
+    readsPhi: projection.readsPhi,
     storedCheckpoint: stored,
     checkpoint: () => Promise.resolve(stored()),
     commit(events, position) {

@@ -13,6 +13,12 @@ export interface Projection {
   reset(db: SqliteDatabase): void;
   /** Applies events in log order; called inside the runner's transaction. */
   apply(db: SqliteDatabase, events: RecordedEvent[]): void;
+  /**
+   * True when a view built by it shows PHI (privacy.md): the runner opens each
+   * event's `phi` with the course key before `apply`. Any other projection
+   * gets `phi` still sealed and must not read it.
+   */
+  readonly readsPhi?: boolean;
   /** The runner's transaction failed: forget anything kept in memory from `apply`. */
   discardUncommitted?(): void;
 }

@@ -11,6 +11,8 @@ import { openSqlite, type SqliteDatabase } from '@ipt/event-store';
 export function openReadModelDatabase(dataDir: string): SqliteDatabase {
   // PHI (course views): openSqlite makes the file owner-only, -wal and -shm included.
   const db = openSqlite(path.join(dataDir, 'read-models.sqlite'));
+  // privacy.md: an erased patientRef must not linger in free pages or freed cells.
+  db.pragma('secure_delete = ON');
   db.pragma('journal_mode = WAL');
   // Rows and checkpoints commit together, so a lost tail is replayed from the log.
   db.pragma('synchronous = NORMAL');

@@ -120,6 +120,8 @@ export function readModelSpecs(): CourseFoldSpec<unknown>[] {
         'CREATE INDEX IF NOT EXISTS course_completion_by_standing_risk ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)',
       ],
       evolve: evolveCourseFolds,
+      // The course view shows patientRef: the only read model holding PHI, nulled on erasure.
+      readsPhi: true,
       columnValues: (row) => {
         const { completion, outcomes } = row.state;
         if (!completion) return {};

@@ -12,13 +12,17 @@ import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
 import { CourseNotFound, InvalidRequest } from '../application/errors';
 import { readCourseEvents } from '../application/course-events';
+import { PhiVault } from '@ipt/privacy';
 import { UuidParamPipe, isInstant } from '../http/validation';
 
 @ApiTags('audit')
 @ApiBearerAuth()
 @Controller('v1/courses')
 export class CourseAuditController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly vault: PhiVault,
+  ) {}
 
   /** Every event of the course in order, with its full metadata. */
   @Get(':courseId/history')
@@ -27,7 +31,9 @@ export class CourseAuditController {
     @Param('courseId', UuidParamPipe) courseId: string,
     @CurrentCaller() caller: Caller,
   ) {
-    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
+    const stored = await readCourseEvents(this.store, caller.clinicId, courseId);
+    // PHI opened with the course key; once erased, `phi` is null and `phiErased` true (privacy.md).
+    const events = await this.vault.open(courseId, stored);
     return {
       courseId,
       events: events.map((e) => ({
@@ -38,6 +44,7 @@ export class CourseAuditController {
         recordedAt: recordedAtOf(e),
         data: e.data,
         metadata: e.metadata,
+        ...(e.phiErased ? { phiErased: true } : {}),
       })),
     };
   }
@@ -53,7 +60,10 @@ export class CourseAuditController {
     @CurrentCaller() caller: Caller,
   ) {
     const point = parsePoint(query);
-    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
+    const events = await this.vault.open(
+      courseId,
+      await readCourseEvents(this.store, caller.clinicId, courseId),
+    );
     if ('revision' in point && point.revision > events[events.length - 1].revision) {
       throw new InvalidRequest([
         { field: 'revision', message: 'the course has no such revision yet' },

@@ -41,7 +41,7 @@ const IF_MATCH = /^(?:W\/)?"(\d{1,15})"$/;
 
 /** The caller and the command headers (Idempotency-Key, If-Match, X-Correlation-Id), validated. */
 export const Envelope = createParamDecorator(
-  (_: unknown, context: ExecutionContext): CommandEnvelope => {
+  (roles: Role[] | undefined, context: ExecutionContext): CommandEnvelope => {
     const request = context.switchToHttp().getRequest<FastifyRequest & { caller?: Caller }>();
     const caller = request.caller;
     if (!caller) throw new Unauthenticated();
@@ -71,7 +71,7 @@ export const Envelope = createParamDecorator(
     if (problems.length > 0) throw new InvalidRequest(problems);
     return {
       caller,
-      role: actingRole(caller, COMMAND_ROLES),
+      role: actingRole(caller, roles ?? COMMAND_ROLES),
       idempotencyKey: key,
       ifMatch: ifMatch ? Number(ifMatch[1]) : undefined,
       correlationId: correlation ?? String(request.id ?? crypto.randomUUID()),

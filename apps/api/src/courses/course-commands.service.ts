@@ -5,13 +5,16 @@
  * Idempotency keys (domain rule 15) are bound to the events they produced:
  * the key and a digest of the request travel in the events' metadata, so a
  * retry finds its first answer in the stream itself, even if the process died
- * between the append and writing the local record of the answer.
+ * between the append and writing the local record of the answer. The digest
+ * is an HMAC under the course's data key (privacy.md: no hash of PHI outlives
+ * the key), and every `phi` is sealed with that key before the hash chain.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import {
   CourseRuleViolation,
   SCHEMA_VERSION,
+  type CourseEvent,
   courseStreamId,
   decide,
   type CourseCommand,
@@ -44,6 +47,7 @@ import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 import { sealForAppend } from './event-chain';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import type { CommandMetrics, CommandOutcome } from '@ipt/observability';
+import { KeyErasedError, PhiVault, type LiveKey } from '@ipt/privacy';
 
 export interface CommandEnvelope {
   caller: Caller;
@@ -67,6 +71,7 @@ export class CourseCommandsService {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly idempotency: IdempotencyRecords,
+    private readonly vault: PhiVault,
     metrics: ApiMetrics,
   ) {
     this.streams = new CourseStreams(store);
@@ -118,17 +123,27 @@ export class CourseCommandsService {
     envelope: CommandEnvelope,
   ): Promise<CommandAnswer> {
     const { caller, idempotencyKey: key } = envelope;
-    const digest = requestDigest(command);
     if (key) {
       const prior = await this.idempotency.find(caller.clinicId, key);
-      if (prior) return checkReplay(prior, digest);
+      // A key first used on another course: certainly not the same request.
+      if (prior && prior.body.courseId !== command.data.courseId) throw new IdempotencyKeyReused();
+      if (prior) {
+        const digest =
+          command.type === 'EraseCourse'
+            ? requestDigest(command)
+            : this.vault.digest(
+                await this.courseKey(command.data.courseId, false),
+                commandText(command),
+              );
+        return checkReplay(prior, digest);
+      }
     }
     const streamId = courseStreamId(command.data.courseId);
     let course =
       this.streams.cached(streamId) ?? (await this.streams.load(streamId, caller.clinicId));
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.decideAndAppend(command, envelope, digest, streamId, course);
+        return await this.decideAndAppend(command, envelope, streamId, course);
       } catch (error) {
         if (error instanceof WrongExpectedRevisionError) {
           this.streams.forget(streamId);
@@ -160,10 +175,19 @@ export class CourseCommandsService {
     return result;
   }
 
+  /** The course's live key; an erased one refuses the command (privacy.md). */
+  private async courseKey(courseId: string, create: boolean): Promise<LiveKey> {
+    try {
+      return await this.vault.liveKey(courseId, create);
+    } catch (error) {
+      if (error instanceof KeyErasedError) throw CourseRuleViolation.erased();
+      throw error;
+    }
+  }
+
   private async decideAndAppend(
     command: CourseCommand,
     envelope: CommandEnvelope,
-    digest: string,
     streamId: string,
     course: LoadedCourse,
   ): Promise<CommandAnswer> {
@@ -175,10 +199,32 @@ export class CourseCommandsService {
       if (command.type === 'EnrollPatient') throw new CourseIdTaken();
       throw CourseRuleViolation.notFound();
     }
+    const now = new Date();
+    // The course key seals the command's PHI and keys its digest. An erasure holds no PHI and
+    // outlives the key: its digest is a plain hash. Where there is no key to use (an erased
+    // course, a missing one, a new enrollment) `decide` answers first: the refusal, or for a
+    // new enrollment the proof that it is valid before a key is made for it.
+    let dataKey: LiveKey | undefined;
+    let digest: string;
+    if (command.type === 'EraseCourse') {
+      digest = requestDigest(command);
+    } else {
+      if (!exists || course.state?.erased)
+        decide(command, course.state, { now, newId: () => crypto.randomUUID() });
+      // A key is made for a new course, or for one recorded before PHI was sealed; a course
+      // whose events are sealed must find its own key (else key_missing, never a second key).
+      dataKey = await this.courseKey(command.data.courseId, !exists || !course.sealed);
+      digest = this.vault.digest(dataKey, commandText(command));
+    }
     const keyedBefore = key ? course.keyed.get(key) : undefined;
     if (key && keyedBefore) {
-      // The process may have died between an earlier append and its local record.
-      const first = answerOfKeyed(command.data.courseId, keyedBefore);
+      // The process may have died between an earlier append and its local record
+      // (or, for an erasure, before the key was destroyed: finish it).
+      const first = await this.withReceipt(
+        command,
+        answerOfKeyed(command.data.courseId, keyedBefore),
+        keyedBefore.events[0]?.event,
+      );
       await this.idempotency.save(caller.clinicId, key, first);
       return checkReplay(first, digest);
     }
@@ -188,7 +234,6 @@ export class CourseCommandsService {
     }
 
     const commandId = crypto.randomUUID();
-    const now = new Date();
     const idSource = key
       ? deterministicIds(caller.clinicId, key, digest)
       : () => crypto.randomUUID();
@@ -232,7 +277,7 @@ export class CourseCommandsService {
       async (span) => {
         // The append's trace context travels with the events: projector and relay continue it.
         const traced = { ...metadata, ...traceCarrier() };
-        const drafts = decided.map((event) => ({
+        const plain = decided.map((event) => ({
           // Keyed: derived from the key, so a retry proposes the same ids. Otherwise time-ordered
           // (UUID v7), so the store's unique index on event ids grows at its right edge.
           eventId: key ? idSource() : newEventId(),
@@ -240,6 +285,8 @@ export class CourseCommandsService {
           data: event.data as unknown as Record<string, unknown>,
           metadata: { ...traced },
         }));
+        // PHI is sealed before the chain hashes the events: the chain covers the stored form.
+        const drafts = dataKey ? this.vault.seal(streamId, dataKey, plain) : plain;
         // The hash chain is the last step: it covers the events exactly as stored.
         const events = sealForAppend(
           streamId,
@@ -256,6 +303,7 @@ export class CourseCommandsService {
       },
     );
     const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
+    const erasure = decided.find((e) => e.type === 'PersonalDataErased');
     const recorded = toAppend.map((event, i) => ({ ...event, revision: firstRevision + i }));
     if (key) {
       // A keyed request that raced its own retry may have been deduplicated
@@ -264,11 +312,10 @@ export class CourseCommandsService {
         fromRevision: firstRevision,
         maxCount: toAppend.length,
       });
-      const answer = answerOf(
-        command.type,
-        command.data.courseId,
-        digest,
-        revisedEvents(streamId, stored),
+      const answer = await this.withReceipt(
+        command,
+        answerOf(command.type, command.data.courseId, digest, revisedEvents(streamId, stored)),
+        erasure,
       );
       await this.idempotency.save(caller.clinicId, key, answer);
       this.streams.appended(streamId, course, stored);
@@ -276,7 +323,42 @@ export class CourseCommandsService {
     }
     this.streams.appended(streamId, course, recorded);
     const revised = decided.map((event, i) => ({ event, revision: firstRevision + i }));
-    return answerOf(command.type, command.data.courseId, digest, revised);
+    return this.withReceipt(
+      command,
+      answerOf(command.type, command.data.courseId, digest, revised),
+      erasure,
+    );
+  }
+
+  /**
+   * An erasure's answer is its receipt (privacy.md): the key is destroyed,
+   * a tombstone left, after the append. A crash in between is finished by the
+   * erasure fence at the next start, or here by a retry with the same key.
+   */
+  private async withReceipt(
+    command: CourseCommand,
+    answer: CommandAnswer,
+    erasure: CourseEvent | undefined,
+  ): Promise<CommandAnswer> {
+    if (command.type !== 'EraseCourse' || erasure?.type !== 'PersonalDataErased') return answer;
+    crashPointForTests('erasure-before-key-destruction');
+    const tombstone = await this.vault.erase(command.data.courseId, erasure.data.erasedAt);
+    return {
+      ...answer,
+      body: { ...answer.body, keyId: tombstone.keyId, erasedAt: tombstone.erasedAt },
+    };
+  }
+}
+
+/**
+ * Test support for the crash tests (test/e2e/privacy-crash.e2e-spec.ts): with
+ * IPT_TEST_CRASH_AT naming this point, the process dies on the spot, as a
+ * power cut would. Unset in every deployment.
+ */
+function crashPointForTests(point: string): void {
+  if (process.env.IPT_TEST_CRASH_AT === point) {
+    process.stderr.write(`crash point ${point}: killing myself\n`);
+    process.kill(process.pid, 'SIGKILL');
   }
 }
 
@@ -296,13 +378,18 @@ function checkReplay(prior: CommandAnswer, digest: string): CommandAnswer {
   return prior;
 }
 
-/** SHA-256 of the command's type and canonical data: what "the same body" means for rule 15. */
+/**
+ * SHA-256 of the command's type and canonical data: what "the same body"
+ * means for rule 15, for a command that holds no PHI (the erasure). Every
+ * other command's digest is keyed by its course key (PhiVault.digest).
+ */
 export function requestDigest(command: CourseCommand): string {
-  return crypto
-    .createHash('sha256')
-    .update(canonicalJson({ type: command.type, data: command.data }))
-    .digest('hex');
+  return crypto.createHash('sha256').update(commandText(command)).digest('hex');
 }
+
+/** The canonical JSON of a command's type and data: what "the same request" compares. */
+export const commandText = (command: CourseCommand): string =>
+  canonicalJson({ type: command.type, data: command.data });
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';

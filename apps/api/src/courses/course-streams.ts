@@ -9,6 +9,7 @@ import {
   assessmentAnswer,
   clinicOf,
   decodeCourseEvent,
+  withoutPhi,
   evolve,
   initialCourseState,
   type CourseEvent,
@@ -44,6 +45,8 @@ export interface LoadedCourse {
   keyed: Map<string, KeyedCommand>;
   /** The `hash` of the last event (audit.md §1): the next event's `prevHash`. */
   lastHash: string;
+  /** True once an event of the course holds a sealed `phi` (the course has a key). */
+  sealed: boolean;
 }
 
 const EMPTY: LoadedCourse = {
@@ -53,6 +56,7 @@ const EMPTY: LoadedCourse = {
   clinicId: undefined,
   keyed: new Map(),
   lastHash: GENESIS_HASH,
+  sealed: false,
 };
 
 export class CourseStreams {
@@ -114,11 +118,14 @@ export class CourseStreams {
     // Copy-on-write: concurrent commands may hold the previous entry.
     if (events.some((e) => e.metadata.idempotencyKey)) course.keyed = new Map(course.keyed);
     for (const event of events) {
-      const decoded = decodeCourseEvent({ streamId, ...event });
+      // Deciding never needs PHI: the fold holds none and needs no course key.
+      const decoded = decodeCourseEvent(withoutPhi({ streamId, ...event }));
       course.state = evolve(course.state, decoded);
       course.revision = event.revision;
       course.lastHash =
         typeof event.metadata.hash === 'string' ? event.metadata.hash : GENESIS_HASH;
+      const phi = event.data.phi;
+      if (phi !== null && typeof phi === 'object' && 'ct' in phi) course.sealed = true;
       const key = event.metadata.idempotencyKey;
       if (typeof key === 'string')
         rememberKeyed(course.keyed, key, event, { event: decoded, revision: event.revision });
@@ -180,7 +187,7 @@ export function answerOfKeyed(courseId: string, command: KeyedCommand): CommandA
 /** The decoded events of a stream, with their revisions. */
 export function revisedEvents(streamId: string, events: RecordedEventLike[]): RevisedEvent[] {
   return events.map((e) => ({
-    event: decodeCourseEvent({ streamId, ...e }),
+    event: decodeCourseEvent(withoutPhi({ streamId, ...e })),
     revision: e.revision,
   }));
 }

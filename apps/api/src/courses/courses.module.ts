@@ -33,6 +33,8 @@ import { CompleteCourseController } from './complete-course/complete-course.cont
 import { CompleteCourseHandler } from './complete-course/complete-course.command';
 import { CorrectAssessmentController } from './correct-assessment/correct-assessment.controller';
 import { CorrectAssessmentHandler } from './correct-assessment/correct-assessment.command';
+import { EraseCourseController } from './erase-course/erase-course.controller';
+import { EraseCourseHandler } from './erase-course/erase-course.command';
 
 const COURSE_COMMAND_CONTROLLERS = [
   EnrollPatientController,
@@ -46,6 +48,7 @@ const COURSE_COMMAND_CONTROLLERS = [
   WithdrawPatientController,
   CompleteCourseController,
   CorrectAssessmentController,
+  EraseCourseController,
 ];
 
 const COURSE_COMMAND_HANDLERS = [
@@ -60,6 +63,7 @@ const COURSE_COMMAND_HANDLERS = [
   WithdrawPatientHandler,
   CompleteCourseHandler,
   CorrectAssessmentHandler,
+  EraseCourseHandler,
 ];
 
 @Module({

@@ -15,6 +15,9 @@ export interface CommandAnswer {
     total?: number | null;
     severity?: string | null;
     riskFlagId?: string | null;
+    /** An erasure's receipt (privacy.md). */
+    keyId?: string;
+    erasedAt?: string;
   };
   /** Digest of the request that produced the answer. */
   requestDigest: string;

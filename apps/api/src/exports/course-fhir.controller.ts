@@ -22,6 +22,7 @@ import { recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { AllowRoles, CurrentCaller } from '../http/auth.guard';
 import { readCourseEvents } from '../application/course-events';
+import { PhiVault } from '@ipt/privacy';
 import { UuidParamPipe } from '../http/validation';
 
 export const FHIR_JSON = 'application/fhir+json';
@@ -30,7 +31,10 @@ export const FHIR_JSON = 'application/fhir+json';
 @ApiBearerAuth()
 @Controller('v1/courses')
 export class CourseFhirController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly vault: PhiVault,
+  ) {}
 
   @Get(':courseId/fhir')
   @AllowRoles('clinician', 'auditor')
@@ -76,10 +80,14 @@ export class CourseFhirController {
     @CurrentCaller() caller: Caller,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<string> {
-    const events = await readCourseEvents(this.store, caller.clinicId, courseId);
+    const events = await this.vault.open(
+      courseId,
+      await readCourseEvents(this.store, caller.clinicId, courseId),
+    );
     const bundle = courseToFhirBundle({
       courseId,
       clinicId: caller.clinicId,
+      phiErased: events.some((e) => e.phiErased),
       events: events.map((e) => ({
         eventId: e.eventId,
         ...recordingOf(e),

@@ -9,6 +9,7 @@ import type { FastifyReply } from 'fastify';
 import { CourseRuleViolation, type RuleViolationKind } from '@ipt/course';
 import { DatabaseUnavailableError } from '@ipt/database';
 import { StoreUnavailableError } from '@ipt/event-store';
+import { KeyMissingError } from '@ipt/privacy';
 import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
 import { problemBody, type ProblemBody } from './problem';
 
@@ -78,6 +79,13 @@ export function toProblem(error: unknown): Problem {
         'the shared database is unreachable; retry later',
       ),
       headers: { 'retry-after': '1' },
+    };
+  }
+  if (error instanceof KeyMissingError) {
+    // privacy.md: data loss, not erasure. The message names no key and no PHI.
+    return {
+      body: problemBody(500, 'key_missing', "the course's key is missing from the key store"),
+      headers: {},
     };
   }
   const known = FASTIFY_ERRORS[(error as { code?: unknown } | null)?.code as string];
@@ -158,6 +166,10 @@ export class ProblemFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { body, headers } = toProblem(error);
+    if (error instanceof KeyMissingError) {
+      // privacy.md: data loss, not erasure. The course id only: no key, no PHI.
+      this.logger.error({ courseId: error.courseId }, 'course key missing from the key store');
+    }
     if (body.status >= 500 && body.code === 'internal_error') {
       // The error with its message and stack (pino's err serializer), never the request body (PHI).
       this.logger.error({ err: error }, 'unhandled error');

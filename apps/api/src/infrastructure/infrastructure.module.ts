@@ -28,6 +28,8 @@ import {
 import { ApiMetrics } from './api-metrics';
 import { stopTracing } from '@ipt/telemetry';
 import { LOCAL_DATABASE } from './local-database';
+import { PhiVault, configuredKeyStore, holdErasureFence, type KeyStore } from '@ipt/privacy';
+import { Logger } from '@nestjs/common';
 import { ProjectionProgress } from './projection-progress';
 
 /** Closes the store and the local database once everything that uses them has stopped. */
@@ -36,12 +38,14 @@ class ResourcesCloser implements OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(LOCAL_DATABASE) private readonly db: SqliteDatabase,
     @Inject(SHARED_DATABASE) private readonly shared: Pool | null,
+    private readonly vault: PhiVault,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
     this.db.close();
     await this.shared?.end();
+    await this.vault.keys.close();
     // Last: the spans of everything that stopped before are flushed to the exporter.
     await stopTracing();
   }
@@ -72,6 +76,12 @@ export class InfrastructureModule {
           useFactory: (shared: Pool | null, local: SqliteDatabase) =>
             shared ? new PostgresReadModelReader(shared) : new SqliteReadModelReader(local),
         },
+        {
+          provide: PhiVault,
+          inject: [EVENT_STORE, SHARED_DATABASE],
+          useFactory: (store: EventStore, shared: Pool | null) =>
+            openPhiVault(store, configuredKeyStore(config, shared)),
+        },
         ProjectionProgress,
         ResourcesCloser,
         ApiMetrics,
@@ -84,7 +94,38 @@ export class InfrastructureModule {
         READ_MODELS,
         ApiMetrics,
         ProjectionProgress,
+        PhiVault,
       ],
     };
   }
+}
+
+/**
+ * The key store (DATA_DIR/keys.sqlite, or the shared database) and its vault, after the erasure fence
+ * has read the log (privacy.md): an erasure a crash left half done is
+ * finished, and a key a restored key store brought back is destroyed again,
+ * before anything reads PHI. An event store that cannot be read yet (it is
+ * down) holds no PHI to show either: the fence is then retried until it holds.
+ */
+async function openPhiVault(store: EventStore, keys: KeyStore): Promise<PhiVault> {
+  const vault = new PhiVault(keys);
+  const logger = new Logger('Privacy');
+  const hold = async (): Promise<void> => {
+    const report = await holdErasureFence(store, vault);
+    if (report.finished > 0)
+      logger.warn(`erasure fence: destroyed ${report.finished} key(s) of erased courses`);
+  };
+  try {
+    await hold();
+  } catch (error) {
+    logger.warn(`erasure fence: ${(error as Error).message}; retrying`);
+    const retry = setInterval(() => {
+      hold().then(
+        () => clearInterval(retry),
+        () => undefined,
+      );
+    }, 1000);
+    retry.unref();
+  }
+  return vault;
 }

@@ -20,6 +20,7 @@ import {
   sqliteProjectionTarget,
 } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
+import { PhiVault } from '@ipt/privacy';
 import { ProjectionProgress } from '../infrastructure/projection-progress';
 
 @Injectable()
@@ -35,11 +36,12 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     progress: ProjectionProgress,
     @Inject(SHARED_DATABASE) shared: Pool | null,
+    vault: PhiVault,
   ) {
     const targets = shared
       ? createPostgresReadModelTargets(shared)
       : createReadModelProjections().map((projection) => sqliteProjectionTarget(db, projection));
-    this.runners = targets.map((target) => new ProjectionRunner(store, target, this.logger));
+    this.runners = targets.map((target) => new ProjectionRunner(store, target, this.logger, vault));
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
 

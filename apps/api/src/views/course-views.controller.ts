@@ -8,7 +8,7 @@ import { QueryParameters } from '../http/query-parameters';
 import { UuidParamPipe } from '../http/validation';
 import { ViewReader, parseMinRevision } from './view-reader.service';
 
-export const COURSE_VIEW_ROLES: Role[] = ['clinician', 'auditor'];
+export const COURSE_VIEW_ROLES: Role[] = ['clinician', 'auditor', 'privacy_officer'];
 
 /** Aborts when the client closes the connection before its answer was sent. */
 export function clientGone(reply: FastifyReply): AbortSignal {

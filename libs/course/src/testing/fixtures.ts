@@ -154,6 +154,16 @@ export const problemAreaSelected = (
   data: { courseId: COURSE_ID, area, previousArea: null, phi: {} },
 });
 
+export const erased = (
+  reason:
+    'data_subject_request' | 'retention_expired' | 'legal_order' | 'other' = 'data_subject_request',
+  erasedAt = at(ENROLLED_AT, 200),
+  reference: string | null = 'DSR-2025-0017',
+): CourseEvent => ({
+  type: 'PersonalDataErased',
+  data: { courseId: COURSE_ID, reason, reference, erasedAt },
+});
+
 /** Command builders with valid defaults for the fixture course. */
 export const commands = {
   enroll: (
@@ -234,6 +244,15 @@ export const commands = {
     type: 'CorrectAssessment',
     data: { courseId: COURSE_ID, assessmentId, items, reason },
   }),
+  erase: (reason: string = 'data_subject_request', reference?: unknown): CourseCommand =>
+    ({
+      type: 'EraseCourse',
+      data: {
+        courseId: COURSE_ID,
+        reason,
+        ...(reference === undefined ? {} : { reference }),
+      },
+    }) as CourseCommand,
 };
 
 export { at };

@@ -123,6 +123,7 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
 
   return {
     name: spec.name,
+    readsPhi: spec.readsPhi,
     checkpoint: readCheckpoint,
     async commit(events: RecordedEvent[], position: bigint) {
       if (!expectedKnown) await readCheckpoint();

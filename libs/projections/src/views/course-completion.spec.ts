@@ -46,6 +46,7 @@ describe('course completion view', () => {
       subjectId: SUBJECT_ID,
       therapistId: 'therapist-7',
       patientRef: PATIENT_REF,
+      erased: false,
       status: 'active',
       plannedSessions: 16,
       sessionsHeld: 0,

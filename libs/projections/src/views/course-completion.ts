@@ -22,7 +22,10 @@ export interface CourseCompletionState {
   courseId: string;
   subjectId: string;
   therapistId: string;
-  phi: { patientRef: string };
+  /** patientRef is null once the course's PHI is erased (or its key is). */
+  phi: { patientRef: string | null };
+  /** privacy.md: true after PersonalDataErased (absent in rows folded before issue 10). */
+  erased?: boolean;
   status: CourseStatus;
   plannedSessions: number;
   sessionsHeld: number;
@@ -79,8 +82,10 @@ export interface CourseCompletionView extends CourseCompletionFigures {
   courseId: string;
   subjectId: string;
   therapistId: string;
-  /** PHI. */
-  patientRef: string;
+  /** PHI; null once erased. */
+  patientRef: string | null;
+  /** privacy.md: the course's personal data is erased. */
+  erased: boolean;
 }
 
 /** Held sessions that make a course "protocol complete" (IPT: 12–16 sessions). */
@@ -101,7 +106,8 @@ export function evolveCompletion(
       courseId: d.courseId,
       subjectId: d.subjectId,
       therapistId: d.therapistId,
-      phi: { patientRef: d.phi.patientRef },
+      phi: { patientRef: d.phi?.patientRef ?? null },
+      erased: false,
       status: 'active',
       plannedSessions: d.plannedSessions,
       sessionsHeld: 0,
@@ -168,6 +174,10 @@ export function evolveCompletion(
       next.status = 'completed';
       next.completedAt = event.data.completedAt;
       break;
+    case 'PersonalDataErased':
+      next.phi = { patientRef: null };
+      next.erased = true;
+      break;
     case 'AssessmentRecorded':
     case 'AssessmentCorrected':
       // Assessments and corrections do not change this view; only its revision moves.
@@ -230,7 +240,8 @@ export function toCompletionView(s: CourseCompletionState): CourseCompletionView
     courseId: s.courseId,
     subjectId: s.subjectId,
     therapistId: s.therapistId,
-    patientRef: s.phi.patientRef,
+    patientRef: s.erased === true ? null : s.phi.patientRef,
+    erased: s.erased === true,
     ...toCompletionFigures(s),
   };
 }

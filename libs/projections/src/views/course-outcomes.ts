@@ -182,6 +182,7 @@ export function evolveOutcomes(
     case 'HomeworkSubmitted':
     case 'PatientWithdrawn':
     case 'CourseCompleted':
+    case 'PersonalDataErased':
       // Not an outcome; only the view's revision moves.
       break;
     default: {
