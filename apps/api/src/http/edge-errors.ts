@@ -7,3 +7,10 @@ export const CLIENT_ERRORS: Readonly<
   /** Any other parse error. */
   default: [400, 'malformed_request', 'the request is not valid HTTP/1.1'],
 };
+
+/** A recorded route's answer when the access log could not commit (access-log.hook.ts). */
+export const ACCESS_LOG_UNAVAILABLE = [
+  503,
+  'access_log_unavailable',
+  'the access could not be recorded; retry',
+] as const;

@@ -14,7 +14,7 @@ import {
 } from '@ipt/course';
 import { StoreUnavailableError } from '@ipt/event-store';
 import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
-import { CLIENT_ERRORS } from './edge-errors';
+import { ACCESS_LOG_UNAVAILABLE, CLIENT_ERRORS } from './edge-errors';
 import { problemBody, type ProblemBody } from './problem';
 
 /** The status of each kind of domain refusal (api.md, "Errors"). */
@@ -175,6 +175,8 @@ export const PROBLEM_CODES: Readonly<Record<string, ProblemCodeEntry>> = (() => 
   for (const [status, [code, detail]] of Object.entries(FRAMEWORK_PROBLEMS))
     add(code, Number(status), detail);
   for (const [status, code, detail] of Object.values(CLIENT_ERRORS)) add(code, status, detail);
+  const [accessStatus, accessCode, accessDetail] = ACCESS_LOG_UNAVAILABLE;
+  add(accessCode, accessStatus, accessDetail);
   add('request_rejected', 400, 'the request was rejected');
   add('internal_error', 500, 'an unexpected error occurred');
   return table;

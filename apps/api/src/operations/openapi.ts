@@ -1,7 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { RESPONSE_HEADERS } from '../http/openapi/contract';
+import {
+  AUTH_REFUSALS,
+  BODY_REFUSALS,
+  EDGE_REFUSALS,
+  RESPONSE_HEADERS,
+  problemResponseObject,
+} from '../http/openapi/contract';
+import { isRecordedRoute } from '../audit/access-log/access-log.hook';
+import { ACCESS_LOG_UNAVAILABLE } from '../http/edge-errors';
 import { EXAMPLES } from '../http/openapi/examples';
 import { SCHEMAS } from '../http/openapi/schemas';
 import { problemBody } from '../http/problem';
@@ -18,8 +26,18 @@ Commands: send \`Idempotency-Key\` and retry with the same key after a timeout o
 first answer again; send \`If-Match\` with the last \`ETag\` to apply a command only to the revision
 you read. Views are eventually consistent: \`X-Min-Revision\` waits for your own write.
 
-A path or method not in this document is answered \`404\` with the problem of
-\`#/components/responses/UnknownRoute\` (code \`not_found\`).`;
+A path or method not in this document is answered as \`#/components/responses/UnknownRoute\`
+says: \`404 not_found\`, unless refused before routing like any request (\`401\` for a path
+under /v1 without a valid token; the edge's 400, 408, 414, 431; a body refused as on any route).`;
+
+/** What a path or method the document does not list is answered with. */
+const UNKNOWN_ROUTE_CODES = [
+  'not_found',
+  ...AUTH_REFUSALS.slice(0, 1),
+  ...EDGE_REFUSALS,
+  // Fastify parses the body of a POST, PUT, PATCH, DELETE or OPTIONS before it finds no route.
+  ...BODY_REFUSALS,
+];
 
 /** The OpenAPI document of the app's routes, built from their decorators (no server needed). */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -37,7 +55,36 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     })
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  addAccessLogRefusals(document);
   const notFound = PROBLEM_CODES.not_found;
+  const unknownStatuses = [...new Set(UNKNOWN_ROUTE_CODES.map((c) => PROBLEM_CODES[c].status))];
+  document.paths['/docs-json'] = {
+    get: {
+      operationId: 'getOpenApiDocument',
+      summary: 'This OpenAPI document',
+      description: 'Public: no token needed. The same document, as a page, at /docs.',
+      tags: ['operations'],
+      'x-roles': [],
+      responses: {
+        '200': {
+          description: 'The OpenAPI 3.0 document',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['openapi', 'paths'],
+                additionalProperties: true,
+                properties: {
+                  openapi: { type: 'string' },
+                  paths: { type: 'object', additionalProperties: true },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  } as OpenAPIObject['paths'][string];
   document.components = {
     ...document.components,
     schemas: { ...document.components?.schemas, ...withExamples(SCHEMAS) },
@@ -50,6 +97,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     responses: {
       UnknownRoute: {
         description: 'A path or method this document does not list',
+        headers: { 'WWW-Authenticate': { $ref: '#/components/headers/WWW-Authenticate' } },
         content: {
           'application/problem+json': {
             schema: {
@@ -59,8 +107,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
                   type: 'object',
                   additionalProperties: true,
                   properties: {
-                    status: { type: 'integer', enum: [notFound.status] },
-                    code: { type: 'string', enum: ['not_found'] },
+                    status: { type: 'integer', enum: unknownStatuses },
+                    code: { type: 'string', enum: UNKNOWN_ROUTE_CODES },
                   },
                 },
               ],
@@ -72,6 +120,33 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     },
   };
   return document;
+}
+
+/**
+ * A route whose requests the access log records answers 503
+ * access_log_unavailable when the record cannot commit (access-log.hook.ts):
+ * added here from the hook's own list of recorded routes.
+ */
+function addAccessLogRefusals(document: OpenAPIObject): void {
+  const [status, code] = ACCESS_LOG_UNAVAILABLE;
+  for (const [template, item] of Object.entries(document.paths)) {
+    if (!isRecordedRoute(template.replace(/\{([^}]+)\}/g, ':$1'))) continue;
+    for (const method of ['get', 'post'] as const) {
+      const operation = item[method];
+      if (!operation) continue;
+      const existing = operation.responses[String(status)] as
+        | {
+            content?: Record<
+              string,
+              { schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] } }
+            >;
+          }
+        | undefined;
+      const codes =
+        existing?.content?.['application/problem+json'].schema.allOf[1].properties.code.enum ?? [];
+      operation.responses[String(status)] = problemResponseObject(status, [...codes, code].sort());
+    }
+  }
 }
 
 /** OpenAPI at /docs (UI) and /docs-json (api.md). */

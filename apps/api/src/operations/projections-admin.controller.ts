@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { RouteContract } from '../http/openapi/contract';
+import { BODY_REFUSALS, RouteContract } from '../http/openapi/contract';
 import { ProjectionNotFound, ProjectionsNotInProcess } from '../application/errors';
 import { ProjectionsService } from './projections.service';
 
@@ -28,7 +28,8 @@ export class ProjectionsAdminController {
     summary: 'Replays one projection into a shadow copy, then switches over (answers at once)',
     roles: ['admin'],
     success: { status: 202, description: 'The rebuild started', schema: 'ProjectionStatus' },
-    refusals: ['projection_not_found', 'projections_not_in_process'],
+    // A POST's body is parsed (and refused) before the route, though this one reads none.
+    refusals: ['projection_not_found', 'projections_not_in_process', ...BODY_REFUSALS],
   })
   @HttpCode(202)
   async rebuild(@Param('name') name: string) {

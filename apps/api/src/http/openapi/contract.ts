@@ -209,12 +209,16 @@ function byStatus(codes: string[]): Map<number, string[]> {
 }
 
 function problemResponse(status: number, codes: string[]) {
+  return ApiResponse({ status, ...problemResponseObject(status, codes) });
+}
+
+/** The response object of a status's problems: problem+json, the codes' enum, an example, headers. */
+export function problemResponseObject(status: number, codes: string[]) {
   const headerNames = new Set(
     codes.flatMap((code) => PROBLEM_CODES[code].headers.map((h) => HEADER_OF_PROBLEM[h])),
   );
   const example = problemBody(status, codes[0], PROBLEM_CODES[codes[0]].detail);
-  return ApiResponse({
-    status,
+  return {
     description: `Problem: ${codes.join(', ')}`,
     content: {
       'application/problem+json': {
@@ -235,7 +239,7 @@ function problemResponse(status: number, codes: string[]) {
       },
     },
     headers: headerRefs([...headerNames].filter(Boolean)),
-  });
+  };
 }
 
 function headerRefs(names: ResponseHeaderName[]) {

@@ -105,6 +105,8 @@ const metadata = {
   commandId: 'e5d4c3b2-a190-4f8e-9d7c-6b5a49382716',
   correlationId: 'req-2026-01-05-0001',
   causationId: 'e5d4c3b2-a190-4f8e-9d7c-6b5a49382716',
+  commandType: 'EnrollPatient',
+  requestDigest: HASH_B,
   schemaVersion: 1,
   recordedAt: '2026-01-05T09:00:01.204Z',
   prevHash: '0'.repeat(64),

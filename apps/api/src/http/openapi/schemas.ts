@@ -12,6 +12,7 @@
  */
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import {
+  COMMAND_REFUSALS,
   COURSE_EVENT_TYPES,
   COURSE_STATUSES,
   INSTRUMENTS,
@@ -34,12 +35,24 @@ const instant: SchemaObject = { type: 'string', format: 'date-time' };
 const int: SchemaObject = { type: 'integer', minimum: 0 };
 const hex64: SchemaObject = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const nullable = (schema: SchemaObject): SchemaObject => ({ ...schema, nullable: true });
+/** A reference that may be null (OpenAPI 3.0 ignores siblings of $ref, hence allOf). */
+const nullableRef = (name: string, description?: string): SchemaObject => ({
+  allOf: [ref(name)],
+  nullable: true,
+  ...(description ? { description } : {}),
+});
 const rate = nullable({ type: 'number', minimum: 0, maximum: 1 });
 const object = (
   properties: Record<string, SchemaObject | { $ref: string }>,
   required: string[] = Object.keys(properties),
   extra: SchemaObject = {},
-): SchemaObject => ({ type: 'object', required, properties, ...extra });
+): SchemaObject => ({
+  type: 'object',
+  // OpenAPI 3.0 wants a non-empty `required` or none.
+  ...(required.length > 0 ? { required } : {}),
+  properties,
+  ...extra,
+});
 /** One optional property per instrument: an instrument never assessed is absent. */
 const perInstrument = (schema: { $ref: string }): SchemaObject =>
   object(Object.fromEntries(INSTRUMENTS.map((i) => [i, schema])), []);
@@ -82,6 +95,8 @@ const EVENT_METADATA = object(
     correlationId: { type: 'string' },
     causationId: { type: 'string' },
     idempotencyKey: { type: 'string' },
+    commandType: { type: 'string', enum: Object.keys(COMMAND_REFUSALS) },
+    requestDigest: { ...hex64, description: 'SHA-256 of the command, for Idempotency-Key retries' },
     schemaVersion: { type: 'integer', minimum: 1 },
     recordedAt: instant,
     prevHash: hex64,
@@ -134,7 +149,7 @@ export const SCHEMAS = {
   }),
   CourseView: object({
     ...COURSE_FIGURES,
-    engagement: { ...ref('Engagement'), nullable: true, description: 'null once closed' },
+    engagement: nullableRef('Engagement', 'null once the course is closed'),
   } as Record<string, SchemaObject>),
   CoursePage: object({
     items: { type: 'array', items: ref('CourseView') },
@@ -148,8 +163,8 @@ export const SCHEMAS = {
   }),
   InstrumentOutcome: object({
     baseline: ref('OutcomePoint'),
-    endpoint: { ...ref('OutcomePoint'), nullable: true },
-    followUp: { ...ref('OutcomePoint'), nullable: true },
+    endpoint: nullableRef('OutcomePoint'),
+    followUp: nullableRef('OutcomePoint'),
     change: nullable({ type: 'number' }),
     percentChange: nullable({ type: 'number' }),
     response: nullable({ type: 'boolean' }),
