@@ -122,10 +122,28 @@ describe('the OpenAPI document', () => {
   });
 });
 
+describe('the README for integrators', () => {
+  it('tables every problem code the service answers with, under its status', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const rows = readme
+      .split('\n')
+      .map((line) => /^\| (\d{3}) \| (.+?) \|/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null);
+    const missing = Object.entries(PROBLEM_CODES)
+      .filter(
+        ([code, { status }]) =>
+          !rows.some(([, s, codes]) => Number(s) === status && codes.includes(`\`${code}\``)),
+      )
+      .map(([code, { status }]) => `${status} ${code}`);
+    expect(missing).toEqual([]);
+  });
+});
+
 describe('the typed client (libs/client)', () => {
   it('is generated from the current document by openapi-typescript', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-client-')), 'schema.d.ts');
-    const cli = require.resolve('openapi-typescript/bin/cli.js');
+    // The package's exports do not list its CLI: the file itself.
+    const cli = path.join(ROOT, 'node_modules/openapi-typescript/bin/cli.js');
     execFileSync(process.execPath, [cli, OPENAPI_FILE, '-o', out], { stdio: 'pipe' });
     if (fs.readFileSync(out, 'utf8') !== fs.readFileSync(CLIENT_SCHEMA, 'utf8'))
       throw new Error(`libs/client/src/schema.d.ts is not current: ${REGENERATE}`);

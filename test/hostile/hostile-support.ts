@@ -82,10 +82,12 @@ export function rawConnection(baseUrl: string, head: string | Buffer): RawConnec
  * the request line when there is one, else it is an unknown route.
  */
 function checkedRaw(head: string | Buffer, answer: RawAnswer): RawAnswer {
-  const line = /^([A-Z]+) (\/\S*) HTTP\/1\.[01]\r\n/.exec(head.toString('latin1'));
+  const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(head.toString('latin1'));
+  // A target in absolute form (`GET http://host/v1/courses`) is routed by its path.
+  const target = line?.[2].replace(/^https?:\/\/[^/]*/i, '') ?? '';
   checkAnswer({
     method: line?.[1] ?? 'GET',
-    url: line?.[2] ?? '/(no request line)',
+    url: target.startsWith('/') ? target : '/(no request line)',
     status: answer.status,
     headers: answer.headers,
     text: answer.body,

@@ -1715,9 +1715,9 @@ export interface components {
                  */
                 "application/problem+json": components["schemas"]["Problem"] & ({
                     /** @enum {integer} */
-                    status?: 404 | 401 | 400 | 414 | 431 | 408 | 500;
+                    status?: 404 | 401 | 400 | 414 | 431 | 408 | 500 | 415 | 413;
                     /** @enum {string} */
-                    code?: "not_found" | "unauthorized" | "malformed_request" | "malformed_url" | "uri_too_long" | "header_fields_too_large" | "request_timeout" | "internal_error";
+                    code?: "not_found" | "unauthorized" | "malformed_request" | "malformed_url" | "uri_too_long" | "header_fields_too_large" | "request_timeout" | "internal_error" | "validation_failed" | "unsupported_media_type" | "payload_too_large";
                 } & {
                     [key: string]: unknown;
                 });
@@ -1980,6 +1980,31 @@ export interface operations {
                         status?: 500;
                         /** @enum {string} */
                         code?: "internal_error";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: access_log_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "access_log_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -2324,7 +2349,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2333,18 +2358,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -2716,7 +2741,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -2725,18 +2750,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -3108,7 +3133,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3117,18 +3142,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -3500,7 +3525,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3509,18 +3534,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -3892,7 +3917,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -3901,18 +3926,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -4285,7 +4310,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4294,18 +4319,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -4680,7 +4705,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4689,18 +4714,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5073,7 +5098,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5082,18 +5107,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5465,7 +5490,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5474,18 +5499,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5857,7 +5882,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5866,18 +5891,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -6253,7 +6278,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -6262,18 +6287,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -6569,7 +6594,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: view_not_ready */
+            /** @description Problem: access_log_unavailable, view_not_ready */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -6578,18 +6603,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/view-not-ready",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "view not ready",
-                     *       "code": "view_not_ready"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "view_not_ready";
+                        code?: "access_log_unavailable" | "view_not_ready";
                     } & {
                         [key: string]: unknown;
                     });
@@ -6893,7 +6918,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: view_not_ready */
+            /** @description Problem: access_log_unavailable, view_not_ready */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -6902,18 +6927,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/view-not-ready",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "view not ready",
-                     *       "code": "view_not_ready"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "view_not_ready";
+                        code?: "access_log_unavailable" | "view_not_ready";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7141,6 +7166,31 @@ export interface operations {
                         status?: 500;
                         /** @enum {string} */
                         code?: "internal_error";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: access_log_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "access_log_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7418,7 +7468,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -7427,18 +7477,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -7758,7 +7808,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -7767,18 +7817,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -8027,7 +8077,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -8036,18 +8086,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -8359,7 +8409,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -8368,18 +8418,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -9542,6 +9592,31 @@ export interface operations {
                     });
                 };
             };
+            /** @description Problem: access_log_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "access_log_unavailable";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
         };
     };
     exportCourseFhir: {
@@ -9789,7 +9864,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: store_unavailable */
+            /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -9798,18 +9873,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/store-unavailable",
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the event store is unreachable; retry later",
-                     *       "code": "store_unavailable"
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"] & ({
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "store_unavailable";
+                        code?: "access_log_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -10557,7 +10632,7 @@ export interface operations {
                     "application/json": components["schemas"]["ProjectionStatus"];
                 };
             };
-            /** @description Problem: malformed_request, malformed_url */
+            /** @description Problem: malformed_request, malformed_url, validation_failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10576,7 +10651,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 400;
                         /** @enum {string} */
-                        code?: "malformed_request" | "malformed_url";
+                        code?: "malformed_request" | "malformed_url" | "validation_failed";
                     } & {
                         [key: string]: unknown;
                     });
@@ -10708,6 +10783,31 @@ export interface operations {
                     });
                 };
             };
+            /** @description Problem: payload_too_large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "detail": "the request body is larger than 1 MiB",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 413;
+                        /** @enum {string} */
+                        code?: "payload_too_large";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
             /** @description Problem: uri_too_long */
             414: {
                 headers: {
@@ -10728,6 +10828,31 @@ export interface operations {
                         status?: 414;
                         /** @enum {string} */
                         code?: "uri_too_long";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
+            /** @description Problem: unsupported_media_type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "send the body as application/json",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 415;
+                        /** @enum {string} */
+                        code?: "unsupported_media_type";
                     } & {
                         [key: string]: unknown;
                     });
@@ -10954,6 +11079,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.0.0",
+                     *       "info": {
+                     *         "title": "IPT Course Ledger",
+                     *         "version": "1"
+                     *       },
+                     *       "paths": {
+                     *         "/health/live": {
+                     *           "get": {
+                     *             "operationId": "getLiveness"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         openapi: string;
                         paths: {

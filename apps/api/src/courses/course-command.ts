@@ -45,6 +45,8 @@ export const COMMAND_ROLES: Role[] = ['clinician'];
 
 /** What the command path refuses around the domain's rules (course-commands.service). */
 const COMMAND_PATH_REFUSALS = [
+  // If-Match on a course that does not exist (an enrollment's included).
+  'course_not_found',
   'revision_mismatch',
   'idempotency_key_reused',
   'concurrency_conflict',

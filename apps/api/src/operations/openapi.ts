@@ -79,6 +79,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
                   paths: { type: 'object', additionalProperties: true },
                 },
               },
+              example: {
+                openapi: '3.0.0',
+                info: { title: 'IPT Course Ledger', version: '1' },
+                paths: { '/health/live': { get: { operationId: 'getLiveness' } } },
+              },
             },
           },
         },
