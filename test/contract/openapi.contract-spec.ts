@@ -21,10 +21,23 @@ const CLIENT_SCHEMA = path.join(ROOT, 'libs/client/src/schema.d.ts');
 const REGENERATE = 'run `npm run client:generate` and commit docs/openapi.json and libs/client';
 
 const document = JSON.parse(fs.readFileSync(OPENAPI_FILE, 'utf8'));
+/** A response, or the shared one it references. */
+const resolved = (response: any): any =>
+  response.$ref
+    ? response.$ref
+        .slice(2)
+        .split('/')
+        .reduce((node: any, key: string) => node[key], document)
+    : response;
 const operations = Object.entries<any>(document.paths).flatMap(([template, item]) =>
   Object.entries<any>(item).map(([method, operation]) => ({
     name: `${method.toUpperCase()} ${template}`,
-    operation,
+    operation: {
+      ...operation,
+      responses: Object.fromEntries(
+        Object.entries<any>(operation.responses).map(([s, r]) => [s, resolved(r)]),
+      ),
+    },
   })),
 );
 

@@ -58,9 +58,10 @@ class OpenApiContract {
   private readonly operations: Operation[];
   private readonly ajv: Ajv;
   private readonly validators = new Map<Json, ValidateFunction>();
-  private counts: { answers: number; byOperation: Record<string, number> } = {
+  /** Answers validated, by `METHOD /template status` (`unknown route status` for the others). */
+  private counts: { answers: number; byResponse: Record<string, number> } = {
     answers: 0,
-    byOperation: {},
+    byResponse: {},
   };
 
   constructor(file: string) {
@@ -102,14 +103,15 @@ class OpenApiContract {
       (o) => o.method === (method === 'HEAD' ? 'GET' : method) && o.pattern.test(pathname),
     );
     const name = operation ? `${operation.method} ${operation.template}` : 'unknown route';
-    const response = operation
+    const stated = operation
       ? operation.responses[String(answer.status)]
       : this.document.components.responses.UnknownRoute;
+    const response = stated?.$ref ? this.resolve(stated.$ref) : stated;
     const where = `${method} ${pathname} → ${answer.status} (${name})`;
     if (!response) throw new Error(`undocumented status: ${where}`);
     this.checkHeaders(where, answer, response);
     if (method !== 'HEAD') this.checkBody(where, answer, response);
-    this.count(name);
+    this.count(`${name} ${answer.status}`);
   }
 
   private checkHeaders(where: string, answer: ContractAnswer, response: Json): void {
@@ -172,9 +174,9 @@ class OpenApiContract {
       .reduce((node: Json, key) => node[key], this.document);
   }
 
-  private count(name: string): void {
+  private count(key: string): void {
     this.counts.answers++;
-    this.counts.byOperation[name] = (this.counts.byOperation[name] ?? 0) + 1;
+    this.counts.byResponse[key] = (this.counts.byResponse[key] ?? 0) + 1;
     fs.mkdirSync(CONTRACT_COUNT_DIR, { recursive: true });
     fs.writeFileSync(
       path.join(CONTRACT_COUNT_DIR, `${process.pid}.json`),

@@ -42,7 +42,7 @@ function contractSummary() {
     if (!/^\d+\.json$/.test(file)) continue;
     const counts = JSON.parse(fs.readFileSync(path.join(COUNT_DIR, file), 'utf8'));
     answers += counts.answers;
-    for (const [key, n] of Object.entries(counts.byResponse)) byResponse[key] = (byResponse[key] ?? 0) + n;
+    for (const [key, n] of Object.entries(counts.byResponse ?? {})) byResponse[key] = (byResponse[key] ?? 0) + n;
   }
   if (answers === 0) return undefined;
   const document = JSON.parse(fs.readFileSync(DOCUMENT, 'utf8'));

@@ -1723,6 +1723,407 @@ export interface components {
                 });
             };
         };
+        /** @description Problem: unauthorized */
+        Unauthorized: {
+            headers: {
+                "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "unauthorized",
+                 *       "code": "unauthorized"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 401;
+                    /** @enum {string} */
+                    code?: "unauthorized";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: forbidden */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "forbidden",
+                 *       "code": "forbidden"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 403;
+                    /** @enum {string} */
+                    code?: "forbidden";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: request_timeout */
+        RequestTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
+                 *       "title": "Request Timeout",
+                 *       "status": 408,
+                 *       "detail": "the request was not sent in time",
+                 *       "code": "request_timeout"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 408;
+                    /** @enum {string} */
+                    code?: "request_timeout";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: uri_too_long */
+        UriTooLong: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
+                 *       "title": "URI Too Long",
+                 *       "status": 414,
+                 *       "detail": "a path segment of the URL is too long",
+                 *       "code": "uri_too_long"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 414;
+                    /** @enum {string} */
+                    code?: "uri_too_long";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: header_fields_too_large */
+        HeaderFieldsTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
+                 *       "title": "Request Header Fields Too Large",
+                 *       "status": 431,
+                 *       "detail": "the request headers are too large",
+                 *       "code": "header_fields_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 431;
+                    /** @enum {string} */
+                    code?: "header_fields_too_large";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: internal_error */
+        InternalError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
+                 *       "title": "Internal Server Error",
+                 *       "status": 500,
+                 *       "detail": "an unexpected error occurred",
+                 *       "code": "internal_error"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 500;
+                    /** @enum {string} */
+                    code?: "internal_error";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: access_log_unavailable */
+        AccessLogUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "detail": "the access could not be recorded; retry",
+                 *       "code": "access_log_unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 503;
+                    /** @enum {string} */
+                    code?: "access_log_unavailable";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: course_not_found */
+        CourseNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "course_not_found",
+                 *       "code": "course_not_found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 404;
+                    /** @enum {string} */
+                    code?: "course_not_found";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: revision_mismatch */
+        RevisionMismatch: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
+                 *       "title": "Precondition Failed",
+                 *       "status": 412,
+                 *       "detail": "revision mismatch",
+                 *       "code": "revision_mismatch"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 412;
+                    /** @enum {string} */
+                    code?: "revision_mismatch";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: payload_too_large */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
+                 *       "title": "Content Too Large",
+                 *       "status": 413,
+                 *       "detail": "the request body is larger than 1 MiB",
+                 *       "code": "payload_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 413;
+                    /** @enum {string} */
+                    code?: "payload_too_large";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: unsupported_media_type */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
+                 *       "title": "Unsupported Media Type",
+                 *       "status": 415,
+                 *       "detail": "send the body as application/json",
+                 *       "code": "unsupported_media_type"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 415;
+                    /** @enum {string} */
+                    code?: "unsupported_media_type";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: idempotency_key_reused */
+        IdempotencyKeyReused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
+                 *       "title": "Unprocessable Content",
+                 *       "status": 422,
+                 *       "detail": "idempotency key reused",
+                 *       "code": "idempotency_key_reused"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 422;
+                    /** @enum {string} */
+                    code?: "idempotency_key_reused";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: client_closed_request */
+        ClientClosedRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/client-closed-request",
+                 *       "title": "Client Closed Request",
+                 *       "status": 499,
+                 *       "detail": "client closed request",
+                 *       "code": "client_closed_request"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 499;
+                    /** @enum {string} */
+                    code?: "client_closed_request";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: checkpoint_not_found */
+        CheckpointNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/checkpoint-not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "checkpoint not found",
+                 *       "code": "checkpoint_not_found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 404;
+                    /** @enum {string} */
+                    code?: "checkpoint_not_found";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: projection_not_found */
+        ProjectionNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/projection-not-found",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "projection not found",
+                 *       "code": "projection_not_found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 404;
+                    /** @enum {string} */
+                    code?: "projection_not_found";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
+        /** @description Problem: projections_not_in_process */
+        ProjectionsNotInProcess: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/projections-not-in-process",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "projections not in process",
+                 *       "code": "projections_not_in_process"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 409;
+                    /** @enum {string} */
+                    code?: "projections_not_in_process";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
     };
     parameters: never;
     requestBodies: never;
@@ -1834,182 +2235,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: access_log_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the access could not be recorded; retry",
-                     *       "code": "access_log_unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "access_log_unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AccessLogUnavailable"];
         };
     };
     enrollPatient: {
@@ -2073,82 +2305,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_exists */
             409: {
                 headers: {
@@ -2174,106 +2334,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Problem: idempotency_key_reused, ineligible */
             422: {
                 headers: {
@@ -2299,56 +2363,8 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -2440,107 +2456,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, problem_area_unchanged, reason_required */
             409: {
                 headers: {
@@ -2566,181 +2485,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -2832,107 +2583,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, session_limit_reached, session_out_of_order, time_out_of_order */
             409: {
                 headers: {
@@ -2958,181 +2612,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -3224,107 +2710,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, time_out_of_order */
             409: {
                 headers: {
@@ -3350,181 +2739,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -3616,107 +2837,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, homework_exists, session_not_held */
             409: {
                 headers: {
@@ -3742,181 +2866,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -4009,107 +2965,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, homework_already_submitted, homework_unknown, time_out_of_order */
             409: {
                 headers: {
@@ -4135,181 +2994,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -4404,107 +3095,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: assessment_exists, concurrency_conflict, course_closed, follow_up_requires_closed_course, time_out_of_order */
             409: {
                 headers: {
@@ -4530,181 +3124,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -4797,107 +3223,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, risk_flag_already_resolved, risk_flag_unknown */
             409: {
                 headers: {
@@ -4923,181 +3252,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -5189,107 +3350,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, time_out_of_order */
             409: {
                 headers: {
@@ -5315,181 +3379,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -5581,107 +3477,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: concurrency_conflict, course_closed, no_sessions_held, open_risk_flags, time_out_of_order */
             409: {
                 headers: {
@@ -5707,181 +3506,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -5977,107 +3608,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
             /** @description Problem: assessment_unknown, concurrency_conflict, correction_unchanged */
             409: {
                 headers: {
@@ -6103,181 +3637,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: revision_mismatch */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/revision-mismatch",
-                     *       "title": "Precondition Failed",
-                     *       "status": 412,
-                     *       "detail": "revision mismatch",
-                     *       "code": "revision_mismatch"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 412;
-                        /** @enum {string} */
-                        code?: "revision_mismatch";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: idempotency_key_reused */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/idempotency-key-reused",
-                     *       "title": "Unprocessable Content",
-                     *       "status": 422,
-                     *       "detail": "idempotency key reused",
-                     *       "code": "idempotency_key_reused"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 422;
-                        /** @enum {string} */
-                        code?: "idempotency_key_reused";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            412: components["responses"]["RevisionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -6393,207 +3759,14 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: client_closed_request */
-            499: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/client-closed-request",
-                     *       "title": "Client Closed Request",
-                     *       "status": 499,
-                     *       "detail": "client closed request",
-                     *       "code": "client_closed_request"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 499;
-                        /** @enum {string} */
-                        code?: "client_closed_request";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            499: components["responses"]["ClientClosedRequest"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, view_not_ready */
             503: {
                 headers: {
@@ -6717,207 +3890,14 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: client_closed_request */
-            499: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/client-closed-request",
-                     *       "title": "Client Closed Request",
-                     *       "status": 499,
-                     *       "detail": "client closed request",
-                     *       "code": "client_closed_request"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 499;
-                        /** @enum {string} */
-                        code?: "client_closed_request";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            499: components["responses"]["ClientClosedRequest"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, view_not_ready */
             503: {
                 headers: {
@@ -7020,182 +4000,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: access_log_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the access could not be recorded; retry",
-                     *       "code": "access_log_unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "access_log_unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AccessLogUnavailable"];
         };
     };
     getCourseHistory: {
@@ -7292,182 +4103,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -7632,182 +4274,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -7901,182 +4374,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -8233,57 +4537,8 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Problem: checkpoint_not_found, course_not_found */
             404: {
                 headers: {
@@ -8309,106 +4564,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -8502,182 +4661,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: checkpoint_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/checkpoint-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "checkpoint not found",
-                     *       "code": "checkpoint_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "checkpoint_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CheckpointNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     listCheckpoints: {
@@ -8755,157 +4745,12 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     getConsistencyProof: {
@@ -8970,182 +4815,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: checkpoint_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/checkpoint-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "checkpoint not found",
-                     *       "code": "checkpoint_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "checkpoint_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CheckpointNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     getPublicKey: {
@@ -9205,157 +4881,12 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     listAccessLog: {
@@ -9441,182 +4972,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: access_log_unavailable */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
-                     *       "title": "Service Unavailable",
-                     *       "status": 503,
-                     *       "detail": "the access could not be recorded; retry",
-                     *       "code": "access_log_unavailable"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 503;
-                        /** @enum {string} */
-                        code?: "access_log_unavailable";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["AccessLogUnavailable"];
         };
     };
     exportCourseFhir: {
@@ -9688,182 +5050,13 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: course_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/course-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "course_not_found",
-                     *       "code": "course_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "course_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CourseNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Problem: access_log_unavailable, store_unavailable */
             503: {
                 headers: {
@@ -9940,106 +5133,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     getReadiness: {
@@ -10108,106 +5205,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
             /** @description Not ready, and which check failed */
             503: {
                 headers: {
@@ -10286,106 +5287,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     listProjections: {
@@ -10447,157 +5352,12 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     rebuildProjection: {
@@ -10657,257 +5417,16 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: unauthorized */
-            401: {
-                headers: {
-                    "WWW-Authenticate": components["headers"]["WWW-Authenticate"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unauthorized",
-                     *       "title": "Unauthorized",
-                     *       "status": 401,
-                     *       "detail": "unauthorized",
-                     *       "code": "unauthorized"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 401;
-                        /** @enum {string} */
-                        code?: "unauthorized";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/forbidden",
-                     *       "title": "Forbidden",
-                     *       "status": 403,
-                     *       "detail": "forbidden",
-                     *       "code": "forbidden"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 403;
-                        /** @enum {string} */
-                        code?: "forbidden";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: projection_not_found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/projection-not-found",
-                     *       "title": "Not Found",
-                     *       "status": 404,
-                     *       "detail": "projection not found",
-                     *       "code": "projection_not_found"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 404;
-                        /** @enum {string} */
-                        code?: "projection_not_found";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: projections_not_in_process */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/projections-not-in-process",
-                     *       "title": "Conflict",
-                     *       "status": 409,
-                     *       "detail": "projections not in process",
-                     *       "code": "projections_not_in_process"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 409;
-                        /** @enum {string} */
-                        code?: "projections_not_in_process";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: payload_too_large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/payload-too-large",
-                     *       "title": "Content Too Large",
-                     *       "status": 413,
-                     *       "detail": "the request body is larger than 1 MiB",
-                     *       "code": "payload_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 413;
-                        /** @enum {string} */
-                        code?: "payload_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: unsupported_media_type */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/unsupported-media-type",
-                     *       "title": "Unsupported Media Type",
-                     *       "status": 415,
-                     *       "detail": "send the body as application/json",
-                     *       "code": "unsupported_media_type"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 415;
-                        /** @enum {string} */
-                        code?: "unsupported_media_type";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["ProjectionNotFound"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["ProjectionsNotInProcess"];
+            413: components["responses"]["PayloadTooLarge"];
+            414: components["responses"]["UriTooLong"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     getAsyncApiDocument: {
@@ -10962,106 +5481,10 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: request_timeout */
-            408: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/request-timeout",
-                     *       "title": "Request Timeout",
-                     *       "status": 408,
-                     *       "detail": "the request was not sent in time",
-                     *       "code": "request_timeout"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 408;
-                        /** @enum {string} */
-                        code?: "request_timeout";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: uri_too_long */
-            414: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/uri-too-long",
-                     *       "title": "URI Too Long",
-                     *       "status": 414,
-                     *       "detail": "a path segment of the URL is too long",
-                     *       "code": "uri_too_long"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 414;
-                        /** @enum {string} */
-                        code?: "uri_too_long";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: header_fields_too_large */
-            431: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/header-fields-too-large",
-                     *       "title": "Request Header Fields Too Large",
-                     *       "status": 431,
-                     *       "detail": "the request headers are too large",
-                     *       "code": "header_fields_too_large"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 431;
-                        /** @enum {string} */
-                        code?: "header_fields_too_large";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
-            /** @description Problem: internal_error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "type": "https://ipt-course-ledger.dev/problems/internal-error",
-                     *       "title": "Internal Server Error",
-                     *       "status": 500,
-                     *       "detail": "an unexpected error occurred",
-                     *       "code": "internal_error"
-                     *     }
-                     */
-                    "application/problem+json": components["schemas"]["Problem"] & ({
-                        /** @enum {integer} */
-                        status?: 500;
-                        /** @enum {string} */
-                        code?: "internal_error";
-                    } & {
-                        [key: string]: unknown;
-                    });
-                };
-            };
+            408: components["responses"]["RequestTimeout"];
+            414: components["responses"]["UriTooLong"];
+            431: components["responses"]["HeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
         };
     };
     getOpenApiDocument: {

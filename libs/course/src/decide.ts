@@ -615,7 +615,12 @@ export const COMMAND_REFUSALS: Readonly<Record<CourseCommandType, readonly Cours
     'session_out_of_order',
     'time_out_of_order',
   ],
-  RecordSessionMissed: ['validation_failed', 'course_not_found', 'course_closed', 'time_out_of_order'],
+  RecordSessionMissed: [
+    'validation_failed',
+    'course_not_found',
+    'course_closed',
+    'time_out_of_order',
+  ],
   AssignHomework: [
     'validation_failed',
     'course_not_found',

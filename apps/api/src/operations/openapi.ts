@@ -124,8 +124,42 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
     },
   };
+  shareSingleCodeProblems(document);
   return document;
 }
+
+/**
+ * A status answered with one code only (401 unauthorized, 408, 414, 431, 500…)
+ * is the same response on every route: stated once under
+ * `components.responses` (named after its code) and referenced.
+ */
+function shareSingleCodeProblems(document: OpenAPIObject): void {
+  const shared = (document.components!.responses ??= {});
+  for (const item of Object.values(document.paths)) {
+    for (const operation of [item.get, item.post]) {
+      if (!operation) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        const codes = codesOf(response);
+        if (codes?.length !== 1) continue;
+        const name = codes[0].replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase());
+        shared[name] ??= response!;
+        operation.responses[status] = { $ref: `#/components/responses/${name}` };
+      }
+    }
+  }
+}
+
+function codesOf(response: unknown): string[] | undefined {
+  const media = (response as ProblemResponse | undefined)?.content?.['application/problem+json'];
+  return media?.schema.allOf[1].properties.code.enum;
+}
+
+type ProblemResponse = {
+  content?: Record<
+    string,
+    { schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] } }
+  >;
+};
 
 /**
  * A route whose requests the access log records answers 503
@@ -139,16 +173,7 @@ function addAccessLogRefusals(document: OpenAPIObject): void {
     for (const method of ['get', 'post'] as const) {
       const operation = item[method];
       if (!operation) continue;
-      const existing = operation.responses[String(status)] as
-        | {
-            content?: Record<
-              string,
-              { schema: { allOf: [unknown, { properties: { code: { enum: string[] } } }] } }
-            >;
-          }
-        | undefined;
-      const codes =
-        existing?.content?.['application/problem+json'].schema.allOf[1].properties.code.enum ?? [];
+      const codes = codesOf(operation.responses[String(status)]) ?? [];
       operation.responses[String(status)] = problemResponseObject(status, [...codes, code].sort());
     }
   }
