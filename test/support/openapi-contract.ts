@@ -12,8 +12,10 @@
  * `components.responses.UnknownRoute` says.
  *
  * Each jest worker counts the answers it validated in
- * `.tmp/openapi-contract/<pid>.json`; the summary reporter adds them up.
+ * `.tmp/openapi-contract/<pid>-<uuid>.json` (one per test file); the summary
+ * reporter adds them up.
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
@@ -63,6 +65,9 @@ class OpenApiContract {
     answers: 0,
     byResponse: {},
   };
+
+  /** Jest loads this module afresh for each test file, even in one worker: one file per load. */
+  private readonly countFile = `${process.pid}-${randomUUID()}`;
 
   constructor(file: string) {
     this.document = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -179,7 +184,7 @@ class OpenApiContract {
     this.counts.byResponse[key] = (this.counts.byResponse[key] ?? 0) + 1;
     fs.mkdirSync(CONTRACT_COUNT_DIR, { recursive: true });
     fs.writeFileSync(
-      path.join(CONTRACT_COUNT_DIR, `${process.pid}.json`),
+      path.join(CONTRACT_COUNT_DIR, `${this.countFile}.json`),
       JSON.stringify(this.counts),
     );
   }

@@ -39,7 +39,7 @@ function contractSummary() {
   const byResponse = {};
   let answers = 0;
   for (const file of fs.readdirSync(COUNT_DIR)) {
-    if (!/^\d+\.json$/.test(file)) continue;
+    if (!/^\d+-[0-9a-f-]+\.json$/.test(file)) continue;
     const counts = JSON.parse(fs.readFileSync(path.join(COUNT_DIR, file), 'utf8'));
     answers += counts.answers;
     for (const [key, n] of Object.entries(counts.byResponse ?? {})) byResponse[key] = (byResponse[key] ?? 0) + n;
