@@ -23,6 +23,8 @@ export default defineConfig({
       '@ipt/instruments': fileURLToPath(
         new URL('../../libs/course/src/instruments.ts', import.meta.url),
       ),
+      // The typed client generated from the OpenAPI document (libs/client).
+      '@ipt/client': fileURLToPath(new URL('../../libs/client/src/index.ts', import.meta.url)),
     },
   },
 });

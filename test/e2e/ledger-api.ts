@@ -65,15 +65,32 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
 
     describe('a full course from enrollment to completion', () => {
       it('records every fact and computes the completion, outcome and clinic figures of domain.md', async () => {
-        const course = await CourseDriver.enroll(clinician, { plannedSessions: 12 });
-        const phqBaseline = await course.send(
-          '/assessments',
-          assessment('PHQ-9', [3, 3, 2, 2, 2, 2, 2, 2, 0], {
+        // Enrollment and the first form through the typed client generated from the document.
+        const enrolled = await clinician.typed.POST('/v1/courses', {
+          body: {
+            courseId: randomUUID(),
+            patientRef: `MRN-${randomUUID().slice(0, 8)}`,
+            therapistId: 'therapist-1',
+            plannedSessions: 12,
+            enrolledAt: ENROLLED_AT,
+            screening: NEGATIVE_SCREEN,
+          },
+        });
+        expect(enrolled.response.status).toBe(201);
+        expect(enrolled.response.headers.get('etag')).toBe('"0"');
+        const course = new CourseDriver(clinician, enrolled.data!.courseId);
+        const phqBaseline = await clinician.typed.POST('/v1/courses/{courseId}/assessments', {
+          params: { path: { courseId: course.courseId } },
+          body: {
+            assessmentId: randomUUID(),
+            instrument: 'PHQ-9',
             timepoint: 'baseline',
             administeredAt: day(0, 9),
-          }),
-        );
-        expect(phqBaseline.body).toMatchObject({
+            items: [3, 3, 2, 2, 2, 2, 2, 2, 0],
+          },
+        });
+        expect(phqBaseline.data).toEqual({
+          courseId: course.courseId,
           revision: 1,
           total: 18,
           severity: 'moderately_severe',
@@ -246,10 +263,13 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           phase: 'initial',
         });
 
-        const analyst = clinician.as(tokenFor(clinicId, ['analyst']));
-        const summary = await analyst.get(`/v1/clinics/${clinicId}/summary`);
-        expect(summary.status).toBe(200);
-        expect(summary.body).toEqual({
+        // The reads of the audit trail go through the typed client generated from the document.
+        const analyst = clinician.as(tokenFor(clinicId, ['analyst'])).typed;
+        const summary = await analyst.GET('/v1/clinics/{clinicId}/summary', {
+          params: { path: { clinicId } },
+        });
+        expect(summary.response.status).toBe(200);
+        expect(summary.data).toEqual({
           clinicId,
           courses: { total: 2, active: 0, completed: 1, withdrawn: 1 },
           atRisk: 0,
@@ -260,16 +280,15 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
             'GAD-7': { responseRate: 0, remissionRate: 0, reliableImprovementRate: 1 },
           },
         });
-        expect(JSON.stringify(summary.body)).not.toMatch(/MRN-|patientRef/);
+        expect(JSON.stringify(summary.data)).not.toMatch(/MRN-|patientRef/);
 
         // Audit: the whole history with metadata, and the state as of an earlier point.
-        const auditor = clinician.as(tokenFor(clinicId, ['auditor']));
-        const history = await auditor.get(course.path('/history'));
-        expect(history.status).toBe(200);
-        const events = history.body.events;
-        expect(events.map((e: { revision: number }) => e.revision)).toEqual(
-          events.map((_: unknown, i: number) => i),
-        );
+        const auditor = clinician.as(tokenFor(clinicId, ['auditor'])).typed;
+        const courseId = { path: { courseId: course.courseId } };
+        const history = await auditor.GET('/v1/courses/{courseId}/history', { params: courseId });
+        expect(history.response.status).toBe(200);
+        const events = history.data!.events;
+        expect(events.map((e) => e.revision)).toEqual(events.map((_, i) => i));
         expect(events[0]).toMatchObject({
           type: 'PatientEnrolled',
           revision: 0,
@@ -284,35 +303,40 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
           schemaVersion: 1,
           recordedAt: expect.any(String),
         });
-        expect(events.filter((e: { type: string }) => e.type === 'RiskFlagRaised')).toHaveLength(1);
-        const positions = events.map((e: { position: number }) => e.position);
+        expect(events.filter((e) => e.type === 'RiskFlagRaised')).toHaveLength(1);
+        const positions = events.map((e) => e.position);
         expect([...positions].sort((a, b) => a - b)).toEqual(positions);
 
-        const asOfBaseline = await auditor.get(course.path('/state?revision=2'));
-        expect(asOfBaseline.status).toBe(200);
-        expect(asOfBaseline.body.revision).toBe(2);
-        expect(asOfBaseline.body.course).toMatchObject({
+        const asOfBaseline = await auditor.GET('/v1/courses/{courseId}/state', {
+          params: { ...courseId, query: { revision: '2' } },
+        });
+        expect(asOfBaseline.response.status).toBe(200);
+        expect(asOfBaseline.data!.revision).toBe(2);
+        expect(asOfBaseline.data!.course).toMatchObject({
           status: 'active',
           sessionsHeld: 0,
           problemArea: null,
           clinicId,
         });
-        expect(Object.keys(asOfBaseline.body.outcomes.instruments).sort()).toEqual([
+        expect(Object.keys(asOfBaseline.data!.outcomes.instruments).sort()).toEqual([
           'GAD-7',
           'PHQ-9',
         ]);
-        expect(asOfBaseline.body.outcomes.instruments['PHQ-9'].endpoint).toBeNull();
+        expect(asOfBaseline.data!.outcomes.instruments['PHQ-9']!.endpoint).toBeNull();
 
-        const beforeCompletion = events.find((e: { type: string }) => e.type === 'CourseCompleted');
+        const beforeCompletion = events.find((e) => e.type === 'CourseCompleted')!;
         const justBefore = new Date(Date.parse(beforeCompletion.recordedAt) - 1).toISOString();
-        const asOfInstant = await auditor.get(
-          course.path(`/state?asOf=${encodeURIComponent(justBefore)}`),
-        );
-        expect(asOfInstant.status).toBe(200);
-        expect(asOfInstant.body.course.status).toBe('active');
-        expect(asOfInstant.body.revision).toBe(beforeCompletion.revision - 1);
-        const beforeEnrollment = await auditor.get(course.path('/state?asOf=2000-01-01T00:00:00Z'));
-        expect(beforeEnrollment.status).toBe(404);
+        const asOfInstant = await auditor.GET('/v1/courses/{courseId}/state', {
+          params: { ...courseId, query: { asOf: justBefore } },
+        });
+        expect(asOfInstant.response.status).toBe(200);
+        expect(asOfInstant.data!.course.status).toBe('active');
+        expect(asOfInstant.data!.revision).toBe(beforeCompletion.revision - 1);
+        const beforeEnrollment = await auditor.GET('/v1/courses/{courseId}/state', {
+          params: { ...courseId, query: { asOf: '2000-01-01T00:00:00Z' } },
+        });
+        expect(beforeEnrollment.response.status).toBe(404);
+        expect(beforeEnrollment.error).toMatchObject({ code: 'course_not_found', status: 404 });
       });
 
       it('lists the clinic’s courses with filters and cursor pagination', async () => {

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { signToken } from '@ipt/auth';
 import type { Role } from '@ipt/course';
+import { checkAnswer, headersOf } from '../support/openapi-contract';
 import {
   LedgerClient,
   TEST_JWT_SECRET,
@@ -271,13 +272,19 @@ describe('a seeded fuzz run of hostile requests', () => {
         );
         return;
       }
-      record(
-        what,
-        response.status,
-        response.headers.get('content-type'),
-        await response.text(),
-        method,
-      );
+      const text = await response.text();
+      try {
+        checkAnswer({
+          method,
+          url: route,
+          status: response.status,
+          headers: headersOf(response.headers),
+          text,
+        });
+      } catch (error) {
+        failures.push(`${what} → ${(error as Error).message}`);
+      }
+      record(what, response.status, response.headers.get('content-type'), text, method);
     };
 
     /** Bytes an HTTP client library would not send: junk in the request line and headers. */

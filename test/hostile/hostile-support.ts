@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
 import type { HttpAnswer } from '../support/ledger-app';
+import { checkAnswer } from '../support/openapi-contract';
 
 /** A small deterministic generator (mulberry32), so a failure can be replayed from its seed. */
 export function random(seed: number): () => number {
@@ -73,7 +74,25 @@ export function rawConnection(baseUrl: string, head: string | Buffer): RawConnec
     socket.on('error', () => undefined); // a reset ends in 'close' too
   });
   socket.write(head);
-  return { socket, answer, closed };
+  return { socket, answer: answer.then((a) => checkedRaw(head, a)), closed };
+}
+
+/**
+ * Checks a raw answer against the OpenAPI document: the method and target of
+ * the request line when there is one, else it is an unknown route.
+ */
+function checkedRaw(head: string | Buffer, answer: RawAnswer): RawAnswer {
+  const line = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/.exec(head.toString('latin1'));
+  // A target in absolute form (`GET http://host/v1/courses`) is routed by its path.
+  const target = line?.[2].replace(/^https?:\/\/[^/]*/i, '') ?? '';
+  checkAnswer({
+    method: line?.[1] ?? 'GET',
+    url: target.startsWith('/') ? target : '/(no request line)',
+    status: answer.status,
+    headers: answer.headers,
+    text: answer.body,
+  });
+  return answer;
 }
 
 /** Sends one raw request and waits for its response. */

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Role } from '@ipt/course';
+import { checkAnswer, headersOf } from '../support/openapi-contract';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../support/ledger-app';
 import { CourseDriver, assessment, day, homework, session } from '../e2e/course-scenario';
 
@@ -30,6 +31,14 @@ async function rawAnswer(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  const text = await response.text();
+  checkAnswer({
+    method,
+    url: route,
+    status: response.status,
+    headers: headersOf(response.headers),
+    text,
+  });
   const kept: [string, string][] = [];
   response.headers.forEach((value, name) => {
     if (!PER_ANSWER.has(name)) kept.push([name, value]);
@@ -37,7 +46,7 @@ async function rawAnswer(
   return {
     status: response.status,
     headers: Object.fromEntries(kept),
-    body: await response.text(),
+    body: text,
   };
 }
 

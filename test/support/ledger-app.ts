@@ -9,7 +9,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { signToken } from '@ipt/auth';
+import { createLedgerClient, type LedgerApiClient } from '@ipt/client';
 import type { Role } from '@ipt/course';
+import { checkAnswer, headersOf } from './openapi-contract';
 
 export const TEST_JWT_SECRET = 'test-secret-of-at-least-thirty-two-characters!';
 const DIST = path.resolve(__dirname, '../../dist');
@@ -126,12 +128,23 @@ export interface HttpAnswer<T = any> {
   body: T;
 }
 
-/** A small HTTP client over fetch that keeps the status, headers and parsed body. */
+/**
+ * A small HTTP client over fetch that keeps the status, headers and parsed
+ * body; every answer is checked against the OpenAPI document (openapi-contract.ts).
+ */
 export class LedgerClient {
+  /**
+   * The same caller through the typed client generated from the OpenAPI
+   * document (libs/client, openapi-fetch); its answers are checked too.
+   */
+  readonly typed: LedgerApiClient;
+
   constructor(
     readonly baseUrl: string,
     private readonly token?: string,
-  ) {}
+  ) {
+    this.typed = createLedgerClient({ baseUrl, token, fetch: checkedFetch });
+  }
 
   as(token: string | undefined): LedgerClient {
     return new LedgerClient(this.baseUrl, token);
@@ -165,6 +178,13 @@ export class LedgerClient {
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await response.text();
+    checkAnswer({
+      method,
+      url: route,
+      status: response.status,
+      headers: headersOf(response.headers),
+      text,
+    });
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -173,4 +193,18 @@ export class LedgerClient {
     }
     return { status: response.status, headers: response.headers, body: parsed as T };
   }
+}
+
+/** fetch that checks every answer against the OpenAPI document before handing it on. */
+async function checkedFetch(request: Request): Promise<Response> {
+  const response = await fetch(request);
+  const url = new URL(request.url);
+  checkAnswer({
+    method: request.method,
+    url: url.pathname + url.search,
+    status: response.status,
+    headers: headersOf(response.headers),
+    text: await response.clone().text(),
+  });
+  return response;
 }

@@ -43,7 +43,8 @@ const PHI_LABELS: Record<string, string> = {
 export function describeEvent(event: HistoryEvent): EventLine {
   const d = event.data;
   const facts: [string, string][] = [];
-  switch (event.type) {
+  // As a string: the erasure's event (privacy.md) is handled before this document lists it.
+  switch (event.type as string) {
     case 'PatientEnrolled': {
       facts.push(['Therapist', str(d.therapistId)], ['Planned sessions', str(d.plannedSessions)]);
       facts.push(['Enrolled', formatTime(str(d.enrolledAt))]);

@@ -17,6 +17,7 @@ import type {
   CorrectAssessment,
   CourseCommand,
   EraseCourse,
+  CourseCommandType,
   DecisionContext,
   EnrollPatient,
   RecordAssessment,
@@ -28,7 +29,7 @@ import type {
   WithdrawPatient,
 } from './commands';
 import { DEFAULT_PLANNED_SESSIONS, commandProblems } from './command-checks';
-import { CourseRuleViolation } from './errors';
+import { CourseRuleViolation, type CourseRuleCode } from './errors';
 import type { CourseEvent, RiskFlagRaised } from './events';
 import type { CourseState, EnrolledCourse } from './evolve';
 import { instrumentDefinition, riskItemScore, score, validateItems } from './instruments';
@@ -616,3 +617,93 @@ function eraseCourse(
     },
   ];
 }
+
+/**
+ * Every code with which `decide` can refuse each command, read off the rule
+ * functions above: what the OpenAPI document lists per command route. A code
+ * refused that is not listed here fails the end-to-end contract check.
+ */
+export const COMMAND_REFUSALS: Readonly<Record<CourseCommandType, readonly CourseRuleCode[]>> = {
+  EnrollPatient: ['validation_failed', 'course_exists', 'ineligible'],
+  SelectProblemArea: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'problem_area_unchanged',
+    'reason_required',
+  ],
+  RecordSessionHeld: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'session_limit_reached',
+    'session_out_of_order',
+    'time_out_of_order',
+  ],
+  RecordSessionMissed: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'time_out_of_order',
+  ],
+  AssignHomework: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'homework_exists',
+    'session_not_held',
+  ],
+  SubmitHomework: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'homework_unknown',
+    'homework_already_submitted',
+    'time_out_of_order',
+  ],
+  RecordAssessment: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'follow_up_requires_closed_course',
+    'assessment_exists',
+    'time_out_of_order',
+  ],
+  ResolveRiskFlag: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'risk_flag_unknown',
+    'risk_flag_already_resolved',
+  ],
+  WithdrawPatient: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'time_out_of_order',
+  ],
+  CompleteCourse: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'course_closed',
+    'no_sessions_held',
+    'open_risk_flags',
+    'time_out_of_order',
+  ],
+  CorrectAssessment: [
+    'validation_failed',
+    'course_not_found',
+    'course_erased',
+    'assessment_unknown',
+    'correction_unchanged',
+  ],
+  EraseCourse: ['validation_failed', 'course_not_found', 'course_erased'],
+};

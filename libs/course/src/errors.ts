@@ -43,6 +43,14 @@ export const COURSE_RULE_CODES = [
 ] as const;
 export type CourseRuleCode = (typeof COURSE_RULE_CODES)[number];
 
+/** The kind of refusal of each code: what the HTTP edge maps to a status (404, 400, 422, else 409). */
+export function ruleKindOf(code: CourseRuleCode): RuleViolationKind {
+  if (code === 'course_not_found') return 'not_found';
+  if (code === 'validation_failed') return 'validation';
+  if (code === 'ineligible') return 'ineligible';
+  return 'conflict';
+}
+
 export interface CourseRuleViolationDetails {
   /** The rule number (docs/domain-rules.md) that refused the command, when there is one. */
   rule?: number | null;

@@ -4,7 +4,7 @@
  * public key. Another clinic's course is answered exactly like a missing one.
  */
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
   buildAuditBundle,
   consistencyFor,
@@ -16,13 +16,13 @@ import { ROLES, clinicOf, courseStreamId } from '@ipt/course';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
 import type { StoredCheckpoint } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CurrentCaller } from '../http/auth.guard';
+import { RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
 import { CheckpointNotFound, CourseNotFound, InvalidRequest } from '../application/errors';
 import { UuidParamPipe } from '../http/validation';
 import { AuditLedgerService } from './audit-ledger.service';
 
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller('v1')
 export class AuditLedgerController {
   constructor(
@@ -31,10 +31,13 @@ export class AuditLedgerController {
   ) {}
 
   @Get('courses/:courseId/verification')
-  @AllowRoles('auditor')
-  @ApiOperation({
+  @RouteContract({
+    operationId: 'verifyCourse',
     summary:
       'Chain and inclusion of every event of the course in the events tree of the latest checkpoint',
+    roles: ['auditor'],
+    success: { description: 'What the check found', schema: 'CourseVerification' },
+    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS],
   })
   async verification(
     @Param('courseId', UuidParamPipe) courseId: string,
@@ -63,8 +66,13 @@ export class AuditLedgerController {
   }
 
   @Get('courses/:courseId/audit-bundle')
-  @AllowRoles('auditor')
-  @ApiOperation({ summary: 'Everything an offline verifier (ipt-verify) needs for the course' })
+  @RouteContract({
+    operationId: 'getAuditBundle',
+    summary: 'Everything an offline verifier (ipt-verify) needs for the course',
+    roles: ['auditor'],
+    success: { description: 'The audit bundle', schema: 'AuditBundle' },
+    refusals: ['validation_failed', 'course_not_found', 'checkpoint_not_found', ...STORE_REFUSALS],
+  })
   @ApiQuery({
     name: 'since',
     required: false,
@@ -99,15 +107,25 @@ export class AuditLedgerController {
   }
 
   @Get('audit/checkpoints/latest')
-  @AllowRoles('auditor', 'admin')
-  @ApiOperation({ summary: 'The latest signed checkpoint' })
+  @RouteContract({
+    operationId: 'getLatestCheckpoint',
+    summary: 'The latest signed checkpoint',
+    roles: ['auditor', 'admin'],
+    success: { description: 'The latest checkpoint', schema: 'StoredCheckpoint' },
+    refusals: ['checkpoint_not_found'],
+  })
   latestCheckpoint() {
     return this.latest();
   }
 
   @Get('audit/checkpoints')
-  @AllowRoles('auditor', 'admin')
-  @ApiOperation({ summary: 'Signed checkpoints in the order issued, after a sequence number' })
+  @RouteContract({
+    operationId: 'listCheckpoints',
+    summary: 'Signed checkpoints in the order issued, after a sequence number',
+    roles: ['auditor', 'admin'],
+    success: { description: 'A page of checkpoints', schema: 'CheckpointPage' },
+    refusals: ['validation_failed'],
+  })
   @ApiQuery({
     name: 'after',
     required: false,
@@ -129,8 +147,13 @@ export class AuditLedgerController {
   }
 
   @Get('audit/consistency')
-  @AllowRoles('auditor', 'admin')
-  @ApiOperation({ summary: 'RFC 6962 consistency proof between two sizes of the events tree' })
+  @RouteContract({
+    operationId: 'getConsistencyProof',
+    summary: 'RFC 6962 consistency proof between two sizes of the events tree',
+    roles: ['auditor', 'admin'],
+    success: { description: 'The consistency proof', schema: 'ConsistencyProof' },
+    refusals: ['validation_failed', 'checkpoint_not_found'],
+  })
   @ApiQuery({ name: 'log', required: true, description: 'events' })
   @ApiQuery({ name: 'first', required: true })
   @ApiQuery({ name: 'second', required: true })
@@ -158,8 +181,12 @@ export class AuditLedgerController {
   }
 
   @Get('audit/public-key')
-  @AllowRoles(...ROLES)
-  @ApiOperation({ summary: 'The Ed25519 key that signs checkpoints, as a JWK and as PEM' })
+  @RouteContract({
+    operationId: 'getPublicKey',
+    summary: 'The Ed25519 key that signs checkpoints, as a JWK and as PEM',
+    roles: ROLES,
+    success: { description: 'The public key', schema: 'PublicKey' },
+  })
   publicKey() {
     return this.ledger.publicKey;
   }

@@ -4,19 +4,19 @@
  * same folds that build the read models (domain.md, time travel).
  */
 import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import { decodeCourseEvent, recordedAtOf } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { courseAsOf, recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CurrentCaller } from '../http/auth.guard';
+import { RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
 import { CourseNotFound, InvalidRequest } from '../application/errors';
 import { readCourseEvents } from '../application/course-events';
 import { PhiVault } from '@ipt/privacy';
 import { UuidParamPipe, isInstant } from '../http/validation';
 
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller('v1/courses')
 export class CourseAuditController {
   constructor(
@@ -26,7 +26,13 @@ export class CourseAuditController {
 
   /** Every event of the course in order, with its full metadata. */
   @Get(':courseId/history')
-  @AllowRoles('auditor', 'clinician')
+  @RouteContract({
+    operationId: 'getCourseHistory',
+    summary: 'Every event of the course in order, with who, when and why',
+    roles: ['auditor', 'clinician'],
+    success: { description: 'The course’s history', schema: 'CourseHistory' },
+    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS],
+  })
   async history(
     @Param('courseId', UuidParamPipe) courseId: string,
     @CurrentCaller() caller: Caller,
@@ -51,7 +57,14 @@ export class CourseAuditController {
 
   /** The course and its outcomes as of a revision or an instant. */
   @Get(':courseId/state')
-  @AllowRoles('auditor', 'clinician')
+  @RouteContract({
+    operationId: 'getCourseState',
+    summary: 'The course and its outcomes as of a revision or an instant (time travel)',
+    description: 'Give exactly one of `revision` and `asOf`.',
+    roles: ['auditor', 'clinician'],
+    success: { description: 'The course as it stood then', schema: 'CourseState' },
+    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS],
+  })
   @ApiQuery({ name: 'revision', required: false })
   @ApiQuery({ name: 'asOf', required: false, description: 'ISO 8601 time with offset' })
   async state(

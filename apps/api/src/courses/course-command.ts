@@ -7,10 +7,17 @@ import { ExecutionContext, Injectable, createParamDecorator } from '@nestjs/comm
 import { CommandBus, type ICommand } from '@nestjs/cqrs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import * as crypto from 'node:crypto';
-import type { CourseCommand, Role } from '@ipt/course';
+import type { Type } from '@nestjs/common';
+import {
+  COMMAND_REFUSALS,
+  type CourseCommand,
+  type CourseCommandType,
+  type Role,
+} from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { InvalidRequest, Unauthenticated, type FieldProblem } from '../application/errors';
 import { actingRole } from '../http/auth.guard';
+import { DATABASE_REFUSALS, RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
 import { isCorrelationId } from '../http/validation';
 import { CourseCommandsService, type CommandEnvelope } from './course-commands.service';
 import type { CommandAnswer } from './idempotency-records';
@@ -35,6 +42,55 @@ export abstract class CourseCommandHandler<M extends CourseCommandMessage> {
 
 /** Only clinicians send commands (api.md, auth). */
 export const COMMAND_ROLES: Role[] = ['clinician'];
+
+/** What the command path refuses around the domain's rules (course-commands.service). */
+const COMMAND_PATH_REFUSALS = [
+  // If-Match on a course that does not exist (an enrollment's included).
+  'course_not_found',
+  'revision_mismatch',
+  'idempotency_key_reused',
+  'concurrency_conflict',
+  ...STORE_REFUSALS,
+  // The idempotency records, in PostgreSQL when shared.
+  ...DATABASE_REFUSALS,
+];
+
+/**
+ * The contract of a command route: clinicians only, the command headers, its
+ * body, the answer with its ETag, and every code the domain's rules
+ * (COMMAND_REFUSALS) and the command path can refuse it with.
+ */
+export function CommandContract(
+  type: CourseCommandType,
+  options: {
+    summary: string;
+    body: Type<unknown>;
+    example: Record<string, unknown>;
+    status?: 200 | 201;
+    answer?: 'CommandAnswer' | 'AssessmentAnswer' | 'ErasureReceipt';
+    /** Who may send it: clinicians, unless said otherwise (an erasure: the privacy officer). */
+    roles?: Role[];
+    description?: string;
+  },
+): MethodDecorator {
+  return RouteContract({
+    operationId: type.charAt(0).toLowerCase() + type.slice(1),
+    summary: options.summary,
+    description:
+      (options.description ? `${options.description} ` : '') +
+      `Sends the ${type} command (domain.md). An Idempotency-Key retry answers the first answer again.`,
+    roles: options.roles ?? COMMAND_ROLES,
+    headers: ['Idempotency-Key', 'If-Match'],
+    body: { type: options.body, example: options.example },
+    success: {
+      status: options.status ?? 200,
+      description: 'Recorded: the course’s stream revision after the append',
+      schema: options.answer ?? 'CommandAnswer',
+      headers: ['ETag'],
+    },
+    refusals: [...COMMAND_REFUSALS[type], ...COMMAND_PATH_REFUSALS],
+  });
+}
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 const IF_MATCH = /^(?:W\/)?"(\d{1,15})"$/;

@@ -4,23 +4,15 @@
  * one Bundle of type `collection` that an EHR can take in as it is.
  */
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { decodeCourseEvent } from '@ipt/course';
 import { EVENT_STORE, type EventStore } from '@ipt/event-store';
 import { courseToFhirBundle } from '@ipt/fhir';
 import { recordingOf } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CurrentCaller } from '../http/auth.guard';
+import { RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
 import { readCourseEvents } from '../application/course-events';
 import { PhiVault } from '@ipt/privacy';
 import { UuidParamPipe } from '../http/validation';
@@ -28,7 +20,6 @@ import { UuidParamPipe } from '../http/validation';
 export const FHIR_JSON = 'application/fhir+json';
 
 @ApiTags('exports')
-@ApiBearerAuth()
 @Controller('v1/courses')
 export class CourseFhirController {
   constructor(
@@ -37,9 +28,16 @@ export class CourseFhirController {
   ) {}
 
   @Get(':courseId/fhir')
-  @AllowRoles('clinician', 'auditor')
-  @ApiOperation({
+  @RouteContract({
+    operationId: 'exportCourseFhir',
     summary: 'The course as one FHIR R4 Bundle (type collection)',
+    roles: ['clinician', 'auditor'],
+    success: {
+      description: 'A FHIR R4 Bundle resource',
+      schema: 'FhirBundle',
+      contentType: FHIR_JSON,
+    },
+    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS],
     description:
       'Patient, EpisodeOfCare, an Encounter per held session, an Appointment per missed session, ' +
       'a QuestionnaireResponse per form and an Observation per scored form (LOINC 44261-6 PHQ-9, ' +
@@ -48,33 +46,6 @@ export class CourseFhirController {
       'the event, so a second export gives the same ids. Contains PHI unless the course was erased.',
   })
   @ApiParam({ name: 'courseId', format: 'uuid' })
-  @ApiProduces(FHIR_JSON)
-  @ApiOkResponse({
-    description: 'A FHIR R4 Bundle resource',
-    content: {
-      [FHIR_JSON]: {
-        schema: {
-          type: 'object',
-          required: ['resourceType', 'type', 'entry'],
-          properties: {
-            resourceType: { type: 'string', enum: ['Bundle'] },
-            id: { type: 'string', format: 'uuid' },
-            type: { type: 'string', enum: ['collection'] },
-            timestamp: { type: 'string', format: 'date-time' },
-            entry: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { fullUrl: { type: 'string' }, resource: { type: 'object' } },
-              },
-            },
-          },
-        },
-      },
-    },
-  })
-  @ApiForbiddenResponse({ description: 'the caller is neither clinician nor auditor' })
-  @ApiNotFoundResponse({ description: 'no such course in the caller’s clinic (course_not_found)' })
   async export(
     @Param('courseId', UuidParamPipe) courseId: string,
     @CurrentCaller() caller: Caller,

@@ -12,6 +12,7 @@ import secureJson from 'secure-json-parse';
 import type { TokenVerifier } from '@ipt/auth';
 import { InvalidRequest } from '../application/errors';
 import { authenticate } from './auth.guard';
+import { CLIENT_ERRORS } from './edge-errors';
 import { problemBody, type ProblemBody } from './problem';
 import { toProblem } from './problem.filter';
 
@@ -138,11 +139,6 @@ export function sendProblem(
     .send(problem.body);
 }
 
-/** Refusals of Node's HTTP parser, before Fastify sees a request. */
-const CLIENT_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'the request was not sent in time'],
-  HPE_HEADER_OVERFLOW: [431, 'header_fields_too_large', 'the request headers are too large'],
-};
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   408: 'Request Timeout',
@@ -151,11 +147,7 @@ const REASONS: Record<number, string> = {
 
 function writeClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
-    400,
-    'malformed_request',
-    'the request is not valid HTTP/1.1',
-  ];
+  const [status, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? CLIENT_ERRORS.default;
   const body = JSON.stringify(problemBody(status, code, detail));
   if (!socket.writable) return void socket.destroy();
   socket.end(

@@ -6,11 +6,17 @@
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { CourseRuleViolation, type RuleViolationKind } from '@ipt/course';
+import {
+  COURSE_RULE_CODES,
+  CourseRuleViolation,
+  ruleKindOf,
+  type RuleViolationKind,
+} from '@ipt/course';
 import { DatabaseUnavailableError } from '@ipt/database';
 import { StoreUnavailableError } from '@ipt/event-store';
 import { KeyMissingError } from '@ipt/privacy';
 import { ApplicationError, type ApplicationErrorCode } from '../application/errors';
+import { ACCESS_LOG_UNAVAILABLE, CLIENT_ERRORS } from './edge-errors';
 import { problemBody, type ProblemBody } from './problem';
 
 /** The status of each kind of domain refusal (api.md, "Errors"). */
@@ -38,7 +44,7 @@ const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
 };
 
 /** Headers that tell a client what to do next. */
-const APPLICATION_HEADERS: Partial<Record<ApplicationErrorCode, Record<string, string>>> = {
+export const APPLICATION_HEADERS: Partial<Record<ApplicationErrorCode, Record<string, string>>> = {
   unauthorized: { 'www-authenticate': 'Bearer' },
   view_not_ready: { 'retry-after': '1' },
 };
@@ -112,7 +118,7 @@ function isCourseNotFound(error: unknown): boolean {
 }
 
 /** Fastify's own refusals by their error code: each with its code, none repeating the request. */
-const FASTIFY_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
+export const FASTIFY_ERRORS: Record<string, [status: number, code: string, detail: string]> = {
   FST_ERR_BAD_URL: [400, 'malformed_url', 'the URL is not valid'],
   FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'a path segment of the URL is too long'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [
@@ -132,7 +138,7 @@ const FASTIFY_ERRORS: Record<string, [status: number, code: string, detail: stri
 };
 
 /** Framework-level refusals (routing, body parsing, limits) by status. */
-const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
+export const FRAMEWORK_PROBLEMS: Record<number, [code: string, detail: string]> = {
   400: ['validation_failed', 'the request body is not valid JSON'],
   401: ['unauthorized', 'a valid bearer token is required'],
   403: ['forbidden', 'your role may not use this route'],
@@ -158,6 +164,46 @@ function statusOfFrameworkError(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
+
+/** A problem code the API answers with: its status, one fixed detail, and the headers sent with it. */
+export interface ProblemCodeEntry {
+  status: number;
+  detail: string;
+  headers: string[];
+}
+
+/**
+ * Every code the service answers with, its status and headers, read off the
+ * tables above, the domain's rule codes and the HTTP parser's refusals
+ * (edge-errors.ts): what the OpenAPI document states per route.
+ */
+export const PROBLEM_CODES: Readonly<Record<string, ProblemCodeEntry>> = (() => {
+  const table: Record<string, ProblemCodeEntry> = {};
+  const add = (code: string, status: number, detail: string, headers: string[] = []) => {
+    const known = table[code];
+    if (known && known.status !== status) throw new Error(`code ${code} has two statuses`);
+    table[code] ??= { status, detail, headers };
+  };
+  for (const code of COURSE_RULE_CODES) add(code, RULE_VIOLATION_STATUS[ruleKindOf(code)], code);
+  for (const [code, status] of Object.entries(APPLICATION_STATUS)) {
+    const headers = Object.keys(APPLICATION_HEADERS[code as ApplicationErrorCode] ?? {});
+    add(code, status, code.replace(/_/g, ' '), headers);
+  }
+  add('store_unavailable', 503, 'the event store is unreachable; retry later', ['retry-after']);
+  add('database_unavailable', 503, 'the shared database is unreachable; retry later', [
+    'retry-after',
+  ]);
+  add('key_missing', 500, "the course's key is missing from the key store");
+  for (const [status, code, detail] of Object.values(FASTIFY_ERRORS)) add(code, status, detail);
+  for (const [status, [code, detail]] of Object.entries(FRAMEWORK_PROBLEMS))
+    add(code, Number(status), detail);
+  for (const [status, code, detail] of Object.values(CLIENT_ERRORS)) add(code, status, detail);
+  const [accessStatus, accessCode, accessDetail] = ACCESS_LOG_UNAVAILABLE;
+  add(accessCode, accessStatus, accessDetail);
+  add('request_rejected', 400, 'the request was rejected');
+  add('internal_error', 500, 'an unexpected error occurred');
+  return table;
+})();
 
 @Catch()
 export class ProblemFilter implements ExceptionFilter {

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RouteContract } from '../http/openapi/contract';
 import type { FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
 import { SHARED_DATABASE } from '@ipt/database';
@@ -51,12 +52,25 @@ export class HealthController {
 
   /** The process is up. */
   @Get('live')
+  @RouteContract({
+    operationId: 'getLiveness',
+    summary: 'The process is up',
+    success: { description: 'Live', schema: 'Liveness' },
+  })
   live() {
     return LIVE;
   }
 
   /** Ready when the event store answers, every projection runs and, with Kafka configured, the relay is healthy. */
   @Get('ready')
+  @RouteContract({
+    operationId: 'getReadiness',
+    summary: 'Ready: the event store answers and every projection (and relay) runs',
+    success: { description: 'Ready', schema: 'Readiness' },
+    alsoAnswers: [
+      { status: 503, description: 'Not ready, and which check failed', schema: 'Readiness' },
+    ],
+  })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const answer = await readiness(this.checks);
     void reply.status(answer.httpStatus);

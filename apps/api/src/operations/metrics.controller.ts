@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
+import { RouteContract } from '../http/openapi/contract';
 import type { FastifyReply } from 'fastify';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 
@@ -10,6 +11,15 @@ export class MetricsController {
   constructor(private readonly apiMetrics: ApiMetrics) {}
 
   @Get()
+  @RouteContract({
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics of this process',
+    success: {
+      description: 'Prometheus text exposition format 0.0.4',
+      schema: { text: '# HELP ipt_commands_total Commands by type and outcome\n' },
+      contentType: 'text/plain',
+    },
+  })
   async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     void reply.header('content-type', this.apiMetrics.registry.contentType);
     return this.apiMetrics.registry.metrics();

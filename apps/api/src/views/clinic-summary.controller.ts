@@ -1,20 +1,27 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { addContribution, emptyClinicTally, summaryFromTally } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CurrentCaller } from '../http/auth.guard';
+import { DATABASE_REFUSALS, RouteContract } from '../http/openapi/contract';
 import { Forbidden } from '../application/errors';
 import { ViewReader } from './view-reader.service';
 
 @ApiTags('views')
-@ApiBearerAuth()
 @Controller('v1/clinics')
 export class ClinicSummaryController {
   constructor(private readonly views: ViewReader) {}
 
   /** Completion, dropout and outcome rates of the caller's clinic; no PHI. */
   @Get(':clinicId/summary')
-  @AllowRoles('analyst', 'clinician', 'auditor')
+  @RouteContract({
+    operationId: 'getClinicSummary',
+    summary: 'Completion, dropout and outcome rates of the caller’s clinic; no PHI',
+    description: 'Another clinic’s summary: 403.',
+    roles: ['analyst', 'clinician', 'auditor'],
+    success: { description: 'The clinic summary', schema: 'ClinicSummary' },
+    refusals: [...DATABASE_REFUSALS],
+  })
   async summary(@Param('clinicId') clinicId: string, @CurrentCaller() caller: Caller) {
     if (clinicId !== caller.clinicId) {
       throw new Forbidden("only your own clinic's summary is visible to you");

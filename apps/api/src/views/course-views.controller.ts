@@ -1,14 +1,24 @@
 import { Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { COURSE_STATUSES, type CourseStatus, type Role } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../http/auth.guard';
+import { CurrentCaller } from '../http/auth.guard';
 import { QueryParameters } from '../http/query-parameters';
+import { DATABASE_REFUSALS, RouteContract } from '../http/openapi/contract';
 import { UuidParamPipe } from '../http/validation';
 import { ViewReader, parseMinRevision } from './view-reader.service';
 
 export const COURSE_VIEW_ROLES: Role[] = ['clinician', 'auditor', 'privacy_officer'];
+
+/** A course view: a malformed id or X-Min-Revision, no such course, a wait that ran out or was left. */
+const VIEW_REFUSALS = [
+  ...DATABASE_REFUSALS,
+  'validation_failed',
+  'course_not_found',
+  'view_not_ready',
+  'client_closed_request',
+];
 
 /** Aborts when the client closes the connection before its answer was sent. */
 export function clientGone(reply: FastifyReply): AbortSignal {
@@ -26,14 +36,22 @@ export function sendJson(reply: FastifyReply, json: string): string {
 }
 
 @ApiTags('views')
-@ApiBearerAuth()
 @Controller('v1/courses')
 export class CourseViewsController {
   constructor(private readonly views: ViewReader) {}
 
   /** Course list of the caller's clinic, newest enrollment first, cursor-paginated. */
   @Get()
-  @AllowRoles(...COURSE_VIEW_ROLES)
+  @RouteContract({
+    operationId: 'listCourses',
+    summary: 'Courses of the caller’s clinic, newest enrollment first, a page at a time',
+    roles: COURSE_VIEW_ROLES,
+    success: {
+      description: 'A page of course views and the cursor of the next',
+      schema: 'CoursePage',
+    },
+    refusals: ['validation_failed', ...DATABASE_REFUSALS],
+  })
   @ApiQuery({ name: 'status', required: false, enum: COURSE_STATUSES })
   @ApiQuery({ name: 'therapistId', required: false })
   @ApiQuery({
@@ -73,8 +91,14 @@ export class CourseViewsController {
 
   /** The course-completion view of one course. */
   @Get(':courseId')
-  @AllowRoles(...COURSE_VIEW_ROLES)
-  @ApiHeader({ name: 'X-Min-Revision', required: false })
+  @RouteContract({
+    operationId: 'getCourse',
+    summary: 'The course view: where the course stands, with its engagement',
+    roles: COURSE_VIEW_ROLES,
+    headers: ['X-Min-Revision'],
+    success: { description: 'The course view', schema: 'CourseView' },
+    refusals: VIEW_REFUSALS,
+  })
   async course(
     @Param('courseId', UuidParamPipe) courseId: string,
     @Headers('x-min-revision') minRevision: string | undefined,
@@ -93,8 +117,14 @@ export class CourseViewsController {
 
   /** Outcomes per instrument and every risk flag of one course. */
   @Get(':courseId/outcomes')
-  @AllowRoles(...COURSE_VIEW_ROLES)
-  @ApiHeader({ name: 'X-Min-Revision', required: false })
+  @RouteContract({
+    operationId: 'getCourseOutcomes',
+    summary: 'Outcomes per instrument and every risk flag of the course',
+    roles: COURSE_VIEW_ROLES,
+    headers: ['X-Min-Revision'],
+    success: { description: 'The outcomes view', schema: 'CourseOutcomes' },
+    refusals: VIEW_REFUSALS,
+  })
   async outcomes(
     @Param('courseId', UuidParamPipe) courseId: string,
     @Headers('x-min-revision') minRevision: string | undefined,

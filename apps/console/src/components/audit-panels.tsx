@@ -1,13 +1,18 @@
 /** What auditors see beside a course: the verification result and the course's access log (audit.md). */
 import { useState } from 'preact/hooks';
-import { apiGet, type AccessLogPage, type AccessRecord, type Verification } from '../api';
+import { answerOf, api, type AccessRecord } from '../api';
 import { formatTime, label } from '../format';
 import type { Session } from '../session';
 import { Failure, Show, useLoad } from './load';
 
 export function VerificationPanel(props: { session: Session; courseId: string }) {
   const result = useLoad(
-    () => apiGet<Verification>(props.session, `/v1/courses/${props.courseId}/verification`),
+    () =>
+      answerOf(
+        api(props.session).GET('/v1/courses/{courseId}/verification', {
+          params: { path: { courseId: props.courseId } },
+        }),
+      ),
     [props.courseId],
   );
   return (
@@ -66,10 +71,11 @@ export function AccessLogPanel(props: { session: Session; courseId: string }) {
     loading: false,
   });
   const first = useLoad(async () => {
-    const page = await apiGet<AccessLogPage>(props.session, '/v1/audit-log', {
-      courseId: props.courseId,
-      limit: 20,
-    });
+    const page = await answerOf(
+      api(props.session).GET('/v1/audit-log', {
+        params: { query: { courseId: props.courseId, limit: '20' } },
+      }),
+    );
     setPages([]);
     setMore({ cursor: page.nextCursor, error: null, loading: false });
     return page;
@@ -78,11 +84,11 @@ export function AccessLogPanel(props: { session: Session; courseId: string }) {
     if (!more.cursor) return;
     setMore({ ...more, loading: true });
     try {
-      const page = await apiGet<AccessLogPage>(props.session, '/v1/audit-log', {
-        courseId: props.courseId,
-        limit: 20,
-        cursor: more.cursor,
-      });
+      const page = await answerOf(
+        api(props.session).GET('/v1/audit-log', {
+          params: { query: { courseId: props.courseId, limit: '20', cursor: more.cursor } },
+        }),
+      );
       setPages([...pages, page.items]);
       setMore({ cursor: page.nextCursor, error: null, loading: false });
     } catch (error) {

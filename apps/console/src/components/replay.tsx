@@ -1,6 +1,6 @@
 /** The course as it stood at a chosen revision, replayed by the state route (domain.md, time travel). */
 import { useEffect, useState } from 'preact/hooks';
-import { apiGet, type CourseState } from '../api';
+import { answerOf, api, type CourseState, type InstrumentOutcome } from '../api';
 import { formatDate, label, percent, yesNo } from '../format';
 import type { Session } from '../session';
 import { Show, useLoad } from './load';
@@ -14,7 +14,12 @@ export function ReplayPanel(props: { session: Session; courseId: string; lastRev
     return () => clearTimeout(timer);
   }, [chosen]);
   const state = useLoad(
-    () => apiGet<CourseState>(props.session, `/v1/courses/${props.courseId}/state`, { revision }),
+    () =>
+      answerOf(
+        api(props.session).GET('/v1/courses/{courseId}/state', {
+          params: { path: { courseId: props.courseId }, query: { revision: String(revision) } },
+        }),
+      ),
     [props.courseId, revision],
   );
   const pick = (value: string) => {
@@ -86,17 +91,20 @@ function StateFacts(props: { state: CourseState }) {
           </div>
         ))}
       </dl>
-      {Object.entries(outcomes.instruments).map(([instrument, o]) => (
-        <p
-          class="replay-outcome"
-          data-instrument={instrument}
-          data-baseline={o.baseline.score}
-          data-endpoint={o.endpoint?.score ?? ''}
-        >
-          {instrument}: baseline {o.baseline.score}, endpoint {o.endpoint?.score ?? '—'}, response{' '}
-          {yesNo(o.response)}, remission {yesNo(o.remission)}
-        </p>
-      ))}
+      {Object.entries<InstrumentOutcome | undefined>(outcomes.instruments).map(
+        ([instrument, o]) =>
+          o && (
+            <p
+              class="replay-outcome"
+              data-instrument={instrument}
+              data-baseline={o.baseline.score}
+              data-endpoint={o.endpoint?.score ?? ''}
+            >
+              {instrument}: baseline {o.baseline.score}, endpoint {o.endpoint?.score ?? '—'},
+              response {yesNo(o.response)}, remission {yesNo(o.remission)}
+            </p>
+          ),
+      )}
     </div>
   );
 }

@@ -5,7 +5,8 @@
  */
 import { useMemo } from 'preact/hooks';
 import {
-  apiGet,
+  answerOf,
+  api,
   type CourseView,
   type History,
   type HistoryEvent,
@@ -30,11 +31,12 @@ interface CourseData {
 export function CoursePage(props: { session: Session; courseId: string }) {
   const { session, courseId } = props;
   const data = useLoad(async (): Promise<CourseData> => {
-    const base = `/v1/courses/${courseId}`;
+    const client = api(session);
+    const params = { path: { courseId } };
     const [course, outcomes, history] = await Promise.all([
-      apiGet<CourseView>(session, base),
-      apiGet<OutcomesView>(session, `${base}/outcomes`),
-      apiGet<History>(session, `${base}/history`),
+      answerOf(client.GET('/v1/courses/{courseId}', { params })),
+      answerOf(client.GET('/v1/courses/{courseId}/outcomes', { params })),
+      answerOf(client.GET('/v1/courses/{courseId}/history', { params })),
     ]);
     return { course, outcomes, history };
   }, [courseId, session.token]);
@@ -49,7 +51,7 @@ export function CoursePage(props: { session: Session; courseId: string }) {
 function CourseBody(props: CourseData & { session: Session }) {
   const { course, outcomes, history, session } = props;
   const forms = useMemo(() => scoredForms(history.events), [history]);
-  const erased = history.events.find((e) => e.type === 'PersonalDataErased');
+  const erased = history.events.find((e) => (e.type as string) === 'PersonalDataErased');
   const instruments = [...forms.keys()].sort();
   const lastRevision = history.events[history.events.length - 1]?.revision ?? 0;
 
@@ -116,7 +118,7 @@ function CourseBody(props: CourseData & { session: Session }) {
                 key={instrument}
                 instrument={instrument}
                 forms={forms.get(instrument)!}
-                outcome={outcomes.instruments[instrument]}
+                outcome={outcomes.instruments[instrument as keyof typeof outcomes.instruments]}
               />
             ))}
           </section>

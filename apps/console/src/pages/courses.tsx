@@ -4,7 +4,7 @@
  * the server reports engagement.
  */
 import { useState } from 'preact/hooks';
-import { apiGet, type CoursePage, type CourseView } from '../api';
+import { answerOf, api, type CourseView } from '../api';
 import { Show, useLoad } from '../components/load';
 import { formatDate, label, percent } from '../format';
 import type { Session } from '../session';
@@ -35,12 +35,18 @@ export function CoursesPage(props: { session: Session }) {
   const cursor = cursors[cursors.length - 1];
   const page = useLoad(
     () =>
-      apiGet<CoursePage>(props.session, '/v1/courses', {
-        status: filters.status,
-        therapistId: filters.therapistId.trim(),
-        limit: filters.limit,
-        cursor,
-      }),
+      answerOf(
+        api(props.session).GET('/v1/courses', {
+          params: {
+            query: {
+              status: (filters.status || undefined) as CourseView['status'] | undefined,
+              therapistId: filters.therapistId.trim() || undefined,
+              limit: String(filters.limit),
+              cursor,
+            },
+          },
+        }),
+      ),
     [filters, cursor],
   );
 

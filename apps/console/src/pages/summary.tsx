@@ -3,7 +3,7 @@
  * dropout rates, per-instrument response, remission and reliable improvement
  * rates, as bars. Each bar carries its value as text and in data attributes.
  */
-import { apiGet, type ClinicSummary } from '../api';
+import { answerOf, api } from '../api';
 import { Show, useLoad } from '../components/load';
 import { percent } from '../format';
 import type { Session } from '../session';
@@ -12,7 +12,11 @@ export function SummaryPage(props: { session: Session }) {
   const clinicId = props.session.clinicId;
   const summary = useLoad(
     () =>
-      apiGet<ClinicSummary>(props.session, `/v1/clinics/${encodeURIComponent(clinicId)}/summary`),
+      answerOf(
+        api(props.session).GET('/v1/clinics/{clinicId}/summary', {
+          params: { path: { clinicId } },
+        }),
+      ),
     [clinicId, props.session.token],
   );
   return (

@@ -4,70 +4,29 @@
  * itself recorded (by the access-log hook, after this answer is built).
  */
 import { Controller, Get, Inject, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiQuery,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiQuery, ApiTags } from '@nestjs/swagger';
 import { parseInstant } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
-import { AllowRoles, CurrentCaller } from '../../http/auth.guard';
+import { CurrentCaller } from '../../http/auth.guard';
 import { QueryParameters } from '../../http/query-parameters';
+import { RouteContract } from '../../http/openapi/contract';
 import { isUuid } from '../../http/validation';
 import { AccessLogStore, type AccessLogQuery, type StoredAccessRecord } from './access-log.store';
 
 const PARAMS = ['courseId', 'actor', 'from', 'to', 'limit', 'cursor'];
 
-const RECORD_SCHEMA = {
-  type: 'object',
-  required: [
-    'leafIndex',
-    'recordId',
-    'at',
-    'actor',
-    'clinicId',
-    'method',
-    'route',
-    'courseId',
-    'status',
-    'requestId',
-    'prevHash',
-    'hash',
-  ],
-  properties: {
-    leafIndex: { type: 'integer', description: 'the record’s leaf in the access tree' },
-    recordId: { type: 'string', format: 'uuid' },
-    at: { type: 'string', format: 'date-time' },
-    actor: {
-      type: 'object',
-      required: ['id', 'role'],
-      properties: { id: { type: 'string' }, role: { type: 'string' } },
-    },
-    clinicId: { type: 'string' },
-    method: { type: 'string', example: 'GET' },
-    route: { type: 'string', example: '/v1/courses/{courseId}' },
-    courseId: { type: 'string', format: 'uuid', nullable: true },
-    status: { type: 'integer', example: 200 },
-    requestId: { type: 'string' },
-    prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-  },
-};
-
 @ApiTags('audit')
-@ApiBearerAuth()
 @Controller('v1/audit-log')
 export class AccessLogController {
   constructor(@Inject(AccessLogStore) private readonly log: AccessLogStore) {}
 
   @Get()
-  @AllowRoles('auditor')
-  @ApiOperation({
+  @RouteContract({
+    operationId: 'listAccessLog',
     summary: 'The access log of the caller’s clinic, newest first',
+    roles: ['auditor'],
+    success: { description: 'A page of access records', schema: 'AccessLogPage' },
+    refusals: ['validation_failed'],
     description:
       'One record per request that read or wrote a course, a clinic summary, the access log ' +
       'or an export, refusals included (401 excepted). `prevHash` chains the records of one ' +
@@ -80,18 +39,6 @@ export class AccessLogController {
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 time, exclusive' })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  @ApiOkResponse({
-    schema: {
-      type: 'object',
-      required: ['items', 'nextCursor'],
-      properties: {
-        items: { type: 'array', items: RECORD_SCHEMA },
-        nextCursor: { type: 'string', nullable: true },
-      },
-    },
-  })
-  @ApiBadRequestResponse({ description: 'a malformed filter (validation_failed)' })
-  @ApiForbiddenResponse({ description: 'the caller is not an auditor' })
   list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller) {
     const parsed = parseAuditLogQuery(query, caller.clinicId);
     const rows = this.log.query({ ...parsed, limit: parsed.limit + 1 });

@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UnsealedAccessRecord } from '@ipt/audit';
 import type { RequestActor } from '../../http/auth.guard';
 import { problemBody } from '../../http/problem';
+import { ACCESS_LOG_UNAVAILABLE } from '../../http/edge-errors';
 import { isUuid } from '../../http/validation';
 import type { Caller } from '@ipt/auth';
 import { AccessLogStore } from './access-log.store';
@@ -84,9 +85,7 @@ export function recordAccesses(fastify: FastifyInstance, log: AccessLogStore): v
       // Unrecorded, the answer must not leave: the caller sees 503 and may retry.
       void reply.code(503).header('content-type', 'application/problem+json; charset=utf-8');
       reply.removeHeader('etag');
-      return JSON.stringify(
-        problemBody(503, 'access_log_unavailable', 'the access could not be recorded; retry'),
-      );
+      return JSON.stringify(problemBody(...ACCESS_LOG_UNAVAILABLE));
     }
   });
 }

@@ -1,11 +1,10 @@
 import { Body, Controller, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Role } from '@ipt/course';
-import { AllowRoles } from '../../http/auth.guard';
 import { UuidParamPipe } from '../../http/validation';
-import { Envelope, sendCommand } from '../course-command';
+import { CommandContract, Envelope, sendCommand } from '../course-command';
 import type { CommandEnvelope } from '../course-commands.service';
 import { EraseCourseCommand } from './erase-course.command';
 import { EraseCourseDto } from './erase-course.dto';
@@ -14,19 +13,20 @@ import { EraseCourseDto } from './erase-course.dto';
 const ERASURE_ROLES: Role[] = ['privacy_officer'];
 
 @ApiTags('privacy')
-@ApiBearerAuth()
 @Controller('v1/courses')
 export class EraseCourseController {
   constructor(private readonly commandBus: CommandBus) {}
 
   @Post(':courseId/erasure')
-  @AllowRoles(...ERASURE_ROLES)
-  @ApiOperation({
+  @CommandContract('EraseCourse', {
     summary: "Erase the course's personal data (crypto-shredding)",
     description:
       'Appends PersonalDataErased, destroys the course key (leaving a tombstone) and answers ' +
-      'the receipt {courseId, revision, keyId, erasedAt}. Every later command answers 409 ' +
-      'course_erased; a second erasure too.',
+      'the receipt. Every later command answers 409 course_erased; a second erasure too.',
+    roles: ERASURE_ROLES,
+    body: EraseCourseDto,
+    example: { reason: 'data_subject_request', reference: 'DPO-2026-0142' },
+    answer: 'ErasureReceipt',
   })
   eraseCourse(
     @Param('courseId', UuidParamPipe) courseId: string,
