@@ -7,3 +7,4 @@ export * from './read-models';
 export * from './read-model-database';
 export * from './course-log-head';
 export * from './ledger';
+export * from './rebuild';

@@ -3,6 +3,11 @@
  * the projection's checkpoint, applying each ready batch of course events and
  * the new checkpoint in one SQLite transaction. When the store goes away it
  * retries with backoff and resumes from the checkpoint.
+ *
+ * A rebuildable projection (one with `copies`) also carries out the rebuilds
+ * asked of it (rebuild/): it polls the shared request table, so a rebuild
+ * asked on another process (an API instance, the CLI) is run here, beside the
+ * live projection, which keeps answering until the switch-over.
  */
 import { COURSE_STREAM_PREFIX, EventDecodeError } from '@ipt/course';
 import {
@@ -15,7 +20,13 @@ import {
 } from '@ipt/event-store';
 import { failed, linksOf, tracer } from '@ipt/telemetry';
 import { readyBatches } from './batches';
-import type { Projection } from './projection';
+import type { Projection, ProjectionCopies } from './projection';
+import { RebuildRequests, type RebuildProgress } from './rebuild/rebuild-requests';
+import {
+  DEFAULT_REBUILD_SETTINGS,
+  ShadowRebuild,
+  type RebuildSettings,
+} from './rebuild/shadow-rebuild';
 
 /**
  * `failed`: the projection met an event it cannot read and stopped there (its
@@ -30,8 +41,11 @@ export interface ProjectionStatus {
   state: ProjectionState;
   /** Position of the last applied event, as a decimal string (null before the first). */
   checkpoint: string | null;
+  /** Events applied by this process since it started. */
   eventsApplied: number;
   lastError: string | null;
+  /** The rebuild under way or asked for, else the last one (null: never rebuilt; absent: not rebuildable). */
+  rebuild?: RebuildProgress | null;
 }
 
 /** Told after each committed batch: the events are in the read model now. */
@@ -49,13 +63,29 @@ export interface RunnerLogger {
  */
 const BATCH_SIZE = 20_000;
 const MAX_BACKOFF_MS = 5000;
+/** How often a rebuildable projection looks for a rebuild asked by another process. */
+const REBUILD_POLL_MS = 1000;
 
+/**
+ * `events`: how many course events the current copy holds (null when unknown:
+ * a checkpoint written before it was counted); a rebuild's total comes from it.
+ */
 export function migrateCheckpoints(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY,
     position TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    events INTEGER
   )`);
+  const columns = (db.pragma('table_info(projection_checkpoints)') as { name: string }[]).map(
+    (c) => c.name,
+  );
+  if (!columns.includes('events'))
+    db.exec('ALTER TABLE projection_checkpoints ADD COLUMN events INTEGER');
+}
+
+export interface ProjectionRunnerOptions {
+  rebuild?: Partial<RebuildSettings>;
 }
 
 export class ProjectionRunner {
@@ -69,18 +99,36 @@ export class ProjectionRunner {
   private readCheckpoint?: SqliteStatement;
   private writeCheckpoint?: SqliteStatement;
   private readonly appliedListeners = new Set<AppliedListener>();
+  /** The checkpoint as last read or written (the runner is its only writer). */
+  private position?: { at: bigint | undefined; events: number | null };
+  /** Between start() and stop(): this process runs the projection and its rebuilds. */
+  private active = false;
+  private readonly requests?: RebuildRequests;
+  private readonly rebuildSettings: RebuildSettings;
+  private rebuilding?: ShadowRebuild;
+  private rebuildPoll?: NodeJS.Timeout;
 
   constructor(
     private readonly store: EventStore,
     private readonly db: SqliteDatabase,
     readonly projection: Projection,
     private readonly logger: RunnerLogger,
+    options: ProjectionRunnerOptions = {},
   ) {
     migrateCheckpoints(db);
     projection.migrate(db);
+    if (projection.copies) this.requests = new RebuildRequests(db);
+    this.rebuildSettings = { ...DEFAULT_REBUILD_SETTINGS, ...options.rebuild };
   }
 
   start(): void {
+    if (!this.active) this.position = undefined; // another process may have written it meanwhile
+    this.active = true;
+    if (this.requests && !this.rebuildPoll) {
+      this.rebuildPoll = setInterval(() => this.pollRebuild(), REBUILD_POLL_MS);
+      this.rebuildPoll.unref();
+      this.pollRebuild();
+    }
     if (this.loop) return;
     this.stopping = false;
     this.state = 'starting';
@@ -91,23 +139,92 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.active = false;
+    clearInterval(this.rebuildPoll);
+    this.rebuildPoll = undefined;
+    await this.rebuilding?.stop();
     this.stopping = true;
     this.wakeRetry?.();
     await this.subscription?.close();
     await this.loop;
   }
 
-  /** Replays the projection from the start of the log. */
-  async rebuild(): Promise<void> {
-    await this.stop();
-    this.db.transaction(() => {
-      this.projection.reset(this.db);
+  /**
+   * Asks for a rebuild without an outage (shared state: any process may ask);
+   * the process running the projection carries it out. Answers the rebuild
+   * already asked for or under way, if any. Undefined: not rebuildable.
+   */
+  requestRebuild(): RebuildProgress | undefined {
+    if (!this.requests) return undefined;
+    const asked = this.requests.request(this.projection.name);
+    this.pollRebuild();
+    return this.rebuilding?.progress() ?? asked;
+  }
+
+  /** Resolves when the rebuild under way here (if any) has ended. */
+  async rebuildFinished(): Promise<void> {
+    await this.rebuilding?.done();
+  }
+
+  /** Starts the rebuild asked for, when this process runs the projection and none is under way. */
+  private pollRebuild(): void {
+    if (!this.active || this.rebuilding || !this.requests) return;
+    let asked: RebuildProgress | undefined;
+    try {
+      asked = this.requests.open(this.projection.name);
+    } catch (error) {
+      this.logger.warn(
+        `projection ${this.projection.name}: cannot read rebuild requests: ${(error as Error).message}`,
+      );
+      return;
+    }
+    if (!asked) return;
+    const rebuild = new ShadowRebuild(
+      {
+        name: this.projection.name,
+        store: this.store,
+        db: this.db,
+        copies: this.projection.copies as ProjectionCopies,
+        requests: this.requests,
+        logger: this.logger,
+        liveCheckpoint: () => this.checkpoint(),
+        liveEvents: () => this.checkpointRow().events,
+        switchedOver: (position, events) => this.moveCheckpoint(position, events),
+        afterSwitchOver: () => this.afterSwitchOver(),
+      },
+      asked,
+      this.rebuildSettings,
+    );
+    this.rebuilding = rebuild;
+    void rebuild.done().finally(() => {
+      if (this.rebuilding === rebuild) this.rebuilding = undefined;
+    });
+  }
+
+  /** Inside the switch-over transaction: the checkpoint is where the shadow got to. */
+  private moveCheckpoint(position: bigint | undefined, events: number): void {
+    if (position === undefined) {
       this.db
         .prepare('DELETE FROM projection_checkpoints WHERE name = ?')
         .run(this.projection.name);
-    })();
-    this.eventsApplied = 0;
-    this.start();
+    } else {
+      this.saveCheckpoint(position, events);
+    }
+    this.position = { at: position, events };
+  }
+
+  /**
+   * The tables under the live projection were replaced: what it keeps in
+   * memory belongs to the former copy. Events up to the new checkpoint that
+   * its subscription still delivers are skipped (and told to the listeners).
+   * A projection stopped at an unreadable event starts again.
+   */
+  private afterSwitchOver(): void {
+    this.projection.discardUncommitted?.();
+    if (this.state === 'failed' && this.active) {
+      this.lastError = null;
+      this.start();
+    }
   }
 
   /** Wakes readers waiting for a revision (X-Min-Revision) instead of letting them poll. */
@@ -117,21 +234,52 @@ export class ProjectionRunner {
   }
 
   status(): ProjectionStatus {
-    return {
+    const status: ProjectionStatus = {
       name: this.projection.name,
       state: this.state,
       checkpoint: this.checkpoint()?.toString() ?? null,
       eventsApplied: this.eventsApplied,
       lastError: this.lastError,
     };
+    if (this.requests)
+      status.rebuild =
+        this.rebuilding?.progress() ?? this.requests.latest(this.projection.name) ?? null;
+    return status;
   }
 
   checkpoint(): bigint | undefined {
+    return this.checkpointRow().at;
+  }
+
+  /**
+   * Read from the database unless this process runs the projection (then it
+   * is the only writer and keeps it): an API that does not project reads what
+   * the projector wrote.
+   */
+  private checkpointRow(): { at: bigint | undefined; events: number | null } {
+    if (this.active && this.position) return this.position;
     this.readCheckpoint ??= this.db.prepare(
-      'SELECT position FROM projection_checkpoints WHERE name = ?',
+      'SELECT position, events FROM projection_checkpoints WHERE name = ?',
     );
-    const row = this.readCheckpoint.get(this.projection.name) as { position: string } | undefined;
-    return row ? BigInt(row.position) : undefined;
+    const row = this.readCheckpoint.get(this.projection.name) as
+      { position: string; events: number | null } | undefined;
+    const position = { at: row ? BigInt(row.position) : undefined, events: row ? row.events : 0 };
+    if (this.active) this.position = position;
+    return position;
+  }
+
+  private saveCheckpoint(position: bigint, events: number | null): void {
+    this.writeCheckpoint ??= this.db.prepare(
+      `INSERT INTO projection_checkpoints (name, position, updated_at, events) VALUES (?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at,
+         events = excluded.events`,
+    );
+    this.writeCheckpoint.run(
+      this.projection.name,
+      position.toString(),
+      new Date().toISOString(),
+      events,
+    );
   }
 
   private async run(): Promise<void> {
@@ -209,24 +357,28 @@ export class ProjectionRunner {
   }
 
   private applyBatch(events: RecordedEvent[]): void {
-    const last = events[events.length - 1].position;
-    try {
-      this.db.transaction(() => {
-        this.projection.apply(this.db, events);
-        this.writeCheckpoint ??= this.db.prepare(
-          `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at`,
-        );
-        this.writeCheckpoint.run(this.projection.name, last.toString(), new Date().toISOString());
-      })();
-    } catch (error) {
-      this.projection.discardUncommitted?.();
-      // Keep what comes before an unreadable event, so the checkpoint stops right at it.
-      const at = isUnreadable(error) ? events.findIndex((e) => isEventOf(error, e)) : -1;
-      if (at > 0) this.applyBatch(events.slice(0, at));
-      throw error;
+    const { at: checkpoint, events: counted } = this.checkpointRow();
+    // After a rebuild's switch-over the checkpoint may be ahead of this subscription.
+    const fresh = checkpoint === undefined ? events : events.filter((e) => e.position > checkpoint);
+    if (fresh.length > 0) {
+      const last = fresh[fresh.length - 1].position;
+      const total = counted === null ? null : counted + fresh.length;
+      try {
+        this.db.transaction(() => {
+          this.projection.apply(this.db, fresh);
+          this.saveCheckpoint(last, total);
+        })();
+      } catch (error) {
+        this.projection.discardUncommitted?.();
+        // Keep what comes before an unreadable event, so the checkpoint stops right at it.
+        const at = isUnreadable(error) ? fresh.findIndex((e) => isEventOf(error, e)) : -1;
+        if (at > 0) this.applyBatch(fresh.slice(0, at));
+        throw error;
+      }
+      this.position = { at: last, events: total };
+      this.eventsApplied += fresh.length;
     }
-    this.eventsApplied += events.length;
+    // Skipped events are in the read model too (the rebuild applied them): wake their readers.
     for (const listener of this.appliedListeners) listener(this.projection.name, events);
   }
 }
