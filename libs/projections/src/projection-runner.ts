@@ -19,7 +19,7 @@ import {
   type SqliteStatement,
 } from '@ipt/event-store';
 import { failed, linksOf, tracer } from '@ipt/telemetry';
-import { readyBatches } from './batches';
+import { logBatches } from './batches';
 import type { Projection, ProjectionCopies } from './projection';
 import { RebuildRequests, type RebuildProgress } from './rebuild/rebuild-requests';
 import {
@@ -291,7 +291,7 @@ export class ProjectionRunner {
           afterPosition: this.checkpoint(),
           streamPrefixes: [COURSE_STREAM_PREFIX],
         });
-        for await (const batch of readyBatches(this.subscription, BATCH_SIZE)) {
+        for await (const batch of logBatches(this.subscription, BATCH_SIZE)) {
           const events: RecordedEvent[] = [];
           for (const message of batch) {
             if (message.kind === 'event') events.push(message.event);

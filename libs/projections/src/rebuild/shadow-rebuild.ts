@@ -23,7 +23,7 @@ import {
   type SqliteDatabase,
   type StoreSubscription,
 } from '@ipt/event-store';
-import { readyBatches } from '../batches';
+import { logBatches } from '../batches';
 import type { ProjectionCopies, ShadowCopy } from '../projection';
 import type { RebuildProgress, RebuildRequests } from './rebuild-requests';
 
@@ -187,7 +187,7 @@ export class ShadowRebuild {
           afterPosition: this.applied,
           streamPrefixes: [COURSE_STREAM_PREFIX],
         });
-        for await (const batch of readyBatches(this.subscription, this.settings.sliceEvents)) {
+        for await (const batch of logBatches(this.subscription, this.settings.sliceEvents)) {
           if (this.stopping) throw new Stopped();
           const events: RecordedEvent[] = [];
           for (const message of batch) {
