@@ -65,6 +65,15 @@ export function recordingOf(event: StoredEvent): EventRecording {
 /** Fold states kept in memory: a projection is its table's only writer, so they stay true. */
 const CACHED_COURSES = 20_000;
 
+/**
+ * Rows a rebuild keeps in memory (write-back): enough for the courses under way
+ * at once in a large clinic network, so each course is written about once; a
+ * course evicted and met again is written again and read back. Smaller than the
+ * live cache: a rebuild runs beside the live projections, and a large old
+ * generation makes the collector's pauses long.
+ */
+const SHADOW_CACHED_COURSES = 5_000;
+
 const SHADOW_SUFFIX = '__shadow';
 const RETIRED_SUFFIX = '__retired';
 
@@ -188,7 +197,7 @@ class ShadowFoldTable<S> implements ShadowCopy {
     private readonly liveTable: string,
   ) {
     this.rows = new LRUCache<string, CourseRow<S>>({
-      max: CACHED_COURSES,
+      max: SHADOW_CACHED_COURSES,
       // Called inside `apply`'s transaction: an evicted row is written before it is gone.
       dispose: (row, courseId, reason) => {
         if (reason !== 'evict' || !this.dirty.delete(courseId)) return;
