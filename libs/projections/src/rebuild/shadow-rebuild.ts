@@ -38,7 +38,7 @@ export interface RebuildSettings {
 
 export const DEFAULT_REBUILD_SETTINGS: RebuildSettings = {
   sliceEvents: 500,
-  sliceRows: 250,
+  sliceRows: 100,
   progressEveryMs: 500,
 };
 
