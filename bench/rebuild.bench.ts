@@ -61,7 +61,7 @@ function commandLoad(store: SqliteEventStore, streams: string[]) {
   const tick = 10;
   const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || RATE <= 0) return;
     for (let i = 0; i < perTick; i++) {
       const streamId = streams[Math.floor(Math.random() * streams.length)];
       const sent = performance.now();
@@ -192,7 +192,9 @@ async function main(): Promise<void> {
     }
     say('');
     say(
-      `Each rebuild below runs while commands are appended at ${RATE}/s to random courses (the three live projections apply them as they come).`,
+      RATE > 0
+        ? `Each rebuild below runs while commands are appended at ${RATE}/s to random courses (the live projections apply them as they come).`
+        : 'No commands are sent while it runs: the figures are the rebuild alone.',
     );
     say('');
     say(
