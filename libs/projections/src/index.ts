@@ -10,3 +10,4 @@ export * from './course-log-head';
 export * from './ledger';
 export * from './read-model-reader';
 export * from './postgres/read-models.postgres';
+export * from './rebuild';

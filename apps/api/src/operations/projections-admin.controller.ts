@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AllowRoles } from '../http/auth.guard';
-import { ProjectionNotFound, ProjectionsNotInProcess } from '../application/errors';
+import { ProjectionNotFound } from '../application/errors';
 import { ProjectionsService } from './projections.service';
 
 @ApiTags('operations')
@@ -10,24 +10,25 @@ import { ProjectionsService } from './projections.service';
 export class ProjectionsAdminController {
   constructor(private readonly projections: ProjectionsService) {}
 
-  /** Each projection's checkpoint and state. */
+  /** Each projection's checkpoint, state and rebuild (under way, asked for, or the last one). */
   @Get()
   @AllowRoles('admin')
   list() {
     return { projections: this.projections.runners.map((runner) => runner.status()) };
   }
 
-  /** Replays one projection from the start of the log (answers 202 at once). */
+  /**
+   * Asks for a rebuild without an outage (answers 202 at once): the process
+   * that runs the projections (this one, or the projector worker) replays the
+   * log into a shadow copy while the current one keeps answering, then switches
+   * over. Asked again while one is open, it answers that one.
+   */
   @Post(':name/rebuild')
   @AllowRoles('admin')
   @HttpCode(202)
   async rebuild(@Param('name') name: string) {
     const runner = this.projections.runner(name);
-    if (!runner) throw new ProjectionNotFound();
-    if (!this.projections.inProcess) {
-      throw new ProjectionsNotInProcess();
-    }
-    await runner.rebuild();
+    if (!runner || !(await runner.requestRebuild())) throw new ProjectionNotFound();
     return runner.status();
   }
 }
