@@ -140,10 +140,10 @@ export const CACHED_COURSES = 20_000;
  * live cache: a rebuild runs beside the live projections, and a large old
  * generation makes the collector's pauses long.
  */
-const SHADOW_CACHED_COURSES = 5_000;
+export const SHADOW_CACHED_COURSES = 5_000;
 
-const SHADOW_SUFFIX = '__shadow';
-const RETIRED_SUFFIX = '__retired';
+export const SHADOW_SUFFIX = '__shadow';
+export const RETIRED_SUFFIX = '__retired';
 
 /** The rows of one table of a course-fold projection: loads, folds and saves them. */
 class CourseFoldTable<S> {

@@ -11,3 +11,4 @@ export * from './ledger';
 export * from './read-model-reader';
 export * from './postgres/read-models.postgres';
 export * from './rebuild';
+export * from './postgres/rebuild-requests.postgres';

@@ -157,6 +157,17 @@ export class ProjectionRunner {
     return this.rebuilding?.progress() ?? asked;
   }
 
+  /**
+   * Reads the newest rebuild from the shared table, for status() where the
+   * target has no synchronous read (PostgreSQL) and this process does not run
+   * the rebuild. Throws when the database cannot be read.
+   */
+  async refreshRebuild(): Promise<void> {
+    const requests = this.projection.rebuilds?.requests;
+    if (!requests || requests.latestNow || this.rebuilding) return;
+    this.latestRebuild = await requests.latest(this.projection.name);
+  }
+
   /** Resolves when the rebuild under way here (if any) has ended. */
   async rebuildFinished(): Promise<void> {
     await this.rebuilding?.done();

@@ -13,7 +13,9 @@ export class ProjectionsAdminController {
   /** Each projection's checkpoint, state and rebuild (under way, asked for, or the last one). */
   @Get()
   @AllowRoles('admin')
-  list() {
+  async list() {
+    // With DATABASE_URL the rebuilds are in the shared database, carried out by the lock holder.
+    await Promise.all(this.projections.runners.map((runner) => runner.refreshRebuild()));
     return { projections: this.projections.runners.map((runner) => runner.status()) };
   }
 
