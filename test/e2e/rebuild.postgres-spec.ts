@@ -18,10 +18,14 @@ import { SqliteEventStore } from '@ipt/event-store';
 import {
   COURSE_COMPLETION,
   PostgresReadModelReader,
+  ProjectionFencedError,
   ProjectionRunner,
   createPostgresReadModelTargets,
+  type ProjectionTarget,
   type RebuildProgress,
+  type ShadowTarget,
 } from '@ipt/projections';
+import { recorded } from '../../libs/projections/src/testing/generated-clinic';
 import {
   createTestDatabase,
   type TestDatabase,
@@ -321,4 +325,102 @@ describe('a rebuild without an outage on PostgreSQL', () => {
     );
     expect(await rowsOf(standby.pool, 'course_completion')).toEqual(before);
   }, 180_000);
+
+  describe('the switch-over beside a live commit', () => {
+    let pool: Pool;
+    let target: ProjectionTarget;
+    let blocker: import('pg').PoolClient;
+    const last = (events: { position: bigint }[]) => events[events.length - 1].position;
+    const checkpoint = async () =>
+      (
+        await pool.query<{ position: string; events: number }>(
+          'SELECT position, events FROM projection_checkpoints WHERE name = $1',
+          [COURSE_COMPLETION],
+        )
+      ).rows[0];
+    const courses = async () =>
+      (await pool.query<{ course_id: string }>('SELECT course_id FROM course_completion')).rows
+        .map((r) => r.course_id)
+        .sort();
+    /** Waits until `count` lock requests on the current table wait (behind the blocker). */
+    const waiting = (count: number) =>
+      waitFor(async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_locks
+            WHERE relation = 'course_completion'::regclass AND NOT granted`,
+        );
+        return rows[0].n === count;
+      }, 10_000);
+
+    /** A shadow holding courses 0 and 1 (as the current copy does), flushed, and its request. */
+    async function shadowOfTwo(): Promise<{ shadow: ShadowTarget; done: RebuildProgress }> {
+      const rebuilds = target.rebuilds!;
+      const asked = await rebuilds.requests.request(COURSE_COMPLETION);
+      expect(await rebuilds.dropUnused(100)).toBe(true);
+      const shadow = await rebuilds.createShadow(String(asked.id));
+      await shadow.apply([...recorded(0), ...recorded(1)]);
+      while (!(await shadow.flush(100)));
+      return { shadow, done: { ...asked, state: 'done' } };
+    }
+
+    beforeEach(async () => {
+      const db = await database();
+      pool = await openSharedDatabase(db.url);
+      processes.push({ pool, runners: [] });
+      target = createPostgresReadModelTargets(pool).find((t) => t.name === COURSE_COMPLETION)!;
+      await target.checkpoint();
+      await target.commit(recorded(0), last(recorded(0)));
+      await target.commit(recorded(1), last(recorded(1)));
+      // Holds the current table so that both requests queue behind it, in a known order.
+      blocker = await pool.connect();
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE course_completion IN SHARE MODE');
+    });
+
+    afterEach(() => blocker.release());
+
+    it('fences a live commit that began before the switch-over committed', async () => {
+      const { shadow, done } = await shadowOfTwo();
+      const events = recorded(0).length + recorded(1).length;
+      const switching = shadow.switchOver(last(recorded(1)), events, done);
+      await waiting(1);
+      const committing = target.commit(recorded(2), last(recorded(2)));
+      await waiting(2);
+      await blocker.query('COMMIT');
+      await expect(switching).resolves.toBe(true);
+      await expect(committing).rejects.toBeInstanceOf(ProjectionFencedError);
+      // The fenced commit changed nothing: the shadow is the current copy, at its position.
+      expect(await checkpoint()).toEqual({ position: last(recorded(1)).toString(), events });
+      expect(await courses()).toHaveLength(2);
+      expect(await tablesLike(pool, 'course_completion__')).toEqual(['course_completion__retired']);
+      // As the runner does after a failed commit: forget, read the checkpoint, go on from it.
+      target.discardUncommitted?.();
+      expect(await target.checkpoint()).toBe(last(recorded(1)));
+      await target.commit(recorded(2), last(recorded(2)));
+      expect(await checkpoint()).toEqual({
+        position: last(recorded(2)).toString(),
+        events: events + recorded(2).length,
+      });
+      expect(await courses()).toHaveLength(3);
+    });
+
+    it('does not switch over when a live commit got ahead of the shadow first', async () => {
+      const { shadow, done } = await shadowOfTwo();
+      const committing = target.commit(recorded(2), last(recorded(2)));
+      await waiting(1);
+      const switching = shadow.switchOver(last(recorded(1)), 0, done);
+      await waiting(2);
+      await blocker.query('COMMIT');
+      await expect(committing).resolves.toBeUndefined();
+      await expect(switching).resolves.toBe(false);
+      // Nothing of the switch-over happened: the current copy, its checkpoint and the request stay.
+      expect(await checkpoint()).toEqual({
+        position: last(recorded(2)).toString(),
+        events: recorded(0).length + recorded(1).length + recorded(2).length,
+      });
+      expect(await courses()).toHaveLength(3);
+      expect(await tablesLike(pool, 'course_completion__')).toEqual(['course_completion__shadow']);
+      expect((await target.rebuilds!.requests.latest(COURSE_COMPLETION))!.state).toBe('requested');
+    });
+  });
 });

@@ -60,8 +60,8 @@ import { PostgresRebuildRequests, saveRebuildProgress } from './rebuild-requests
 
 /** Another process moved the checkpoint: this one is no longer the projector. */
 export class ProjectionFencedError extends Error {
-  constructor(name: string) {
-    super(`projection ${name}: the checkpoint moved in another process; reloading`);
+  constructor(name: string, why = 'the checkpoint moved in another process') {
+    super(`projection ${name}: ${why}; reloading`);
     this.name = 'ProjectionFencedError';
   }
 }
@@ -83,6 +83,12 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
   /** The checkpoint as this process last read or committed it; what a commit expects to find. */
   let expected: bigint | undefined;
   let expectedKnown = false;
+  /**
+   * Counts this target's switch-overs: a commit that began before one fails,
+   * even when the shadow ended at the checkpoint the commit expects (its
+   * cached rows were the former copy's).
+   */
+  let copyGeneration = 0;
 
   const readCheckpoint = async (): Promise<bigint | undefined> => {
     const { rows } = await pool.query<{ position: string }>(
@@ -223,14 +229,15 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
             );
           }
           await saveRebuildProgress(client, done);
+          // Before COMMIT: a live commit still in flight is fenced (it waits behind the table
+          // lock taken above), and the cached rows, the former copy's, are forgotten. Should
+          // the COMMIT fail, that commit is only retried.
+          copyGeneration++;
+          cache.clear();
+          expectedKnown = false;
           return true;
         });
-        if (switched) {
-          // The cached rows were the former copy's; a commit that began before this one is fenced.
-          cache.clear();
-          expected = position;
-          expectedKnown = true;
-        }
+        // The next commit reads the checkpoint the switch-over wrote.
         return switched;
       },
     };
@@ -278,6 +285,7 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
       if (!expectedKnown) await readCheckpoint();
       // Fenced on what was known when the commit began: a switch-over meanwhile fails it.
       const from = expected;
+      const generation = copyGeneration;
       const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
       const client = await pool.connect();
       let touched: CourseRow<S>[];
@@ -287,6 +295,8 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         touched = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
         await saveRows(client, touched);
         await moveCheckpoint(client, from, position, events.length);
+        if (generation !== copyGeneration)
+          throw new ProjectionFencedError(spec.name, "a rebuild's switch-over replaced the table");
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

@@ -110,7 +110,10 @@ export class ShadowRebuild {
       this.host.logger.log(`projection ${this.host.name}: rebuild ${p.id} started`);
       await this.dropUnused();
       const shadow = await this.host.copies.createShadow(String(p.id));
+      // What it has to replay is known from the start when the current copy counts its events.
+      const total = this.estimateTotal(await this.host.copies.live());
       p.state = 'replaying';
+      p.eventsTotal = total;
       this.replayStartedMs = performance.now();
       await this.save(true);
       await this.replay(shadow);
@@ -186,6 +189,7 @@ export class ShadowRebuild {
             await shadow.apply(events);
             this.applied = events[events.length - 1].position;
             this.current.eventsDone += events.length;
+            this.updateRate();
           }
           backoff = 100;
           const live = await this.host.copies.live();
@@ -249,15 +253,24 @@ export class ShadowRebuild {
 
   /** Rate, total and time left after a slice; saved to the shared table now and then. */
   private async measure(live: LiveCopy): Promise<void> {
+    this.current.eventsTotal = Math.max(this.current.eventsDone, this.estimateTotal(live) ?? 0);
+    this.updateRate();
+    await this.save(false);
+  }
+
+  /**
+   * Rate, total (at least what is done) and time left, at once after a slice:
+   * the progress may be read between any two awaits.
+   */
+  private updateRate(): void {
     const p = this.current;
     const seconds = (performance.now() - this.replayStartedMs) / 1000;
     p.eventsPerSecond = seconds > 0 ? Math.round(p.eventsDone / seconds) : null;
-    p.eventsTotal = Math.max(p.eventsDone, this.estimateTotal(live) ?? 0);
+    p.eventsTotal = Math.max(p.eventsTotal ?? 0, p.eventsDone);
     p.secondsLeft =
       p.eventsPerSecond && p.eventsPerSecond > 0
         ? Math.round(((p.eventsTotal - p.eventsDone) / p.eventsPerSecond) * 10) / 10
         : null;
-    await this.save(false);
   }
 
   /**
