@@ -1,6 +1,7 @@
 /**
- * npm run projections -- <command>: the projections of the deployment in
- * DATA_DIR (its shared read-model database), for operators.
+ * npm run projections -- <command>: the projections of the deployment, for
+ * operators: in the shared PostgreSQL database with DATABASE_URL, else in
+ * DATA_DIR (its shared read-model file).
  *
  *   list                 each projection: state, checkpoint and last rebuild
  *   rebuild <name>       asks for a rebuild without an outage and follows it with a
@@ -8,7 +9,8 @@
  *   rebuild <name> --no-wait   asks and returns at once
  *
  * The rebuild itself is carried out by the process that runs the projections
- * (the API with RUN_PROJECTIONS=true, else the projector worker), which looks
+ * (the API with RUN_PROJECTIONS=true, else the projector worker; with
+ * DATABASE_URL, whichever holds the projector's lock), which looks
  * for requests every second: this tool only records the request and reads the
  * progress, so it may run anywhere the shared state is reachable.
  * Exit 0: done; 1: the rebuild failed; 2: cannot run (bad arguments, no data).
@@ -17,13 +19,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { ConfigError, loadConfig } from '@ipt/config';
-import type { SqliteDatabase } from '@ipt/event-store';
+import { openSharedDatabase } from '@ipt/database';
 import {
+  PostgresRebuildRequests,
   RebuildRequests,
   createReadModelProjections,
   openReadModelDatabase,
+  sqliteRebuildRequestStore,
   type RebuildProgress,
+  type RebuildRequestStore,
 } from '@ipt/projections';
+
+interface Checkpoint {
+  name: string;
+  position: string;
+  events: number | null;
+}
+
+/** Where the read models are: requests, checkpoints, and how to let go of it. */
+interface ReadModelState {
+  requests: RebuildRequestStore;
+  checkpoints(): Promise<Checkpoint[]>;
+  close(): Promise<void>;
+}
 
 const CANNOT_RUN = 2;
 const POLL_MS = 200;
@@ -47,39 +65,53 @@ async function main(args: string[]): Promise<number> {
     return cannotRun(
       `no projection named ${JSON.stringify(name ?? '')}; one of ${names.join(', ')}`,
     );
-  if (!fs.existsSync(path.join(config.dataDir, 'read-models.sqlite')))
-    return cannotRun(`no read models in ${config.dataDir} (read-models.sqlite is missing)`);
-  const db = openReadModelDatabase(config.dataDir);
+  let state: ReadModelState;
+  if (config.databaseUrl) {
+    const pool = await openSharedDatabase(config.databaseUrl, { max: 2 });
+    state = {
+      requests: new PostgresRebuildRequests(pool),
+      checkpoints: async () =>
+        (await pool.query<Checkpoint>('SELECT name, position, events FROM projection_checkpoints'))
+          .rows,
+      close: () => pool.end(),
+    };
+  } else {
+    if (!fs.existsSync(path.join(config.dataDir, 'read-models.sqlite')))
+      return cannotRun(`no read models in ${config.dataDir} (read-models.sqlite is missing)`);
+    const db = openReadModelDatabase(config.dataDir);
+    state = {
+      requests: sqliteRebuildRequestStore(new RebuildRequests(db)),
+      checkpoints: () =>
+        Promise.resolve(
+          db
+            .prepare('SELECT name, position, events FROM projection_checkpoints')
+            .all() as Checkpoint[],
+        ),
+      close: () => Promise.resolve(db.close()),
+    };
+  }
   try {
-    const requests = new RebuildRequests(db);
+    const { requests } = state;
     if (command === 'list') {
-      list(db, requests, names);
+      await list(state, names);
       return 0;
     }
-    const asked = requests.request(name!);
+    const asked = await requests.request(name!);
     process.stderr.write(
       `rebuild ${asked.id} of ${name}: ${asked.state === 'requested' ? 'asked for' : `already ${asked.state}`}\n`,
     );
     if (flags.includes('--no-wait')) return 0;
     return await follow(requests, name!, asked.id);
   } finally {
-    db.close();
+    await state.close();
   }
 }
 
-function list(db: SqliteDatabase, requests: RebuildRequests, names: string[]): void {
-  const checkpoints = new Map(
-    (
-      db.prepare('SELECT name, position, events FROM projection_checkpoints').all() as {
-        name: string;
-        position: string;
-        events: number | null;
-      }[]
-    ).map((r) => [r.name, r]),
-  );
+async function list(state: ReadModelState, names: string[]): Promise<void> {
+  const checkpoints = new Map((await state.checkpoints()).map((r) => [r.name, r]));
   for (const name of names) {
     const checkpoint = checkpoints.get(name);
-    const rebuild = requests.latest(name);
+    const rebuild = await state.requests.latest(name);
     process.stdout.write(
       `${name}: checkpoint ${checkpoint?.position ?? 'none'}, ${checkpoint?.events ?? 'unknown'} events; ` +
         `${rebuild ? describe(rebuild) : 'never rebuilt'}\n`,
@@ -100,7 +132,7 @@ function describe(p: RebuildProgress): string {
 }
 
 /** Follows the rebuild until it is done or failed, with a progress bar. */
-async function follow(requests: RebuildRequests, name: string, id: number): Promise<number> {
+async function follow(requests: RebuildRequestStore, name: string, id: number): Promise<number> {
   const bar = new SingleBar({
     format: `${name} [{bar}] {value}/{total} events | {rate}/s | {left} left | {phase}`,
     stream: process.stderr,
@@ -110,12 +142,12 @@ async function follow(requests: RebuildRequests, name: string, id: number): Prom
   let started = false;
   let told = false;
   for (;;) {
-    const p = requests.latest(name);
+    const p = await requests.latest(name);
     if (!p || p.id !== id) return cannotRun('the rebuild request is gone');
     if (p.state === 'requested' && !told && Date.now() - askedAt > NOBODY_MS) {
       told = true;
       process.stderr.write(
-        'waiting: no process has started it yet (the API with RUN_PROJECTIONS=true or the projector, on this DATA_DIR)\n',
+        'waiting: no process has started it yet (the API with RUN_PROJECTIONS=true or the projector, on this DATA_DIR or DATABASE_URL)\n',
       );
     }
     if (p.state !== 'requested') {

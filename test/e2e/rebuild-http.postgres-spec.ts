@@ -2,12 +2,70 @@
  * The rebuild under concurrent commands over HTTP (rebuild-under-load.ts)
  * with the read models in PostgreSQL: the API holds the projector's advisory
  * lock and carries out the rebuild asked on its admin route; each app gets a
- * fresh database on the embedded test server.
+ * fresh database on the embedded test server. And `npm run projections` on
+ * the shared database, from a machine without the read models' files.
  */
-import { createTestDatabase } from '../../libs/database/src/testing/test-database';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import {
+  createTestDatabase,
+  type TestDatabase,
+} from '../../libs/database/src/testing/test-database';
+import { LedgerClient, startLedgerApp, tempDataDir, tokenFor } from '../support/ledger-app';
+import { CourseDriver, session } from './course-scenario';
 import { rebuildUnderLoadSuite } from './rebuild-under-load';
+
+const PROJECTIONS_CLI = path.resolve(__dirname, '../../dist/scripts/projections.js');
 
 rebuildUnderLoadSuite('PostgreSQL', async () => {
   const database = await createTestDatabase('ipt_rebuild_http');
   return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
+});
+
+describe('npm run projections with DATABASE_URL', () => {
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('ipt_rebuild_cli');
+  });
+  afterAll(() => database.drop());
+
+  it('asks the lock holder for a rebuild through the shared database and follows it until switched over', async () => {
+    const app = await startLedgerApp({ env: { DATABASE_URL: database.url } });
+    try {
+      const clinician = new LedgerClient(app.baseUrl, tokenFor('clinic-cli', ['clinician']));
+      const course = await CourseDriver.enroll(clinician);
+      await course.send('/sessions', session(1));
+      expect(await course.view()).toMatchObject({ sessionsHeld: 1 });
+
+      // Another machine: its own empty data folder, only the database in common.
+      const cli = (...args: string[]) =>
+        spawnSync(process.execPath, [PROJECTIONS_CLI, ...args], {
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATA_DIR: tempDataDir(),
+            DATABASE_URL: database.url,
+          },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+      const rebuilt = cli('rebuild', 'course-outcomes');
+      expect(rebuilt.stderr).toMatch(/^rebuild \d+ of course-outcomes: asked for/);
+      expect(rebuilt.stdout).toMatch(
+        /^course-outcomes: rebuild \d+ done at \S+ \(\d+\/\d+ events, \d+\/s\)/,
+      );
+      expect(rebuilt.status).toBe(0);
+      const listed = cli('list');
+      expect(listed.status).toBe(0);
+      expect(listed.stdout).toMatch(
+        /^course-outcomes: checkpoint \d+, \d+ events; rebuild \d+ done/m,
+      );
+      expect(listed.stdout).toMatch(/^clinic-summary: checkpoint \d+, \d+ events; never rebuilt$/m);
+      // The rebuilt copy answers, at the course's revision.
+      expect((await clinician.get(course.path('/outcomes'))).status).toBe(200);
+      expect(await course.view()).toMatchObject({ sessionsHeld: 1, revision: course.revision });
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
 });
