@@ -53,6 +53,7 @@ describe('the shared PostgreSQL database', () => {
         'course_outcomes',
         'idempotency_keys',
         'projection_checkpoints',
+        'projection_rebuilds',
         'schema_migrations',
       ].sort(),
     );
