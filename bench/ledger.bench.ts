@@ -298,21 +298,20 @@ async function service(): Promise<void> {
       let peak = before;
       const started = process.hrtime.bigint();
       await admin.post(`/v1/admin/projections/${name}/rebuild`, {});
-      let status: { state: string; eventsApplied: number } | undefined;
+      let rebuild: { state: string; eventsDone: number } | null = null;
       for (;;) {
         const all = (await admin.get('/v1/admin/projections')).body.projections as {
           name: string;
-          state: string;
-          eventsApplied: number;
+          rebuild: { state: string; eventsDone: number } | null;
         }[];
-        status = all.find((p) => p.name === name)!;
+        rebuild = all.find((p) => p.name === name)!.rebuild;
         peak = Math.max(peak, rssMb(app.pid));
-        if (status.state === 'live') break;
+        if (rebuild?.state === 'done' || rebuild?.state === 'failed') break;
         await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       say(
-        `| ${name} | ${status.eventsApplied.toLocaleString('en')} | ${seconds.toFixed(2)} | ${Math.round(status.eventsApplied / seconds).toLocaleString('en')} | ${before} | ${peak} |`,
+        `| ${name} | ${rebuild.eventsDone.toLocaleString('en')} | ${seconds.toFixed(2)} | ${Math.round(rebuild.eventsDone / seconds).toLocaleString('en')} | ${before} | ${peak} |`,
       );
     }
   } finally {

@@ -56,6 +56,7 @@ describe('the shared PostgreSQL database', () => {
         'idempotency_keys',
         'key_fence',
         'projection_checkpoints',
+        'projection_rebuilds',
         'schema_migrations',
       ].sort(),
     );

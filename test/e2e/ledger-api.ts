@@ -1151,9 +1151,13 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
       const deadline = Date.now() + 20000;
       for (;;) {
         const status = await admin.get('/v1/admin/projections');
-        if (status.body.projections.every((p: { state: string }) => p.state === 'live')) break;
+        const projections = status.body.projections as {
+          state: string;
+          rebuild: { state: string } | null;
+        }[];
+        if (projections.every((p) => p.state === 'live' && p.rebuild?.state === 'done')) break;
         if (Date.now() > deadline)
-          throw new Error(`projections did not catch up: ${JSON.stringify(status.body)}`);
+          throw new Error(`projections were not rebuilt: ${JSON.stringify(status.body)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(await snapshot(client)).toEqual(afterCrash);

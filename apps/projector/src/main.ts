@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const targets = shared
     ? createPostgresReadModelTargets(shared)
     : createReadModelProjections().map((p) => sqliteProjectionTarget(db, p));
-  const runners = targets.map((target) => new ProjectionRunner(store, target, logger, vault));
+  const runners = targets.map((target) => new ProjectionRunner(store, target, logger, { vault }));
   // The events tree and the one checkpoint signer live here when the API reads only.
   const ledger = new AuditLedger(store, db, config, EMPTY_ACCESS_TREE, {
     ...logger,

@@ -608,7 +608,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Each projection’s checkpoint, state and last error
+         * Each projection’s checkpoint, state, last error and rebuild
          * @description Roles: admin (bearer token).
          */
         get: operations["listProjections"];
@@ -630,7 +630,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Replays one projection into a shadow copy, then switches over (answers at once)
+         * Asks for a rebuild into a shadow copy, switched over once caught up (answers at once)
          * @description Roles: admin (bearer token).
          */
         post: operations["rebuildProjection"];
@@ -1670,7 +1670,19 @@ export interface components {
          *       "state": "catching_up",
          *       "checkpoint": null,
          *       "eventsApplied": 0,
-         *       "lastError": null
+         *       "lastError": null,
+         *       "rebuild": {
+         *         "id": 3,
+         *         "state": "replaying",
+         *         "requestedAt": "2026-03-02T09:30:00.000Z",
+         *         "startedAt": "2026-03-02T09:30:01.000Z",
+         *         "finishedAt": null,
+         *         "eventsDone": 412000,
+         *         "eventsTotal": 1000000,
+         *         "eventsPerSecond": 52000,
+         *         "secondsLeft": 11.3,
+         *         "error": null
+         *       }
          *     }
          */
         ProjectionStatus: {
@@ -1680,6 +1692,24 @@ export interface components {
             checkpoint: string | null;
             eventsApplied: number;
             lastError: string | null;
+            /** @description the rebuild under way, asked for, or the last one */
+            rebuild?: components["schemas"]["ProjectionRebuild"] | null;
+        };
+        ProjectionRebuild: {
+            id: number;
+            /** @enum {string} */
+            state: "requested" | "preparing" | "replaying" | "switching" | "done" | "failed";
+            /** Format: date-time */
+            requestedAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            eventsDone: number;
+            eventsTotal: number | null;
+            eventsPerSecond: number | null;
+            secondsLeft: number | null;
+            error: string | null;
         };
         /**
          * @example {
@@ -1689,7 +1719,19 @@ export interface components {
          *           "state": "live",
          *           "checkpoint": "1824",
          *           "eventsApplied": 1824,
-         *           "lastError": null
+         *           "lastError": null,
+         *           "rebuild": {
+         *             "id": 3,
+         *             "state": "replaying",
+         *             "requestedAt": "2026-03-02T09:30:00.000Z",
+         *             "startedAt": "2026-03-02T09:30:01.000Z",
+         *             "finishedAt": null,
+         *             "eventsDone": 412000,
+         *             "eventsTotal": 1000000,
+         *             "eventsPerSecond": 52000,
+         *             "secondsLeft": 11.3,
+         *             "error": null
+         *           }
          *         }
          *       ]
          *     }
@@ -1722,7 +1764,19 @@ export interface components {
          *               "state": "live",
          *               "checkpoint": "1824",
          *               "eventsApplied": 1824,
-         *               "lastError": null
+         *               "lastError": null,
+         *               "rebuild": {
+         *                 "id": 3,
+         *                 "state": "replaying",
+         *                 "requestedAt": "2026-03-02T09:30:00.000Z",
+         *                 "startedAt": "2026-03-02T09:30:01.000Z",
+         *                 "finishedAt": null,
+         *                 "eventsDone": 412000,
+         *                 "eventsTotal": 1000000,
+         *                 "eventsPerSecond": 52000,
+         *                 "secondsLeft": 11.3,
+         *                 "error": null
+         *               }
          *             }
          *           ]
          *         }
@@ -2130,6 +2184,32 @@ export interface components {
                 });
             };
         };
+        /** @description Problem: database_unavailable */
+        DatabaseUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["Retry-After"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://ipt-course-ledger.dev/problems/database-unavailable",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "detail": "the shared database is unreachable; retry later",
+                 *       "code": "database_unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"] & ({
+                    /** @enum {integer} */
+                    status?: 503;
+                    /** @enum {string} */
+                    code?: "database_unavailable";
+                } & {
+                    [key: string]: unknown;
+                });
+            };
+        };
         /** @description Problem: projection_not_found */
         ProjectionNotFound: {
             headers: {
@@ -2150,31 +2230,6 @@ export interface components {
                     status?: 404;
                     /** @enum {string} */
                     code?: "projection_not_found";
-                } & {
-                    [key: string]: unknown;
-                });
-            };
-        };
-        /** @description Problem: projections_not_in_process */
-        ProjectionsNotInProcess: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "https://ipt-course-ledger.dev/problems/projections-not-in-process",
-                 *       "title": "Conflict",
-                 *       "status": 409,
-                 *       "detail": "projections not in process",
-                 *       "code": "projections_not_in_process"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"] & ({
-                    /** @enum {integer} */
-                    status?: 409;
-                    /** @enum {string} */
-                    code?: "projections_not_in_process";
                 } & {
                     [key: string]: unknown;
                 });
@@ -5816,7 +5871,19 @@ export interface operations {
                      *               "state": "live",
                      *               "checkpoint": "1824",
                      *               "eventsApplied": 1824,
-                     *               "lastError": null
+                     *               "lastError": null,
+                     *               "rebuild": {
+                     *                 "id": 3,
+                     *                 "state": "replaying",
+                     *                 "requestedAt": "2026-03-02T09:30:00.000Z",
+                     *                 "startedAt": "2026-03-02T09:30:01.000Z",
+                     *                 "finishedAt": null,
+                     *                 "eventsDone": 412000,
+                     *                 "eventsTotal": 1000000,
+                     *                 "eventsPerSecond": 52000,
+                     *                 "secondsLeft": 11.3,
+                     *                 "error": null
+                     *               }
                      *             }
                      *           ]
                      *         }
@@ -5877,7 +5944,19 @@ export interface operations {
                      *               "state": "live",
                      *               "checkpoint": "1824",
                      *               "eventsApplied": 1824,
-                     *               "lastError": null
+                     *               "lastError": null,
+                     *               "rebuild": {
+                     *                 "id": 3,
+                     *                 "state": "replaying",
+                     *                 "requestedAt": "2026-03-02T09:30:00.000Z",
+                     *                 "startedAt": "2026-03-02T09:30:01.000Z",
+                     *                 "finishedAt": null,
+                     *                 "eventsDone": 412000,
+                     *                 "eventsTotal": 1000000,
+                     *                 "eventsPerSecond": 52000,
+                     *                 "secondsLeft": 11.3,
+                     *                 "error": null
+                     *               }
                      *             }
                      *           ]
                      *         }
@@ -5965,7 +6044,19 @@ export interface operations {
                      *           "state": "live",
                      *           "checkpoint": "1824",
                      *           "eventsApplied": 1824,
-                     *           "lastError": null
+                     *           "lastError": null,
+                     *           "rebuild": {
+                     *             "id": 3,
+                     *             "state": "replaying",
+                     *             "requestedAt": "2026-03-02T09:30:00.000Z",
+                     *             "startedAt": "2026-03-02T09:30:01.000Z",
+                     *             "finishedAt": null,
+                     *             "eventsDone": 412000,
+                     *             "eventsTotal": 1000000,
+                     *             "eventsPerSecond": 52000,
+                     *             "secondsLeft": 11.3,
+                     *             "error": null
+                     *           }
                      *         }
                      *       ]
                      *     }
@@ -6004,6 +6095,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     rebuildProjection: {
@@ -6032,7 +6124,19 @@ export interface operations {
                      *       "state": "catching_up",
                      *       "checkpoint": null,
                      *       "eventsApplied": 0,
-                     *       "lastError": null
+                     *       "lastError": null,
+                     *       "rebuild": {
+                     *         "id": 3,
+                     *         "state": "replaying",
+                     *         "requestedAt": "2026-03-02T09:30:00.000Z",
+                     *         "startedAt": "2026-03-02T09:30:01.000Z",
+                     *         "finishedAt": null,
+                     *         "eventsDone": 412000,
+                     *         "eventsTotal": 1000000,
+                     *         "eventsPerSecond": 52000,
+                     *         "secondsLeft": 11.3,
+                     *         "error": null
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["ProjectionStatus"];
@@ -6067,12 +6171,12 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ProjectionNotFound"];
             408: components["responses"]["RequestTimeout"];
-            409: components["responses"]["ProjectionsNotInProcess"];
             413: components["responses"]["PayloadTooLarge"];
             414: components["responses"]["UriTooLong"];
             415: components["responses"]["UnsupportedMediaType"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     getAsyncApiDocument: {

@@ -85,7 +85,32 @@ export const MIGRATIONS: Migration[] = [
     ),
   },
   {
-    name: '0003-key-store',
+    name: '0003-projection-rebuilds',
+    // Rebuilds without an outage (libs/projections rebuild/): the events each current copy holds
+    // (null: written before they were counted), and the rebuild requests with their progress,
+    // at most one open per projection. Times are ISO 8601 texts, as the API answers them.
+    up: sql(
+      'ALTER TABLE projection_checkpoints ADD COLUMN events BIGINT',
+      `CREATE TABLE projection_rebuilds (
+         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         name TEXT NOT NULL,
+         state TEXT NOT NULL,
+         requested_at TEXT NOT NULL,
+         started_at TEXT,
+         finished_at TEXT,
+         events_done BIGINT NOT NULL DEFAULT 0,
+         events_total BIGINT,
+         events_per_second DOUBLE PRECISION,
+         seconds_left DOUBLE PRECISION,
+         error TEXT
+       )`,
+      `CREATE UNIQUE INDEX projection_rebuilds_open ON projection_rebuilds (name)
+         WHERE state IN ('requested', 'preparing', 'replaying', 'switching')`,
+      'CREATE INDEX projection_rebuilds_by_name ON projection_rebuilds (name, id)',
+    ),
+  },
+  {
+    name: '0004-key-store',
     // libs/privacy's key store (privacy.md): a data key per course wrapped by the KEK, the
     // tombstones that outlive them, and how far the erasure fence has read the log.
     up: sql(

@@ -109,7 +109,18 @@ export interface ProjectionFigures {
   state: string;
   checkpoint: string | null;
   eventsApplied: number;
+  /** The rebuild under way, asked for or last finished (ProjectionRunner.status().rebuild). */
+  rebuild?: {
+    state: string;
+    eventsDone: number;
+    eventsTotal: number | null;
+    eventsPerSecond: number | null;
+    secondsLeft: number | null;
+  } | null;
 }
+
+/** A rebuild that is asked for or under way (not done, not failed). */
+const OPEN_REBUILD = ['requested', 'preparing', 'replaying', 'switching'];
 
 export const PROJECTION_STATES = [
   'starting',
@@ -141,7 +152,7 @@ export function registerProjectionMetrics(
   }));
   new Counter({
     name: 'ipt_projection_events_applied_total',
-    help: 'Events applied by each projection since start (or since its rebuild began).',
+    help: 'Events applied by each live projection since the process started.',
     labelNames: ['projection'] as const,
     registers: [registry],
     async collect() {
@@ -197,6 +208,50 @@ export function registerProjectionMetrics(
         this.set({ projection: s.name }, s.state === 'failed' ? 1 : 0);
     },
   });
+  // Rebuild progress: one series per rebuildable projection; NaN when no figure applies.
+  const rebuildGauge = (
+    name: string,
+    help: string,
+    value: (r: NonNullable<ProjectionFigures['rebuild']>) => number | null,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['projection'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const s of (await read()).statuses) {
+          if (s.rebuild === undefined) continue;
+          this.set({ projection: s.name }, s.rebuild ? (value(s.rebuild) ?? NaN) : NaN);
+        }
+      },
+    });
+  rebuildGauge(
+    'ipt_projection_rebuilding',
+    'Whether a rebuild of each projection is asked for or under way (the current copy keeps answering).',
+    (r) => Number(OPEN_REBUILD.includes(r.state)),
+  );
+  rebuildGauge(
+    'ipt_projection_rebuild_events_done',
+    'Events the current or last rebuild has replayed into its shadow copy.',
+    (r) => r.eventsDone,
+  );
+  rebuildGauge(
+    'ipt_projection_rebuild_events_total',
+    'Events the current or last rebuild has to replay to catch up (grows with new commands).',
+    (r) => r.eventsTotal,
+  );
+  rebuildGauge(
+    'ipt_projection_rebuild_events_per_second',
+    'Replay rate of the current or last rebuild.',
+    (r) => r.eventsPerSecond,
+  );
+  rebuildGauge(
+    'ipt_projection_rebuild_seconds_left',
+    'Time the rebuild under way needs to catch up at its rate (0 once switched over).',
+    (r) => r.secondsLeft,
+  );
   new Gauge({
     name: 'ipt_projection_state',
     help: '1 for the state each projection is in.',

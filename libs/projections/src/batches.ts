@@ -44,3 +44,43 @@ export async function* readyBatches<T>(source: AsyncIterable<T>, max: number): A
     await iterator.return?.();
   }
 }
+
+/**
+ * Batches of a catch-up subscription: while it catches up, whole batches of
+ * `max` messages (the stored events are there to read, so no batch ends
+ * early and no item pays for a race with the event loop: that race costs more
+ * than reading the event); from `caught_up` on, `readyBatches` (live events
+ * flow one by one with no added delay). The `caught_up` message ends its batch.
+ */
+export async function* logBatches<T extends { kind: string }>(
+  source: AsyncIterable<T>,
+  max: number,
+): AsyncGenerator<T[]> {
+  const iterator = source[Symbol.asyncIterator]();
+  let caughtUp = false;
+  try {
+    while (!caughtUp) {
+      const batch: T[] = [];
+      while (batch.length < max && !caughtUp) {
+        let result: IteratorResult<T>;
+        try {
+          result = await iterator.next();
+        } catch (error) {
+          // Hand on what came before the failure (e.g. an unreadable event), then fail.
+          if (batch.length > 0) yield batch;
+          throw error;
+        }
+        if (result.done) {
+          if (batch.length > 0) yield batch;
+          return;
+        }
+        batch.push(result.value);
+        caughtUp = result.value.kind === 'caught_up';
+      }
+      yield batch;
+    }
+    yield* readyBatches({ [Symbol.asyncIterator]: () => iterator }, max);
+  } finally {
+    await iterator.return?.();
+  }
+}

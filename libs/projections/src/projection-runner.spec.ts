@@ -91,7 +91,7 @@ describe('a projection meeting an event it cannot decode', () => {
 
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [projecting, counting] = (runners = [
-      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, vault),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, { vault }),
       new ProjectionRunner(store, sqliteProjectionTarget(db, streamLengths), logger),
     ]);
     for (const runner of runners) runner.start();
@@ -136,7 +136,7 @@ describe('a projection meeting an event it cannot decode', () => {
     });
     const completion = createReadModelProjections().find((p) => p.name === COURSE_COMPLETION)!;
     const [runner] = (runners = [
-      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, vault),
+      new ProjectionRunner(store, sqliteProjectionTarget(db, completion), logger, { vault }),
     ]);
     runner.start();
     await waitFor(

@@ -142,7 +142,7 @@ describe('read-model queries for engagement (real SQLite)', () => {
       `INSERT INTO course_completion VALUES ('x', 'c', 0, '{}', 't', 'active', '2025', '{}')`,
     );
     old
-      .prepare('INSERT INTO projection_checkpoints VALUES (?, ?, ?)')
+      .prepare('INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?)')
       .run('course-completion', '42', iso(NOW));
     createReadModelProjections()[0].migrate(old);
     expect(old.prepare('SELECT COUNT(*) AS n FROM course_completion').get()).toEqual({ n: 0 });

@@ -112,12 +112,21 @@ export function readModelSpecs(): CourseFoldSpec<unknown>[] {
         view: 'TEXT',
       },
       indexes: [
-        'CREATE INDEX IF NOT EXISTS course_completion_by_clinic ON course_completion (clinic_id, enrolled_at DESC, course_id DESC)',
+        {
+          name: 'course_completion_by_clinic',
+          on: '(clinic_id, enrolled_at DESC, course_id DESC)',
+        },
         // The at-risk condition is an OR of a range on the last contact and the standing
         // reasons: one index for each side, so neither is a scan of the clinic's courses.
         // Both end with the list order's keys: a page is chosen from the indexes alone.
-        'CREATE INDEX IF NOT EXISTS course_completion_by_last_contact ON course_completion (clinic_id, status, last_contact_ms, enrolled_at, course_id)',
-        'CREATE INDEX IF NOT EXISTS course_completion_by_standing_risk ON course_completion (clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)',
+        {
+          name: 'course_completion_by_last_contact',
+          on: '(clinic_id, status, last_contact_ms, enrolled_at, course_id)',
+        },
+        {
+          name: 'course_completion_by_standing_risk',
+          on: '(clinic_id, status, at_risk_standing, last_contact_ms, enrolled_at, course_id)',
+        },
       ],
       evolve: evolveCourseFolds,
       // The course view shows patientRef: the only read model holding PHI, nulled on erasure.
@@ -145,9 +154,7 @@ export function readModelSpecs(): CourseFoldSpec<unknown>[] {
       name: CLINIC_SUMMARY,
       table: 'clinic_summary_courses',
       columns: { contribution: 'TEXT' },
-      indexes: [
-        'CREATE INDEX IF NOT EXISTS clinic_summary_by_clinic ON clinic_summary_courses (clinic_id)',
-      ],
+      indexes: [{ name: 'clinic_summary_by_clinic', on: '(clinic_id)' }],
       evolve: evolveCourseFolds,
       columnValues: (row) => ({
         contribution:

@@ -18,7 +18,6 @@ export type ApplicationErrorCode =
   | 'course_not_found'
   | 'course_exists'
   | 'projection_not_found'
-  | 'projections_not_in_process'
   | 'concurrency_conflict'
   | 'revision_mismatch'
   | 'idempotency_key_reused'
@@ -151,15 +150,6 @@ export class ProjectionNotFound extends ApplicationError {
 
   constructor() {
     super('projection_not_found', 'no projection of that name');
-  }
-}
-
-/** A rebuild asked of an API whose projections run in the projector worker (decision 28). */
-export class ProjectionsNotInProcess extends ApplicationError {
-  override readonly name = 'ProjectionsNotInProcess';
-
-  constructor() {
-    super('projections_not_in_process', 'the projector worker runs the projections; rebuild there');
   }
 }
 

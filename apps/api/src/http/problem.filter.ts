@@ -34,7 +34,6 @@ const APPLICATION_STATUS: Readonly<Record<ApplicationErrorCode, number>> = {
   course_not_found: 404,
   projection_not_found: 404,
   course_exists: 409,
-  projections_not_in_process: 409,
   concurrency_conflict: 409,
   revision_mismatch: 412,
   idempotency_key_reused: 422,

@@ -41,7 +41,9 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     const targets = shared
       ? createPostgresReadModelTargets(shared)
       : createReadModelProjections().map((projection) => sqliteProjectionTarget(db, projection));
-    this.runners = targets.map((target) => new ProjectionRunner(store, target, this.logger, vault));
+    this.runners = targets.map(
+      (target) => new ProjectionRunner(store, target, this.logger, { vault }),
+    );
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
   }
 

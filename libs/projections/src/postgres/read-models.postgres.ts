@@ -8,6 +8,14 @@
  * A commit also fences: it moves the checkpoint only from the position this
  * process last read or wrote, so a projector that lost its advisory lock to a
  * standby (and does not know yet) can never apply a batch twice.
+ *
+ * A rebuild without an outage (rebuild/) replays into `<table>__shadow`
+ * (created LIKE the current table, its key and indexes named `…__r<rebuild
+ * id>`: index names are unique per schema), then one transaction takes the
+ * current table's lock, checks the checkpoint has not gone past the shadow,
+ * renames the current table to `<table>__retired` and the shadow to `<table>`
+ * and moves the checkpoint. A live commit in flight then fails its fence and
+ * the runner reloads; the retired copy is dropped afterwards.
  */
 import { LRUCache } from 'lru-cache';
 import { courseIdOf } from '@ipt/course';
@@ -16,6 +24,9 @@ import { whileAvailable } from '@ipt/database';
 import type { RecordedEvent } from '@ipt/event-store';
 import {
   CACHED_COURSES,
+  RETIRED_SUFFIX,
+  SHADOW_CACHED_COURSES,
+  SHADOW_SUFFIX,
   courseRowColumns,
   courseRowOf,
   courseRowValues,
@@ -24,7 +35,12 @@ import {
   type CourseRow,
   type StoredCourseRow,
 } from '../course-fold-projection';
-import type { ProjectionTarget } from '../projection-target';
+import type {
+  LiveCopy,
+  ProjectionTarget,
+  ShadowTarget,
+  TargetRebuilds,
+} from '../projection-target';
 import type { CourseListPage, CourseViewTable, ReadModelReader } from '../read-model-reader';
 import {
   ENGAGEMENT_COLUMN_LIST,
@@ -40,11 +56,12 @@ import {
   type CourseSummaryContribution,
   type EngagementReason,
 } from '../views';
+import { PostgresRebuildRequests, saveRebuildProgress } from './rebuild-requests.postgres';
 
 /** Another process moved the checkpoint: this one is no longer the projector. */
 export class ProjectionFencedError extends Error {
-  constructor(name: string) {
-    super(`projection ${name}: the checkpoint moved in another process; reloading`);
+  constructor(name: string, why = 'the checkpoint moved in another process') {
+    super(`projection ${name}: ${why}; reloading`);
     this.name = 'ProjectionFencedError';
   }
 }
@@ -66,6 +83,12 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
   /** The checkpoint as this process last read or committed it; what a commit expects to find. */
   let expected: bigint | undefined;
   let expectedKnown = false;
+  /**
+   * Counts this target's switch-overs: a commit that began before one fails,
+   * even when the shadow ended at the checkpoint the commit expects (its
+   * cached rows were the former copy's).
+   */
+  let copyGeneration = 0;
 
   const readCheckpoint = async (): Promise<bigint | undefined> => {
     const { rows } = await pool.query<{ position: string }>(
@@ -77,18 +100,18 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
     return expected;
   };
 
-  const loadRows = async (client: PoolClient, courseIds: string[]) => {
+  const loadRows = async (client: PoolClient, courseIds: string[], table = spec.table) => {
     const known = new Map<string, CourseRow<S>>();
     if (courseIds.length === 0) return known;
     const { rows } = await client.query<StoredCourseRow & { course_id: string }>(
-      `SELECT course_id, clinic_id, revision, state FROM ${spec.table} WHERE course_id = ANY($1)`,
+      `SELECT course_id, clinic_id, revision, state FROM ${table} WHERE course_id = ANY($1)`,
       [courseIds],
     );
     for (const row of rows) known.set(row.course_id, courseRowOf<S>(row.course_id, row));
     return known;
   };
 
-  const saveRows = async (client: PoolClient, rows: CourseRow<S>[]) => {
+  const saveRows = async (client: PoolClient, rows: CourseRow<S>[], table = spec.table) => {
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
       const values: (string | number | null)[] = [];
@@ -98,35 +121,172 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         return `(${columns.map((_, i) => `$${first + i + 1}`).join(', ')})`;
       });
       await client.query(
-        `INSERT INTO ${spec.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}
+        `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}
          ON CONFLICT (course_id) DO UPDATE SET ${updates}`,
         values,
       );
     }
   };
 
-  const moveCheckpoint = async (client: PoolClient, position: bigint) => {
+  /**
+   * From `from` (what this process read or wrote before the commit began) to
+   * `position`, counting the events of the current copy (null stays null: a
+   * copy written before they were counted).
+   */
+  const moveCheckpoint = async (
+    client: PoolClient,
+    from: bigint | undefined,
+    position: bigint,
+    events: number,
+  ) => {
     const result =
-      expected === undefined
+      from === undefined
         ? await client.query(
-            `INSERT INTO projection_checkpoints (name, position, updated_at) VALUES ($1, $2, now())
-             ON CONFLICT (name) DO NOTHING`,
-            [spec.name, position.toString()],
+            `INSERT INTO projection_checkpoints (name, position, updated_at, events)
+             VALUES ($1, $2, now(), $3) ON CONFLICT (name) DO NOTHING`,
+            [spec.name, position.toString(), events],
           )
         : await client.query(
-            `UPDATE projection_checkpoints SET position = $2, updated_at = now()
+            `UPDATE projection_checkpoints SET position = $2, updated_at = now(), events = events + $4
               WHERE name = $1 AND position = $3`,
-            [spec.name, position.toString(), expected.toString()],
+            [spec.name, position.toString(), from.toString(), events],
           );
     if (result.rowCount !== 1) throw new ProjectionFencedError(spec.name);
+  };
+
+  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  const shadowTable = spec.table + SHADOW_SUFFIX;
+  const retiredTable = spec.table + RETIRED_SUFFIX;
+  const requests = new PostgresRebuildRequests(pool);
+
+  /** The shadow copy of one rebuild: folded rows kept in memory (bounded), written in batches. */
+  const shadowCopy = (): ShadowTarget => {
+    const rows = new Map<string, CourseRow<S>>();
+    /** Rows leave memory only once their write has committed. */
+    const written = (batch: CourseRow<S>[]) => {
+      for (const row of batch) if (rows.get(row.courseId) === row) rows.delete(row.courseId);
+    };
+    return {
+      async apply(events) {
+        const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter(
+          (id) => !rows.has(id),
+        );
+        const spilled = await transaction(async (client) => {
+          const loaded = await loadRows(client, missing, shadowTable);
+          const touched = foldCourseEvents(spec, events, (id) => rows.get(id) ?? loaded.get(id));
+          for (const row of touched) rows.set(row.courseId, row);
+          if (rows.size <= SHADOW_CACHED_COURSES) return [];
+          // Over the bound: all of them written at once (a course met again is read back).
+          const batch = [...rows.values()];
+          await saveRows(client, batch, shadowTable);
+          return batch;
+        });
+        written(spilled);
+      },
+      async flush(maxRows) {
+        const batch = [...rows.values()].slice(0, maxRows);
+        if (batch.length > 0) {
+          await transaction((client) => saveRows(client, batch, shadowTable));
+          written(batch);
+        }
+        return rows.size === 0;
+      },
+      async switchOver(position, events, done) {
+        if (rows.size > 0) throw new Error(`${shadowTable}: switched over before it was flushed`);
+        const switched = await transaction(async (client) => {
+          // The table first, then the checkpoint: the order a live commit takes them in.
+          await client.query(`LOCK TABLE ${spec.table} IN ACCESS EXCLUSIVE MODE`);
+          const { rows: live } = await client.query<{ position: string }>(
+            'SELECT position FROM projection_checkpoints WHERE name = $1 FOR UPDATE',
+            [spec.name],
+          );
+          const at = live[0] ? BigInt(live[0].position) : undefined;
+          if (at !== undefined && (position === undefined || position < at)) return false;
+          await client.query(`ALTER TABLE ${spec.table} RENAME TO ${retiredTable}`);
+          await client.query(`ALTER TABLE ${shadowTable} RENAME TO ${spec.table}`);
+          if (position === undefined) {
+            await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [spec.name]);
+          } else {
+            await client.query(
+              `INSERT INTO projection_checkpoints (name, position, updated_at, events)
+               VALUES ($1, $2, now(), $3) ON CONFLICT (name) DO UPDATE
+               SET position = EXCLUDED.position, updated_at = now(), events = EXCLUDED.events`,
+              [spec.name, position.toString(), events],
+            );
+          }
+          await saveRebuildProgress(client, done);
+          // Before COMMIT: a live commit still in flight is fenced (it waits behind the table
+          // lock taken above), and the cached rows, the former copy's, are forgotten. Should
+          // the COMMIT fail, that commit is only retried.
+          copyGeneration++;
+          cache.clear();
+          expectedKnown = false;
+          return true;
+        });
+        // The next commit reads the checkpoint the switch-over wrote.
+        return switched;
+      },
+    };
+  };
+
+  const rebuilds: TargetRebuilds = {
+    requests,
+    async live(): Promise<LiveCopy> {
+      const { rows } = await pool.query<{ position: string; events: number | null }>(
+        'SELECT position, events FROM projection_checkpoints WHERE name = $1',
+        [spec.name],
+      );
+      return rows[0]
+        ? { at: BigInt(rows[0].position), events: rows[0].events }
+        : { at: undefined, events: 0 };
+    },
+    async dropUnused() {
+      // Dropping a table in PostgreSQL unlinks its files: no need to empty it in slices first.
+      await transaction(async (client) => {
+        await client.query(`DROP TABLE IF EXISTS ${shadowTable}`);
+        await client.query(`DROP TABLE IF EXISTS ${retiredTable}`);
+      });
+      return true;
+    },
+    async createShadow(tag) {
+      await transaction(async (client) => {
+        await client.query(`DROP TABLE IF EXISTS ${shadowTable}`);
+        // Columns, types, collations and NOT NULL as the current copy has them.
+        await client.query(`CREATE TABLE ${shadowTable} (LIKE ${spec.table} INCLUDING DEFAULTS)`);
+        await client.query(
+          `ALTER TABLE ${shadowTable} ADD CONSTRAINT ${spec.table}_pkey__r${tag} PRIMARY KEY (course_id)`,
+        );
+        for (const index of spec.indexes ?? [])
+          await client.query(`CREATE INDEX ${index.name}__r${tag} ON ${shadowTable} ${index.on}`);
+      });
+      return shadowCopy();
+    },
   };
 
   return {
     name: spec.name,
     readsPhi: spec.readsPhi,
     checkpoint: readCheckpoint,
+    rebuilds,
     async commit(events: RecordedEvent[], position: bigint) {
       if (!expectedKnown) await readCheckpoint();
+      // Fenced on what was known when the commit began: a switch-over meanwhile fails it.
+      const from = expected;
+      const generation = copyGeneration;
       const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
       const client = await pool.connect();
       let touched: CourseRow<S>[];
@@ -135,7 +295,9 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         const loaded = await loadRows(client, missing);
         touched = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
         await saveRows(client, touched);
-        await moveCheckpoint(client, position);
+        await moveCheckpoint(client, from, position, events.length);
+        if (generation !== copyGeneration)
+          throw new ProjectionFencedError(spec.name, "a rebuild's switch-over replaced the table");
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);

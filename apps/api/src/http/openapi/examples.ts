@@ -135,6 +135,18 @@ const projection = {
   checkpoint: '1824',
   eventsApplied: 1824,
   lastError: null,
+  rebuild: {
+    id: 3,
+    state: 'replaying',
+    requestedAt: '2026-03-02T09:30:00.000Z',
+    startedAt: '2026-03-02T09:30:01.000Z',
+    finishedAt: null,
+    eventsDone: 412000,
+    eventsTotal: 1000000,
+    eventsPerSecond: 52000,
+    secondsLeft: 11.3,
+    error: null,
+  },
 };
 
 const jwk = { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' };

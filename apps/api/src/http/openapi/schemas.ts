@@ -381,15 +381,37 @@ export const SCHEMAS = {
       },
     },
   },
-  ProjectionStatus: object({
-    name: { type: 'string' },
+  ProjectionStatus: object(
+    {
+      name: { type: 'string' },
+      state: {
+        type: 'string',
+        enum: ['starting', 'catching_up', 'live', 'retrying', 'failed', 'stopped'],
+      },
+      checkpoint: nullable({ type: 'string', pattern: '^\\d+$' }),
+      eventsApplied: int,
+      lastError: nullable({ type: 'string' }),
+      rebuild: nullableRef(
+        'ProjectionRebuild',
+        'the rebuild under way, asked for, or the last one',
+      ),
+    } as Record<string, SchemaObject>,
+    ['name', 'state', 'checkpoint', 'eventsApplied', 'lastError'],
+  ),
+  ProjectionRebuild: object({
+    id: int,
     state: {
       type: 'string',
-      enum: ['starting', 'catching_up', 'live', 'retrying', 'failed', 'stopped'],
+      enum: ['requested', 'preparing', 'replaying', 'switching', 'done', 'failed'],
     },
-    checkpoint: nullable({ type: 'string', pattern: '^\\d+$' }),
-    eventsApplied: int,
-    lastError: nullable({ type: 'string' }),
+    requestedAt: instant,
+    startedAt: nullable(instant),
+    finishedAt: nullable(instant),
+    eventsDone: int,
+    eventsTotal: nullable(int),
+    eventsPerSecond: nullable({ type: 'number', minimum: 0 }),
+    secondsLeft: nullable({ type: 'number', minimum: 0 }),
+    error: nullable({ type: 'string' }),
   }),
   ProjectionList: object({ projections: { type: 'array', items: ref('ProjectionStatus') } }),
   Liveness: object({ status: { type: 'string', enum: ['live'] } }),

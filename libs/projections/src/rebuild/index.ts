@@ -1,0 +1,2 @@
+export * from './rebuild-requests';
+export * from './shadow-rebuild';
