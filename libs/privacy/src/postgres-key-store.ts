@@ -12,6 +12,7 @@
  */
 import * as crypto from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '@ipt/database';
 import { newDataKey, unwrapKey, wrapKey, type Kek } from './phi-crypto';
 import {
   KeyErasedError,
@@ -62,7 +63,7 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async destroy(courseId: string, erasedAt: string): Promise<Tombstone> {
-    return this.inTransaction(async (client) => {
+    return inTransaction(this.pool, async (client) => {
       const deleted = await client.query<{ key_id: string }>(
         'DELETE FROM data_keys WHERE course_id = $1 RETURNING key_id',
         [courseId],
@@ -79,7 +80,7 @@ export class PostgresKeyStore implements KeyStore {
 
   async rotateKek(next: Kek): Promise<{ rewrapped: number }> {
     const keyring = [next, ...this.keyring.filter((k) => k.id !== next.id)];
-    const rewrapped = await this.inTransaction(async (client) => {
+    const rewrapped = await inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<KeyRow & { course_id: string }>(
         'SELECT course_id, key_id, kek_id, wrapped FROM data_keys WHERE kek_id <> $1 FOR UPDATE',
         [next.id],
@@ -150,20 +151,5 @@ export class PostgresKeyStore implements KeyStore {
     const kek = keyring.find((k) => k.id === row.kek_id);
     if (!kek) throw new Error('a data key is wrapped by a KEK this process was not given');
     return unwrapKey(kek, row.key_id, row.wrapped);
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 }

@@ -20,7 +20,7 @@
 import { LRUCache } from 'lru-cache';
 import { courseIdOf } from '@ipt/course';
 import type { Pool, PoolClient } from 'pg';
-import { whileAvailable } from '@ipt/database';
+import { inTransaction, whileAvailable } from '@ipt/database';
 import type { RecordedEvent } from '@ipt/event-store';
 import {
   CACHED_COURSES,
@@ -154,20 +154,8 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
     if (result.rowCount !== 1) throw new ProjectionFencedError(spec.name);
   };
 
-  const transaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const transaction = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> =>
+    inTransaction(pool, work);
 
   const shadowTable = spec.table + SHADOW_SUFFIX;
   const retiredTable = spec.table + RETIRED_SUFFIX;
@@ -288,39 +276,23 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
       const from = expected;
       const generation = copyGeneration;
       const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
-      const client = await pool.connect();
-      let touched: CourseRow<S>[];
-      try {
-        await client.query('BEGIN');
+      const touched = await transaction(async (client) => {
         const loaded = await loadRows(client, missing);
-        touched = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
-        await saveRows(client, touched);
+        const rows = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
+        await saveRows(client, rows);
         await moveCheckpoint(client, from, position, events.length);
         if (generation !== copyGeneration)
           throw new ProjectionFencedError(spec.name, "a rebuild's switch-over replaced the table");
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        return rows;
+      });
       expected = position;
       for (const row of touched) cache.set(row.courseId, row);
     },
     async reset() {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
+      await transaction(async (client) => {
         await client.query(`DELETE FROM ${spec.table}`);
         await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [spec.name]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
       cache.clear();
       expected = undefined;
       expectedKnown = true;
