@@ -31,7 +31,7 @@ import {
   createTestDatabase,
   type TestDatabase,
 } from '../../libs/database/src/testing/test-database';
-import { generateCourse, type GeneratedCourse } from '../support/kafka-courses';
+import { appendRounds, generateCourse, type CourseInProgress } from '../support/kafka-courses';
 import { waitFor } from '../support/wait-for';
 
 const TABLES = {
@@ -130,20 +130,8 @@ describe('a rebuild without an outage on PostgreSQL', () => {
     return list.every((r) => r.status().state === 'live' && r.status().checkpoint === head);
   };
 
-  async function append(courses: { course: GeneratedCourse; step: number }[], rounds: number) {
-    for (let round = 0; round < rounds; round++) {
-      const due = courses.filter((c) => c.step < c.course.appends.length);
-      if (due.length === 0) return;
-      await Promise.all(
-        due.map(async (c) => {
-          await store.appendToStream(c.course.streamId, c.course.appends[c.step], {
-            expectedRevision: c.step === 0 ? 'no_stream' : 'any',
-          });
-          c.step++;
-        }),
-      );
-    }
-  }
+  const append = (courses: CourseInProgress[], rounds: number) =>
+    appendRounds(store, courses, rounds);
 
   it('is asked on an instance, carried out by the lock holder, keeps every view answering, and ends equal to an incremental build', async () => {
     const db = await database();

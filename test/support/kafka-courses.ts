@@ -234,3 +234,33 @@ export async function appendInterleaved(
   }
   return appended;
 }
+
+/** A generated course and how many of its appends are in the store so far. */
+export interface CourseInProgress {
+  course: GeneratedCourse;
+  step: number;
+}
+
+/**
+ * Appends up to `rounds` more commands of each course, one per course per
+ * round, the courses of a round at once: history that grows while a test
+ * watches (a rebuild under way), resumable by calling again.
+ */
+export async function appendRounds(
+  store: EventStore,
+  courses: CourseInProgress[],
+  rounds: number,
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const due = courses.filter((c) => c.step < c.course.appends.length);
+    if (due.length === 0) return;
+    await Promise.all(
+      due.map(async (c) => {
+        await store.appendToStream(c.course.streamId, c.course.appends[c.step], {
+          expectedRevision: c.step === 0 ? 'no_stream' : 'any',
+        });
+        c.step++;
+      }),
+    );
+  }
+}

@@ -7,42 +7,13 @@
 import type { Pool, PoolClient } from 'pg';
 import { whileAvailable } from '@ipt/database';
 import {
-  OPEN_REBUILD_STATES,
+  OPEN_REBUILD_PREDICATE,
+  REBUILD_COLUMNS,
+  toProgress,
+  type RebuildRow,
   type RebuildProgress,
   type RebuildRequestStore,
-  type RebuildState,
 } from '../rebuild/rebuild-requests';
-
-interface RebuildRow {
-  id: number;
-  state: RebuildState;
-  requested_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  events_done: number;
-  events_total: number | null;
-  events_per_second: number | null;
-  seconds_left: number | null;
-  error: string | null;
-}
-
-const COLUMNS =
-  'id, state, requested_at, started_at, finished_at, events_done, events_total, events_per_second, seconds_left, error';
-/** The predicate of the partial unique index projection_rebuilds_open. */
-const OPEN = `state IN (${OPEN_REBUILD_STATES.map((s) => `'${s}'`).join(', ')})`;
-
-const toProgress = (row: RebuildRow): RebuildProgress => ({
-  id: row.id,
-  state: row.state,
-  requestedAt: row.requested_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  eventsDone: row.events_done,
-  eventsTotal: row.events_total,
-  eventsPerSecond: row.events_per_second,
-  secondsLeft: row.seconds_left,
-  error: row.error,
-});
 
 /** Writes a rebuild's progress (also inside a switch-over's transaction, on its client). */
 export async function saveRebuildProgress(
@@ -80,7 +51,7 @@ export class PostgresRebuildRequests implements RebuildRequestStore {
     for (let attempt = 1; ; attempt++) {
       await this.pool.query(
         `INSERT INTO projection_rebuilds (name, state, requested_at) VALUES ($1, 'requested', $2)
-         ON CONFLICT (name) WHERE ${OPEN} DO NOTHING`,
+         ON CONFLICT (name) WHERE ${OPEN_REBUILD_PREDICATE} DO NOTHING`,
         [name, new Date().toISOString()],
       );
       const open = await this.open(name);
@@ -92,7 +63,7 @@ export class PostgresRebuildRequests implements RebuildRequestStore {
 
   async open(name: string): Promise<RebuildProgress | undefined> {
     const { rows } = await this.pool.query<RebuildRow>(
-      `SELECT ${COLUMNS} FROM projection_rebuilds WHERE name = $1 AND ${OPEN}`,
+      `SELECT ${REBUILD_COLUMNS} FROM projection_rebuilds WHERE name = $1 AND ${OPEN_REBUILD_PREDICATE}`,
       [name],
     );
     return rows[0] && toProgress(rows[0]);
@@ -101,7 +72,7 @@ export class PostgresRebuildRequests implements RebuildRequestStore {
   async latest(name: string): Promise<RebuildProgress | undefined> {
     const { rows } = await whileAvailable(() =>
       this.pool.query<RebuildRow>(
-        `SELECT ${COLUMNS} FROM projection_rebuilds WHERE name = $1 ORDER BY id DESC LIMIT 1`,
+        `SELECT ${REBUILD_COLUMNS} FROM projection_rebuilds WHERE name = $1 ORDER BY id DESC LIMIT 1`,
         [name],
       ),
     );

@@ -51,7 +51,8 @@ export interface RebuildProgress {
   error: string | null;
 }
 
-interface RebuildRow {
+/** A stored rebuild, as both databases' tables name its columns. */
+export interface RebuildRow {
   id: number;
   state: RebuildState;
   requested_at: string;
@@ -64,9 +65,10 @@ interface RebuildRow {
   error: string | null;
 }
 
-const COLUMNS =
+export const REBUILD_COLUMNS =
   'id, state, requested_at, started_at, finished_at, events_done, events_total, events_per_second, seconds_left, error';
-const OPEN = `state IN (${OPEN_REBUILD_STATES.map((s) => `'${s}'`).join(', ')})`;
+/** The predicate of the partial unique index projection_rebuilds_open. */
+export const OPEN_REBUILD_PREDICATE = `state IN (${OPEN_REBUILD_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 export function migrateRebuildRequests(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_rebuilds (
@@ -83,13 +85,13 @@ export function migrateRebuildRequests(db: SqliteDatabase): void {
     error TEXT
   )`);
   db.exec(`CREATE UNIQUE INDEX IF NOT EXISTS projection_rebuilds_open
-    ON projection_rebuilds (name) WHERE ${OPEN}`);
+    ON projection_rebuilds (name) WHERE ${OPEN_REBUILD_PREDICATE}`);
   db.exec(
     'CREATE INDEX IF NOT EXISTS projection_rebuilds_by_name ON projection_rebuilds (name, id)',
   );
 }
 
-const toProgress = (row: RebuildRow): RebuildProgress => ({
+export const toProgress = (row: RebuildRow): RebuildProgress => ({
   id: row.id,
   state: row.state,
   requestedAt: row.requested_at,
@@ -144,9 +146,11 @@ export class RebuildRequests {
       insert: db.prepare(
         `INSERT OR IGNORE INTO projection_rebuilds (name, state, requested_at) VALUES (?, 'requested', ?)`,
       ),
-      open: db.prepare(`SELECT ${COLUMNS} FROM projection_rebuilds WHERE name = ? AND ${OPEN}`),
+      open: db.prepare(
+        `SELECT ${REBUILD_COLUMNS} FROM projection_rebuilds WHERE name = ? AND ${OPEN_REBUILD_PREDICATE}`,
+      ),
       latest: db.prepare(
-        `SELECT ${COLUMNS} FROM projection_rebuilds WHERE name = ? ORDER BY id DESC LIMIT 1`,
+        `SELECT ${REBUILD_COLUMNS} FROM projection_rebuilds WHERE name = ? ORDER BY id DESC LIMIT 1`,
       ),
       save: db.prepare(
         `UPDATE projection_rebuilds SET state = ?, started_at = ?, finished_at = ?, events_done = ?,

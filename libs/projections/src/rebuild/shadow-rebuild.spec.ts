@@ -10,7 +10,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SqliteEventStore, type SqliteDatabase } from '@ipt/event-store';
 import { PhiVault, SqliteKeyStore, kekFrom } from '@ipt/privacy';
-import { generateCourse, type GeneratedCourse } from '../../../../test/support/kafka-courses';
+import {
+  appendRounds,
+  generateCourse,
+  type CourseInProgress,
+} from '../../../../test/support/kafka-courses';
 import { waitFor } from '../../../../test/support/wait-for';
 import { ProjectionRunner } from '../projection-runner';
 import { sqliteProjectionTarget } from '../projection-target';
@@ -84,21 +88,8 @@ describe('a rebuild without an outage', () => {
     return list.every((r) => r.status().state === 'live' && r.status().checkpoint === head);
   };
 
-  /** Appends the courses' commands, one command per course at a time, courses interleaved. */
-  async function append(courses: { course: GeneratedCourse; step: number }[], rounds: number) {
-    for (let round = 0; round < rounds; round++) {
-      const due = courses.filter((c) => c.step < c.course.appends.length);
-      if (due.length === 0) return;
-      await Promise.all(
-        due.map(async (c) => {
-          await store.appendToStream(c.course.streamId, c.course.appends[c.step], {
-            expectedRevision: c.step === 0 ? 'no_stream' : 'any',
-          });
-          c.step++;
-        }),
-      );
-    }
-  }
+  const append = (courses: CourseInProgress[], rounds: number) =>
+    appendRounds(store, courses, rounds);
 
   it('keeps every view answering while commands arrive, reports progress, and ends equal to an incremental build', async () => {
     const first = Array.from({ length: 60 }, (_, n) => ({
