@@ -2,8 +2,6 @@
  * The production split: the API with RUN_PROJECTIONS=false serves views that
  * a separate projector worker builds into the shared data folder.
  */
-import { spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import {
   LedgerClient,
   PROJECTOR_MAIN,
@@ -14,8 +12,7 @@ import {
 } from '../support/ledger-app';
 import { CourseDriver, assessment, session } from './course-scenario';
 import { waitFor } from '../support/wait-for';
-
-const PROJECTIONS_CLI = path.resolve(__dirname, '../../dist/scripts/projections.js');
+import { expectRebuildThroughCli, projectionsCli } from '../support/projections-cli';
 
 describe('the projector worker beside an API that does not project', () => {
   let api: LedgerApp;
@@ -68,18 +65,8 @@ describe('the projector worker beside an API that does not project', () => {
   }, 30000);
 
   it('npm run projections -- rebuild asks for a rebuild and follows it until switched over', () => {
-    const cli = (...args: string[]) =>
-      spawnSync(process.execPath, [PROJECTIONS_CLI, ...args], {
-        env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-    const rebuilt = cli('rebuild', 'course-outcomes');
-    expect(rebuilt.stderr).toMatch(/^rebuild \d+ of course-outcomes: asked for/);
-    expect(rebuilt.stdout).toMatch(
-      /^course-outcomes: rebuild \d+ done at \S+ \(\d+\/\d+ events, \d+\/s\)/,
-    );
-    expect(rebuilt.status).toBe(0);
+    const cli = projectionsCli({ DATA_DIR: dataDir });
+    expectRebuildThroughCli(cli);
 
     const listed = cli('list');
     expect(listed.status).toBe(0);

@@ -5,9 +5,7 @@
  * fresh database on the embedded test server. And `npm run projections` on
  * the shared database, from a machine without the read models' files.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { openSharedDatabase } from '@ipt/database';
 import {
   createTestDatabase,
@@ -16,8 +14,7 @@ import {
 import { LedgerClient, startLedgerApp, tempDataDir, tokenFor } from '../support/ledger-app';
 import { CourseDriver, session } from './course-scenario';
 import { rebuildUnderLoadSuite } from './rebuild-under-load';
-
-const PROJECTIONS_CLI = path.resolve(__dirname, '../../dist/scripts/projections.js');
+import { expectRebuildThroughCli, projectionsCli } from '../support/projections-cli';
 
 // One KEK for the apps of this file: the course keys are in each app's database.
 const PHI_KEK = randomBytes(32).toString('base64');
@@ -69,22 +66,8 @@ describe('npm run projections with DATABASE_URL', () => {
       expect(await course.view()).toMatchObject({ sessionsHeld: 1 });
 
       // Another machine: its own empty data folder, only the database in common.
-      const cli = (...args: string[]) =>
-        spawnSync(process.execPath, [PROJECTIONS_CLI, ...args], {
-          env: {
-            PATH: process.env.PATH ?? '',
-            DATA_DIR: tempDataDir(),
-            DATABASE_URL: database.url,
-          },
-          encoding: 'utf8',
-          timeout: 30_000,
-        });
-      const rebuilt = cli('rebuild', 'course-outcomes');
-      expect(rebuilt.stderr).toMatch(/^rebuild \d+ of course-outcomes: asked for/);
-      expect(rebuilt.stdout).toMatch(
-        /^course-outcomes: rebuild \d+ done at \S+ \(\d+\/\d+ events, \d+\/s\)/,
-      );
-      expect(rebuilt.status).toBe(0);
+      const cli = projectionsCli({ DATA_DIR: tempDataDir(), DATABASE_URL: database.url });
+      expectRebuildThroughCli(cli);
       const listed = cli('list');
       expect(listed.status).toBe(0);
       expect(listed.stdout).toMatch(
