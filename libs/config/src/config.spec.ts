@@ -87,6 +87,20 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ AUDIT_SIGNING_KEY: 'secret-bytes' })).not.toThrow(/secret-bytes/);
   });
 
+  it('requires PHI_KEK with DATABASE_URL of a process that opens course keys, and of no other', () => {
+    const url = 'postgres://ipt@db.example:5432/ipt';
+    expect(() => loadConfig({ DATABASE_URL: url }, { opensCourseKeys: true })).toThrow(
+      /PHI_KEK is required with DATABASE_URL/,
+    );
+    const kek = Buffer.alloc(32, 3).toString('base64');
+    expect(
+      loadConfig({ DATABASE_URL: url, PHI_KEK: kek }, { opensCourseKeys: true }).phiKek,
+    ).toEqual(Buffer.alloc(32, 3));
+    // The relay opens no key; embedded mode generates its KEK into the data folder.
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({}, { opensCourseKeys: true }).phiKek).toBeUndefined();
+  });
+
   it('takes PHI_KEK and PHI_KEK_NEW as 32 bytes of base64, refuses anything else without echoing it, and places the key store', () => {
     const kek = Buffer.alloc(32, 9).toString('base64');
     const config = loadConfig({ PHI_KEK: kek, DATA_DIR: '/var/lib/ipt' });
