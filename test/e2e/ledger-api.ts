@@ -973,6 +973,47 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(history.body.events[1].type).toBe('SessionHeld');
       });
 
+      it('concurrent commands on one hot course: each decided on what the ones before it left, one chained history', async () => {
+        const course = await CourseDriver.enroll(clinician);
+        const missed = (i: number) =>
+          course.attempt('/missed-sessions', {
+            scheduledAt: day(2 + (i % 20)),
+            kind: 'did_not_attend',
+          });
+        // 60 commands at once: the ones queued behind a running one are decided and appended
+        // together; a withdrawal among them closes the course for every command after it.
+        const answers = await Promise.all([
+          ...Array.from({ length: 30 }, (_, i) => missed(i)),
+          course.attempt('/withdrawal', { withdrawnAt: day(30), reason: 'moved' }),
+          ...Array.from({ length: 29 }, (_, i) => missed(30 + i)),
+        ]);
+        const history = (await clinician.get(course.path('/history'))).body.events as any[];
+        const withdrawal = answers[30];
+        expect(withdrawal.status).toBe(200);
+        // Every accepted command got its own revision, the withdrawal's last of all.
+        const accepted = answers.filter((a) => a.status === 200);
+        const revisions = accepted.map((a) => a.body.revision).sort((a, b) => a - b);
+        expect(revisions).toEqual(Array.from({ length: accepted.length }, (_, i) => i + 1));
+        expect(withdrawal.body.revision).toBe(accepted.length);
+        for (const refused of answers.filter((a) => a.status !== 200))
+          expect([refused.status, refused.body.code]).toEqual([409, 'course_closed']);
+        expect(history.map((e) => e.type)).toEqual([
+          'PatientEnrolled',
+          ...Array(accepted.length - 1).fill('SessionMissed'),
+          'PatientWithdrawn',
+        ]);
+        expect(history.slice(1).map((e) => e.metadata.prevHash)).toEqual(
+          history.slice(0, -1).map((e) => e.metadata.hash),
+        );
+        // Each command's events carry its own correlation: one command id per event here.
+        expect(new Set(history.map((e) => e.metadata.commandId)).size).toBe(history.length);
+        // And they did queue up: some appends recorded more than one command.
+        const metrics = (await clinician.as(undefined).get('/metrics')).body as string;
+        const appends = Number(/^ipt_commands_per_append_count (\d+)/m.exec(metrics)?.[1]);
+        const commands = Number(/^ipt_commands_per_append_sum (\d+)/m.exec(metrics)?.[1]);
+        expect(commands).toBeGreaterThan(appends);
+      });
+
       it('X-Min-Revision waits for the projection and gives up with 503 after 5 s', async () => {
         const course = await CourseDriver.enroll(clinician);
         const written = await course.send('/sessions', session(1));

@@ -56,6 +56,12 @@ export function commandMetrics(registry: Registry) {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
+    commandsPerAppend: new Histogram({
+      name: 'ipt_commands_per_append',
+      help: 'Commands on one course decided together and recorded by one append (1 unless they queued up).',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
   };
 }
 

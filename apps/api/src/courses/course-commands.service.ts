@@ -26,8 +26,9 @@ import {
   WrongExpectedRevisionError,
   newEventId,
   type EventStore,
+  type EventToAppend,
 } from '@ipt/event-store';
-import { inSpan, traceCarrier, tracer } from '@ipt/telemetry';
+import { inSpan, traceCarrier, tracer, type TraceCarrier } from '@ipt/telemetry';
 import type { Caller } from '@ipt/auth';
 import {
   ApplicationError,
@@ -42,9 +43,11 @@ import {
   answerOfKeyed,
   revisedEvents,
   type LoadedCourse,
+  type RevisedEvent,
 } from './course-streams';
 import { IdempotencyRecords, type CommandAnswer } from './idempotency-records';
 import { sealForAppend } from './event-chain';
+import { CourseLanes, settle, type Settled } from './course-lanes';
 import { ApiMetrics } from '../infrastructure/api-metrics';
 import type { CommandMetrics, CommandOutcome } from '@ipt/observability';
 import { KeyErasedError, PhiVault, type LiveKey } from '@ipt/privacy';
@@ -60,13 +63,36 @@ export interface CommandEnvelope {
 
 /** How often a command is re-decided after losing a race to a concurrent writer. */
 const MAX_ATTEMPTS = 8;
+/** Most commands on one course decided and appended together (one append, one fsync). */
+const MAX_BATCH = 64;
+
+interface QueuedCommand {
+  command: CourseCommand;
+  envelope: CommandEnvelope;
+  /** The submitting request's trace context, for its events' metadata. */
+  trace: TraceCarrier;
+}
+
+/**
+ * Whether a command may share an append with others on its course: not an
+ * enrollment or erasure (they make or destroy the key), nor a keyed or
+ * If-Match command (their answers depend on exactly what the store holds).
+ */
+function sharesAppend({ command, envelope }: QueuedCommand): boolean {
+  return (
+    command.type !== 'EnrollPatient' &&
+    command.type !== 'EraseCourse' &&
+    envelope.idempotencyKey === undefined &&
+    envelope.ifMatch === undefined
+  );
+}
 
 @Injectable()
 export class CourseCommandsService {
   private readonly streams: CourseStreams;
   private readonly metrics: CommandMetrics;
-  /** The last command queued on each course that has one running. */
-  private readonly queues = new Map<string, Promise<void>>();
+  /** Commands queued per course; those that may share an append are decided and appended together. */
+  private readonly lanes: CourseLanes<QueuedCommand, CommandAnswer>;
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -76,6 +102,17 @@ export class CourseCommandsService {
   ) {
     this.streams = new CourseStreams(store);
     this.metrics = metrics.commands;
+    this.lanes = new CourseLanes({
+      maxBatch: MAX_BATCH,
+      canJoin: (first, next) =>
+        sharesAppend(first) &&
+        sharesAppend(next) &&
+        next.envelope.caller.clinicId === first.envelope.caller.clinicId,
+      run: (streamId, batch) =>
+        batch.length === 1
+          ? settle(() => this.executeCommand(batch[0].command, batch[0].envelope)).then((s) => [s])
+          : this.executeBatch(streamId, batch),
+    });
   }
 
   /** One span per command (ids and names only: the command's data may hold PHI). */
@@ -101,11 +138,12 @@ export class CourseCommandsService {
     const started = process.hrtime.bigint();
     let outcome: CommandOutcome = 'failed';
     try {
-      // Commands on one course run one after another in this process, so concurrent valid
-      // commands on a hot course all succeed; the bounded retry below remains for writers
-      // in other processes (decision 4).
       const streamId = courseStreamId(command.data.courseId);
-      const answer = await this.inTurn(streamId, () => this.executeCommand(command, envelope));
+      const answer = await this.lanes.submit(streamId, {
+        command,
+        envelope,
+        trace: traceCarrier(),
+      });
       outcome = 'accepted';
       return answer;
     } catch (error) {
@@ -160,19 +198,130 @@ export class CourseCommandsService {
     }
   }
 
-  /** Runs `work` after every earlier command on the same course has finished. */
-  private inTurn<T>(streamId: string, work: () => Promise<T>): Promise<T> {
-    const before = this.queues.get(streamId) ?? Promise.resolve();
-    const result = before.then(work);
-    const after = result.then(
-      () => undefined,
-      () => undefined,
+  /**
+   * Commands that queued up on one course, decided in order (each on the state
+   * the ones before it leave) and appended as one: one append, one fsync. A
+   * refused command records nothing and leaves the others to go on; a lost
+   * race re-decides the whole batch on what the store holds, as a single
+   * command would be.
+   */
+  private async executeBatch(
+    streamId: string,
+    batch: QueuedCommand[],
+  ): Promise<Settled<CommandAnswer>[]> {
+    const { clinicId } = batch[0].envelope.caller;
+    const courseId = batch[0].command.data.courseId;
+    let course = this.streams.cached(streamId) ?? (await this.streams.load(streamId, clinicId));
+    for (let attempt = 1; ; attempt++) {
+      if (course.revision === undefined || course.clinicId !== clinicId || course.state?.erased) {
+        // Missing, another clinic's, or erased: every command is refused; each answers alone.
+        const settled: Settled<CommandAnswer>[] = [];
+        for (const { command, envelope } of batch)
+          settled.push(await settle(() => this.executeCommand(command, envelope)));
+        return settled;
+      }
+      const dataKey = await this.courseKey(courseId, !course.sealed);
+      const now = new Date();
+      const outcomes: (Settled<CommandAnswer> | { digest: string; events: RevisedEvent[] })[] = [];
+      const toAppend: EventToAppend[] = [];
+      let next = course;
+      let staleRefusal = false;
+      for (const { command, envelope, trace } of batch) {
+        const digest = this.vault.digest(dataKey, commandText(command));
+        let decided: CourseEvent[];
+        try {
+          decided = this.decided(command, next, now, () => crypto.randomUUID());
+        } catch (error) {
+          if (!isRefusal(error)) throw error;
+          // A refusal decided on cached state: decide the batch again on what the store holds.
+          if (!course.fresh) {
+            staleRefusal = true;
+            break;
+          }
+          outcomes.push({ ok: false, error });
+          continue;
+        }
+        const events = this.drafted(command, envelope, streamId, next, decided, {
+          now,
+          digest,
+          dataKey,
+          newId: () => crypto.randomUUID(),
+          trace,
+        });
+        const first = next.revision! + 1;
+        const recorded = events.map((event, i) => ({ ...event, revision: first + i }));
+        next = this.streams.advanced(streamId, next, recorded);
+        toAppend.push(...events);
+        outcomes.push({
+          digest,
+          events: decided.map((event, i) => ({ event, revision: first + i })),
+        });
+      }
+      if (!staleRefusal && toAppend.length > 0) {
+        try {
+          await this.appendBatch(
+            streamId,
+            course.revision,
+            toAppend,
+            outcomes.filter((o) => 'events' in o).length,
+          );
+        } catch (error) {
+          if (!(error instanceof WrongExpectedRevisionError)) throw error;
+          this.streams.forget(streamId);
+          if (attempt >= MAX_ATTEMPTS)
+            return batch.map(() => ({ ok: false, error: new ConcurrencyConflict() }));
+          staleRefusal = true;
+        }
+      }
+      if (staleRefusal) {
+        course = await this.streams.load(streamId, clinicId);
+        continue;
+      }
+      if (toAppend.length > 0) {
+        const first = course.revision + 1;
+        this.streams.appended(
+          streamId,
+          course,
+          toAppend.map((event, i) => ({ ...event, revision: first + i })),
+        );
+      }
+      return outcomes.map((outcome, i) =>
+        'events' in outcome
+          ? {
+              ok: true,
+              value: answerOf(batch[i].command.type, courseId, outcome.digest, outcome.events),
+            }
+          : outcome,
+      );
+    }
+  }
+
+  /** One append of a batch's events, in its own span. */
+  private appendBatch(
+    streamId: string,
+    expectedRevision: number,
+    events: EventToAppend[],
+    commands: number,
+  ) {
+    return inSpan(
+      'append',
+      {
+        attributes: {
+          'ipt.event_store.stream': streamId,
+          'ipt.event_store.expected_revision': String(expectedRevision),
+          'ipt.event.count': events.length,
+        },
+      },
+      async (span) => {
+        const appending = process.hrtime.bigint();
+        const appended = await this.store
+          .appendToStream(streamId, events, { expectedRevision })
+          .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
+        this.metrics.commandsPerAppend.observe(commands);
+        span.setAttribute('ipt.event_store.revision', appended.nextExpectedRevision);
+        return appended;
+      },
     );
-    this.queues.set(streamId, after);
-    void after.then(() => {
-      if (this.queues.get(streamId) === after) this.queues.delete(streamId);
-    });
-    return result;
   }
 
   /** The course's live key; an erased one refuses the command (privacy.md). */
@@ -233,37 +382,10 @@ export class CourseCommandsService {
       if (course.revision !== envelope.ifMatch) throw new RevisionMismatch(course.revision);
     }
 
-    const commandId = crypto.randomUUID();
     const idSource = key
       ? deterministicIds(caller.clinicId, key, digest)
       : () => crypto.randomUUID();
-    const decided = tracer().startActiveSpan('decide', (span) => {
-      span.setAttribute('ipt.command.type', command.type);
-      span.setAttribute('ipt.course.revision', course.revision ?? -1);
-      try {
-        const events = decide(command, course.state, { now, newId: idSource });
-        span.setAttribute('ipt.event.count', events.length);
-        return events;
-      } catch (error) {
-        // A refusal is an answer, not a failure of the service: name it, without its message.
-        span.setAttribute('ipt.command.refused', (error as Error).name);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
-    const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
-      actor: { id: caller.userId, role: envelope.role },
-      clinicId: caller.clinicId,
-      commandId,
-      correlationId: envelope.correlationId,
-      causationId: commandId,
-      ...(key ? { idempotencyKey: key } : {}),
-      schemaVersion: SCHEMA_VERSION,
-      recordedAt: now.toISOString(),
-      commandType: command.type,
-      requestDigest: digest,
-    };
+    const decided = this.decided(command, course, now, idSource);
     const expectedRevision = exists ? course.revision! : 'no_stream';
     const { toAppend, result } = await inSpan(
       'append',
@@ -276,28 +398,18 @@ export class CourseCommandsService {
       },
       async (span) => {
         // The append's trace context travels with the events: projector and relay continue it.
-        const traced = { ...metadata, ...traceCarrier() };
-        const plain = decided.map((event) => ({
-          // Keyed: derived from the key, so a retry proposes the same ids. Otherwise time-ordered
-          // (UUID v7), so the store's unique index on event ids grows at its right edge.
-          eventId: key ? idSource() : newEventId(),
-          type: event.type,
-          data: event.data as unknown as Record<string, unknown>,
-          metadata: { ...traced },
-        }));
-        // PHI is sealed before the chain hashes the events: the chain covers the stored form.
-        const drafts = dataKey ? this.vault.seal(streamId, dataKey, plain) : plain;
-        // The hash chain is the last step: it covers the events exactly as stored.
-        const events = sealForAppend(
-          streamId,
-          exists ? course.revision! + 1 : 0,
-          drafts,
-          course.lastHash,
-        );
+        const events = this.drafted(command, envelope, streamId, course, decided, {
+          now,
+          digest,
+          dataKey,
+          newId: idSource,
+          trace: traceCarrier(),
+        });
         const appending = process.hrtime.bigint();
         const appended = await this.store
           .appendToStream(streamId, events, { expectedRevision })
           .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
+        this.metrics.commandsPerAppend.observe(1);
         span.setAttribute('ipt.event_store.revision', appended.nextExpectedRevision);
         return { toAppend: events, result: appended };
       },
@@ -328,6 +440,75 @@ export class CourseCommandsService {
       answerOf(command.type, command.data.courseId, digest, revised),
       erasure,
     );
+  }
+
+  /** `decide` in its own span: the events the command causes on the course's state. */
+  private decided(
+    command: CourseCommand,
+    course: LoadedCourse,
+    now: Date,
+    newId: () => string,
+  ): CourseEvent[] {
+    return tracer().startActiveSpan('decide', (span) => {
+      span.setAttribute('ipt.command.type', command.type);
+      span.setAttribute('ipt.course.revision', course.revision ?? -1);
+      try {
+        const events = decide(command, course.state, { now, newId });
+        span.setAttribute('ipt.event.count', events.length);
+        return events;
+      } catch (error) {
+        // A refusal is an answer, not a failure of the service: name it, without its message.
+        span.setAttribute('ipt.command.refused', (error as Error).name);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** The decided events as they will be stored: with metadata, PHI sealed, chained to the course. */
+  private drafted(
+    command: CourseCommand,
+    envelope: CommandEnvelope,
+    streamId: string,
+    course: LoadedCourse,
+    decided: readonly CourseEvent[],
+    draft: {
+      now: Date;
+      digest: string;
+      dataKey?: LiveKey;
+      newId: () => string;
+      trace: TraceCarrier;
+    },
+  ): EventToAppend[] {
+    const { caller, idempotencyKey: key } = envelope;
+    const commandId = crypto.randomUUID();
+    const metadata: EventMetadata & { requestDigest: string; commandType: string } = {
+      actor: { id: caller.userId, role: envelope.role },
+      clinicId: caller.clinicId,
+      commandId,
+      correlationId: envelope.correlationId,
+      causationId: commandId,
+      ...(key ? { idempotencyKey: key } : {}),
+      schemaVersion: SCHEMA_VERSION,
+      recordedAt: draft.now.toISOString(),
+      commandType: command.type,
+      requestDigest: draft.digest,
+      ...draft.trace,
+    };
+    const plain = decided.map((event) => ({
+      // Keyed: derived from the key, so a retry proposes the same ids. Otherwise time-ordered
+      // (UUID v7), so the store's unique index on event ids grows at its right edge.
+      eventId: key ? draft.newId() : newEventId(),
+      type: event.type,
+      data: event.data as unknown as Record<string, unknown>,
+      metadata: { ...metadata },
+    }));
+    // PHI is sealed before the chain hashes the events: the chain covers the stored form.
+    const sealed = draft.dataKey ? this.vault.seal(streamId, draft.dataKey, plain) : plain;
+    // The hash chain is the last step: it covers the events exactly as stored.
+    const first = course.revision === undefined ? 0 : course.revision + 1;
+    return sealForAppend(streamId, first, sealed, course.lastHash);
   }
 
   /**

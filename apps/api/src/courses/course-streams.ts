@@ -89,6 +89,13 @@ export class CourseStreams {
     this.remember(streamId, course);
   }
 
+  /** The course after events about to be appended, not cached: what the next command of a batch decides on. */
+  advanced(streamId: string, before: LoadedCourse, events: RecordedEventLike[]): LoadedCourse {
+    const course: LoadedCourse = { ...before };
+    this.fold(streamId, course, events);
+    return course;
+  }
+
   /**
    * Reads what the cache lacks. A course not cached is first read one event
    * deep: a course of another clinic than `clinicId` is answered from its
