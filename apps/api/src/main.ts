@@ -20,7 +20,7 @@ import { ProblemFilter } from './http/problem.filter';
 import { BodyValidationPipe } from './http/validation';
 import { requestIdOf } from './infrastructure/logging';
 import { ApiMetrics } from './infrastructure/api-metrics';
-import { RequestSpanInterceptor, traceRequests } from './http/request-tracing';
+import { traceRequests } from './http/request-tracing';
 import { setUpOpenApi } from './operations/openapi';
 
 export async function createApp(
@@ -44,7 +44,6 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   // First: the request span also covers what the edge refuses (401 before the body).
   traceRequests(fastify);
-  app.useGlobalInterceptors(new RequestSpanInterceptor());
   parseJsonBodiesOnly(fastify);
   authenticateBeforeBody(fastify, app.get<TokenVerifier>(TOKEN_VERIFIER));
   app.useGlobalFilters(new ProblemFilter());
