@@ -17,6 +17,7 @@
  *        RELAY_BENCH_BATCH (the relay's default), RELAY_BENCH_REQUEST_BYTES (the relay's default),
  *        RELAY_BENCH_COMPRESSION (none | gzip), RELAY_BENCH_RUNS (throughput runs, 2),
  *        RELAY_BENCH_RATE (commands/s, 1000), RELAY_BENCH_SECONDS (10),
+ *        RELAY_BENCH_CONSUMER_WAIT_MS (the latency consumer's fetch wait, 100),
  *        RELAY_BENCH_CPU_PROFILE (file: a CPU profile of the first throughput run's relaying),
  *        RELAY_BENCH_BROKER_PID (to report the CPU of a broker given by KAFKA_BROKERS),
  *        RELAY_BENCH_PRODUCER (auto | native | kafkajs: the relay's Kafka producer; default auto),
@@ -50,6 +51,8 @@ const EVENTS = Number(env.RELAY_BENCH_EVENTS ?? 100_000);
 const RUNS = Number(env.RELAY_BENCH_RUNS ?? 2);
 const RATE = Number(env.RELAY_BENCH_RATE ?? 1000);
 const SECONDS = Number(env.RELAY_BENCH_SECONDS ?? 10);
+/** The latency consumer's fetch wait: how long the broker may hold a fetch that finds nothing new. */
+const CONSUMER_WAIT_MS = Number(env.RELAY_BENCH_CONSUMER_WAIT_MS ?? 100);
 const COMPRESSION = env.RELAY_BENCH_COMPRESSION === 'gzip' ? 'gzip' : 'none';
 const PRODUCER = (env.RELAY_BENCH_PRODUCER ?? 'auto') as KafkaRelayOptions['producer'];
 const RELAY_OPTIONS: Partial<KafkaRelayOptions> = {
@@ -284,7 +287,7 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
   }).consumer({
     groupId: `relay-bench-latency${suffix}`,
     readUncommitted: false,
-    maxWaitTimeInMs: 100,
+    maxWaitTimeInMs: CONSUMER_WAIT_MS,
   });
   try {
     // Commands of many courses, one step of each course in turn (as appendInterleaved orders them).
