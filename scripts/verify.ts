@@ -54,7 +54,9 @@ async function main(): Promise<number> {
   if (!publicKey) {
     db.close();
     await shared?.end();
-    return cannotRun('no signing key: neither AUDIT_SIGNING_KEY, nor a key file, nor a signed checkpoint');
+    return cannotRun(
+      'no signing key: neither AUDIT_SIGNING_KEY, nor a key file, nor a signed checkpoint',
+    );
   }
   const bar = new SingleBar({
     format: 'streams [{bar}] {value}/{total} | {rate}/s | {eta_formatted} left',

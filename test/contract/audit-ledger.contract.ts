@@ -82,15 +82,9 @@ export function auditLedgerContract(name: string, fixture: AuditLedgerFixture): 
       for (const { revision, leafIndex } of leaves) {
         const leaf = leafHash(eventLeafData(b[revision]));
         expect(view.leafHash(leafIndex).equals(leaf)).toBe(true);
-        expect(
-          verifyInclusion(
-            leaf,
-            leafIndex,
-            7,
-            proofs.inclusionProof(leafIndex, 7),
-            root,
-          ),
-        ).toBe(true);
+        expect(verifyInclusion(leaf, leafIndex, 7, proofs.inclusionProof(leafIndex, 7), root)).toBe(
+          true,
+        );
       }
     });
 
@@ -145,9 +139,9 @@ export function auditLedgerContract(name: string, fixture: AuditLedgerFixture): 
       await issuer().tick();
       const first = await reader.checkpoints.latest();
       expect(first).toMatchObject({ sequence: 1, checkpoint: { events: { size: 4 } } });
-      expect(verifyCheckpoint(first!, (await reader.checkpoints.publicKey(first!.keyId))!.jwk)).toBe(
-        true,
-      );
+      expect(
+        verifyCheckpoint(first!, (await reader.checkpoints.publicKey(first!.keyId))!.jwk),
+      ).toBe(true);
 
       // An operator rewrites an event and rebuilds the tree from the altered log.
       const altered = stream.map((e) => ({ ...e, metadata: { ...e.metadata } }));

@@ -9,11 +9,7 @@ import type { SqliteDatabase } from '@ipt/event-store';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import {
-  ledgerReadSide,
-  ledgerStorage,
-  openReadModelDatabase,
-} from '@ipt/projections';
+import { ledgerReadSide, ledgerStorage, openReadModelDatabase } from '@ipt/projections';
 import { AuditSigningKey, signCheckpoint } from '@ipt/audit';
 import {
   createTestDatabase,

@@ -77,7 +77,10 @@ export function merkleNodeStoreContract(name: string, fixture: MerkleNodeStoreFi
         );
       for (let i = 0; i < n; i++)
         expect(view.leafHash(i).toString('hex')).toBe(
-          createHash('sha256').update(Buffer.from([0])).update(data[i]).digest('hex'),
+          createHash('sha256')
+            .update(Buffer.from([0]))
+            .update(data[i])
+            .digest('hex'),
         );
       for (const size of [1, 2, 7, 16, 23, n]) {
         const indexes = Array.from({ length: size }, (_, i) => i);
@@ -132,7 +135,10 @@ export function merkleNodeStoreContract(name: string, fixture: MerkleNodeStoreFi
       const view = await reader.view(24, { leaves: Array.from({ length: 24 }, (_, i) => i) });
       const byLeafHash = new Map(
         batches.map((batch) => [
-          createHash('sha256').update(Buffer.from([0])).update(batch[0]).digest('hex'),
+          createHash('sha256')
+            .update(Buffer.from([0]))
+            .update(batch[0])
+            .digest('hex'),
           batch,
         ]),
       );

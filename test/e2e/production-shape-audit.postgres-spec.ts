@@ -98,7 +98,8 @@ describe('the audit state on the production shape: two API instances, a projecto
         );
       },
       20_000,
-      () => `for a checkpoint of ${events} events and ${access} accesses: ${JSON.stringify(latest)}`,
+      () =>
+        `for a checkpoint of ${events} events and ${access} accesses: ${JSON.stringify(latest)}`,
     );
     return latest!;
   };

@@ -10,15 +10,13 @@
  * audit_merkle_trees: writers in other processes wait for that lock, so the
  * leaf indexes stay gap-free and no two writers extend the same size.
  */
-import type { Pool, PoolClient } from 'pg';
-import {
-  frontierKeys,
-  nodesOfAppend,
-  type MerkleNodeReader,
-  type NodeKey,
-} from './merkle-tree';
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { frontierKeys, nodesOfAppend, type MerkleNodeReader, type NodeKey } from './merkle-tree';
 
-type Queryable = Pick<Pool, 'query'> | Pick<PoolClient, 'query'>;
+/** A pool or one of its clients (inside a transaction). */
+interface Queryable {
+  query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
 
 export class PostgresMerkleNodeStore implements MerkleNodeReader {
   constructor(

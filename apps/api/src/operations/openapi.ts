@@ -176,7 +176,10 @@ function addAccessLogRefusals(document: OpenAPIObject): void {
       if (!operation) continue;
       const codes = codesOf(operation.responses[String(status)]) ?? [];
       const added = [code, DATABASE_UNAVAILABLE[1]].filter((c) => !codes.includes(c));
-      operation.responses[String(status)] = problemResponseObject(status, [...codes, ...added].sort());
+      operation.responses[String(status)] = problemResponseObject(
+        status,
+        [...codes, ...added].sort(),
+      );
     }
   }
 }

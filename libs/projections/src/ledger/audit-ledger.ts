@@ -10,10 +10,7 @@ import { AuditSigningKey } from '@ipt/audit';
 import type { EventStore, SqliteDatabase } from '@ipt/event-store';
 import { ProjectionRunner, type RunnerLogger } from '../projection-runner';
 import { sqliteProjectionTarget, type ProjectionTarget } from '../projection-target';
-import {
-  PostgresEventsLedger,
-  postgresEventsTreeTarget,
-} from '../postgres/ledger.postgres';
+import { PostgresEventsLedger, postgresEventsTreeTarget } from '../postgres/ledger.postgres';
 import {
   CheckpointIssuer,
   PostgresCheckpointLog,

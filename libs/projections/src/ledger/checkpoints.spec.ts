@@ -61,7 +61,7 @@ describe('CheckpointIssuer', () => {
     const log = new SqliteCheckpointLog(db);
     const signer = issuer();
     await signer.tick();
-    expect((await log.latest())).toBeUndefined(); // an empty ledger has nothing to sign
+    expect(await log.latest()).toBeUndefined(); // an empty ledger has nothing to sign
 
     projection.apply(db, recorded(courseStream('a1', 3), 1));
     await signer.tick();
@@ -75,7 +75,7 @@ describe('CheckpointIssuer', () => {
     // The access tree growing alone is growth too.
     let access = { size: 1, root: 'ab'.repeat(32) };
     await issuer({ head: () => Promise.resolve(access) }).tick();
-    expect((await log.latest())).toMatchObject({
+    expect(await log.latest()).toMatchObject({
       sequence: 2,
       checkpoint: { access, events: { size: 3 } },
     });
@@ -120,6 +120,6 @@ describe('CheckpointIssuer', () => {
     projection.apply(db, recorded([...stream.slice(2), ...courseStream('e5', 1)], 3));
     await rebuilding.tick();
     expect(rebuilding.status().state).not.toBe('inconsistent');
-    expect((await log.latest())).toMatchObject({ sequence: 2, checkpoint: { events: { size: 6 } } });
+    expect(await log.latest()).toMatchObject({ sequence: 2, checkpoint: { events: { size: 6 } } });
   });
 });

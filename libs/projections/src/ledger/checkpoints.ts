@@ -52,7 +52,6 @@ export interface CheckpointLog {
   publicKey(keyId?: string): Promise<AuditPublicKey | undefined>;
 }
 
-
 const SQLITE_SCHEMA = `
   CREATE TABLE IF NOT EXISTS audit_checkpoints (
     seq INTEGER PRIMARY KEY,

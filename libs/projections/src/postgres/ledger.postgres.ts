@@ -122,7 +122,10 @@ export class PostgresEventsLedger implements EventsLedger {
           WHERE stream_id = $1 ORDER BY revision`,
         [streamId],
       );
-      return rows.map((row) => ({ revision: Number(row.revision), leafIndex: Number(row.leafIndex) }));
+      return rows.map((row) => ({
+        revision: Number(row.revision),
+        leafIndex: Number(row.leafIndex),
+      }));
     });
   }
 
