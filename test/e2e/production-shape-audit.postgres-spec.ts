@@ -215,3 +215,54 @@ describe('the audit state on the production shape: two API instances, a projecto
     await access.close();
   });
 });
+
+describe('an API projecting in-process with DATABASE_URL (the projector lock held by the API)', () => {
+  let database: TestDatabase;
+  let api: LedgerApp | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    api = await startLedgerApp({
+      env: {
+        DATABASE_URL: database.url,
+        PHI_KEK: randomBytes(32).toString('base64'),
+        CHECKPOINT_INTERVAL_MS: '100',
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.stop();
+    await database?.drop();
+  });
+
+  it('builds the events tree and signs checkpoints in PostgreSQL, with the key it registered', async () => {
+    const clinic = `clinic-audit-inproc-${randomUUID().slice(0, 8)}`;
+    const clinician = new LedgerClient(api!.baseUrl, tokenFor(clinic, ['clinician']));
+    const auditor = clinician.as(tokenFor(clinic, ['auditor']));
+    const course = await CourseDriver.enroll(clinician);
+    await course.send('/sessions', session(1));
+    let latest: Signed | undefined;
+    await waitFor(
+      async () => {
+        const answer = await auditor.get('/v1/audit/checkpoints/latest');
+        latest = answer.status === 200 ? answer.body : undefined;
+        return (
+          (latest?.checkpoint.events.size ?? 0) >= 2 && (latest?.checkpoint.access.size ?? 0) >= 2
+        );
+      },
+      20_000,
+      () => `for a checkpoint of the course's 2 events: ${JSON.stringify(latest)}`,
+    );
+    const shared = await openSharedDatabase(database.url);
+    try {
+      const { rows } = await shared.query('SELECT events_size FROM audit_checkpoints');
+      expect(rows.length).toBeGreaterThan(0);
+    } finally {
+      await shared.end();
+    }
+    const key = (await auditor.get('/v1/audit/public-key')).body;
+    const bundle = (await auditor.get(course.path('/audit-bundle'))).body;
+    expect(verifyBundle(bundle, { publicKey: readPublicKey(key.pem) }).valid).toBe(true);
+  });
+});

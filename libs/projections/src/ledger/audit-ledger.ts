@@ -94,9 +94,14 @@ export class AuditLedger {
     this.issuer.start();
   }
 
-  async stop(): Promise<void> {
+  /** Stops building and signing, to start again later (a process that lost the projector lock). */
+  async pause(): Promise<void> {
     await this.runner.stop();
     await this.issuer.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.pause();
     await this.topic?.close();
   }
 }
