@@ -68,20 +68,21 @@ export class PostgresMerkleNodeStore implements MerkleNodeReader {
       frontier[level] = hashes[i];
     });
     const grown = nodesOfAppend(size, frontier, leafData);
+    // The nodes and the new size in one statement (one round trip).
     await client.query(
-      `INSERT INTO audit_merkle_nodes (tree, level, idx, hash)
-       SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])`,
+      `WITH stored AS (
+         INSERT INTO audit_merkle_nodes (tree, level, idx, hash)
+         SELECT $1, * FROM unnest($2::int[], $3::bigint[], $4::bytea[])
+       )
+       UPDATE audit_merkle_trees SET size = $5 WHERE tree = $1`,
       [
         this.tree,
         grown.nodes.map((n) => n.level),
         grown.nodes.map((n) => n.index),
         grown.nodes.map((n) => n.hash),
+        grown.size,
       ],
     );
-    await client.query('UPDATE audit_merkle_trees SET size = $2 WHERE tree = $1', [
-      this.tree,
-      grown.size,
-    ]);
     return grown.size;
   }
 

@@ -4,7 +4,8 @@
  * PostgreSQL detail of the access log is in this file.
  *
  * Group commit: records appended while a commit is in flight are inserted
- * together in the next transaction, and each answer waits for its commit.
+ * together in the next transaction (at most two of an instance under way at
+ * once), and each answer waits for its commit.
  * Appends from several instances are serialized by the row lock on the
  * `access` tree's row (SELECT … FOR UPDATE in the node store), taken first in
  * each transaction: under it the transaction reads the tree's size and each
@@ -35,8 +36,10 @@ import {
   type StoredAccessRecord,
 } from './access-log';
 
-/** Most records committed in one transaction (13 parameters each, under PostgreSQL's 65,535). */
+/** Most records committed in one transaction. */
 const MAX_RECORDS_PER_COMMIT = 1000;
+/** Transactions of one instance under way at once (each holds a pooled connection). */
+const MAX_COMMITS_IN_FLIGHT = 2;
 
 interface Row {
   leaf_index: number;
@@ -64,7 +67,8 @@ export class PostgresAccessLog implements AccessLog {
   private readonly nodes: PostgresMerkleNodeStore;
   private readonly tree: MerkleTreeReader;
   private queue: Pending[] = [];
-  private committing?: Promise<void>;
+  /** Transactions under way; the next one waits for the tree's lock, not for their commits. */
+  private inFlight = 0;
   private flushScheduled = false;
   private idle: (() => void)[] = [];
 
@@ -81,7 +85,7 @@ export class PostgresAccessLog implements AccessLog {
   }
 
   async drain(): Promise<void> {
-    if (this.queue.length === 0 && !this.flushScheduled && !this.committing) return;
+    if (this.queue.length === 0 && !this.flushScheduled && this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
@@ -143,7 +147,7 @@ export class PostgresAccessLog implements AccessLog {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.committing) return;
+    if (this.flushScheduled || this.inFlight >= MAX_COMMITS_IN_FLIGHT) return;
     this.flushScheduled = true;
     // setImmediate (not a microtask): answers sent in the same I/O phase join one commit.
     setImmediate(() => {
@@ -153,14 +157,17 @@ export class PostgresAccessLog implements AccessLog {
   }
 
   private flush(): void {
+    if (this.inFlight >= MAX_COMMITS_IN_FLIGHT) return;
     const batch = this.queue.splice(0, MAX_RECORDS_PER_COMMIT);
     if (batch.length === 0) {
-      for (const resolve of this.idle.splice(0)) resolve();
+      if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
       return;
     }
-    // What arrives meanwhile waits for this commit, then goes in the next one.
-    this.committing = this.commit(batch).finally(() => {
-      this.committing = undefined;
+    // What arrives meanwhile goes in the next transaction, which queues behind this one's lock
+    // while this one commits: the round trips of the two overlap.
+    this.inFlight++;
+    void this.commit(batch).finally(() => {
+      this.inFlight--;
       this.flush();
     });
   }
