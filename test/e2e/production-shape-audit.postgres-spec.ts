@@ -8,7 +8,9 @@
  * code, and the reads made on both instances are in ONE access log whose
  * per-clinic chain verifies and whose tree is the one the checkpoint signed.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import type { Pool } from 'pg';
 import {
   hashLeaf,
@@ -24,6 +26,7 @@ import {
   LedgerClient,
   PROJECTOR_MAIN,
   startLedgerApp,
+  tempDataDir,
   tokenFor,
   type LedgerApp,
 } from '../support/ledger-app';
@@ -37,6 +40,16 @@ import { asRecorded } from '../../apps/api/src/audit/access-log/access-log';
 import { CourseDriver, session } from './course-scenario';
 
 jest.setTimeout(120_000);
+
+const VERIFY = path.join(__dirname, '../../dist/scripts/verify.js');
+
+function runVerify(env: Record<string, string>) {
+  return new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [VERIFY], { env, timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 const CLINIC = `clinic-audit-shape-${randomUUID().slice(0, 8)}`;
 
@@ -213,6 +226,19 @@ describe('the audit state on the production shape: two API instances, a projecto
       ).toBe(true);
     }
     await access.close();
+
+    // npm run verify against the shared state, from a folder with no key and no ledger of its own
+    // (run asynchronously: the EventStoreDB test server answers from this process).
+    const verify = await runVerify({
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: tempDataDir('ipt-verify-shape-'),
+      DATABASE_URL: database.url,
+      EVENTSTORE_CONNECTION_STRING: esdb.connectionString,
+    });
+    expect([verify.status, verify.stderr]).toEqual([0, '']);
+    expect(verify.stdout).toContain('result: VALID');
+    expect(verify.stdout).toContain(`streams checked: ${courses.length}`);
   });
 });
 
