@@ -38,6 +38,8 @@ describe('PostgreSQL stopped and started again under a running API', () => {
     await course.send('/sessions', session(1));
     expect(await course.view()).toMatchObject({ sessionsHeld: 1 });
     expect((await anonymous.get('/health/ready')).status).toBe(200);
+    // The course's key is now cached: its history needs PostgreSQL for nothing but the access record.
+    expect((await clinician.get(course.path('/history'))).status).toBe(200);
 
     await postgres.stop();
 
@@ -47,6 +49,10 @@ describe('PostgreSQL stopped and started again under a running API', () => {
     const view = await clinician.get(course.path());
     expect([view.status, view.body.code]).toEqual([503, 'database_unavailable']);
     expect(view.headers.get('retry-after')).toBe('1');
+    // A read whose access record cannot be committed is not answered.
+    const history = await clinician.get(course.path('/history'));
+    expect([history.status, history.body.code]).toEqual([503, 'database_unavailable']);
+    expect(history.headers.get('retry-after')).toBe('1');
     const list = await clinician.get('/v1/courses');
     expect([list.status, list.body.code]).toEqual([503, 'database_unavailable']);
     // A keyed command needs its idempotency record: refused with a code, nothing recorded.

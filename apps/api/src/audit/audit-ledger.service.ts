@@ -95,12 +95,16 @@ export class AuditLedgerService implements OnApplicationBootstrap, OnApplication
 
   /** Readiness: the tree builds, and it still gives the roots of every stored checkpoint. */
   check(): CheckResult | null {
-    if (!this.builder) return null;
-    const projection = this.builder.runner.status();
-    const issuer = this.builder.issuer.status();
-    return {
-      ok: ['catching_up', 'live'].includes(projection.state) && issuer.state !== 'inconsistent',
-      report: { tree: projection.state, checkpoints: issuer.state, brokenAt: issuer.brokenAt },
-    };
+    return this.builder ? ledgerCheck(this.builder) : null;
   }
+}
+
+/** A ledger builder's readiness: its tree follows the log and gives every stored checkpoint's root. */
+export function ledgerCheck(builder: AuditLedger): CheckResult {
+  const projection = builder.runner.status();
+  const issuer = builder.issuer.status();
+  return {
+    ok: ['catching_up', 'live'].includes(projection.state) && issuer.state !== 'inconsistent',
+    report: { tree: projection.state, checkpoints: issuer.state, brokenAt: issuer.brokenAt },
+  };
 }
