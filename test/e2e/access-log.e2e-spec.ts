@@ -212,14 +212,16 @@ describe('access log over HTTP', () => {
     await app.stop();
     const store = AccessLogStore.inDataDir(app.dataDir);
     try {
-      const { size, root } = store.head();
+      const { size, root } = await store.head();
       expect(size).toBeGreaterThan(10);
       for (const clinicId of [clinicA, clinicB]) {
-        const records = store.clinicRecords(clinicId);
+        const records = await store.clinicRecords(clinicId);
         expect(records.length).toBeGreaterThan(0);
         expect(verifyAccessChain(records.map(asRecorded))).toMatchObject({ valid: true });
         for (const r of records) {
-          const proof = store.inclusionProof(r.leafIndex, size).map((h) => Buffer.from(h, 'hex'));
+          const proof = (await store.inclusionProof(r.leafIndex, size)).map((h) =>
+            Buffer.from(h, 'hex'),
+          );
           const leaf = hashLeaf(Buffer.from(r.hash, 'hex'));
           expect(
             verifyInclusionProof(leaf, r.leafIndex, size, proof, Buffer.from(root, 'hex')),

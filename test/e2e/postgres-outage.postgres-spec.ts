@@ -1,8 +1,10 @@
 /**
  * PostgreSQL stopped mid-run: readiness goes down, whatever needs the shared
- * database answers 503 database_unavailable (never 500), commands that do not
- * need it are still recorded, and when PostgreSQL is back the projections go
- * on from their checkpoints: nothing is lost. The suite runs its own
+ * database answers 503 database_unavailable (never 500), every recorded route
+ * included, since its access record is committed there before the answer
+ * leaves; a command that needs only the event store is still recorded (its
+ * answer is the 503), and when PostgreSQL is back the projections go on from
+ * their checkpoints: nothing is lost. The suite runs its own
  * embedded PostgreSQL server, since it stops it.
  */
 import { randomBytes } from 'node:crypto';
@@ -36,6 +38,8 @@ describe('PostgreSQL stopped and started again under a running API', () => {
     await course.send('/sessions', session(1));
     expect(await course.view()).toMatchObject({ sessionsHeld: 1 });
     expect((await anonymous.get('/health/ready')).status).toBe(200);
+    // The course's key is now cached: its history needs PostgreSQL for nothing but the access record.
+    expect((await clinician.get(course.path('/history'))).status).toBe(200);
 
     await postgres.stop();
 
@@ -45,15 +49,21 @@ describe('PostgreSQL stopped and started again under a running API', () => {
     const view = await clinician.get(course.path());
     expect([view.status, view.body.code]).toEqual([503, 'database_unavailable']);
     expect(view.headers.get('retry-after')).toBe('1');
+    // A read whose access record cannot be committed is not answered.
+    const history = await clinician.get(course.path('/history'));
+    expect([history.status, history.body.code]).toEqual([503, 'database_unavailable']);
+    expect(history.headers.get('retry-after')).toBe('1');
     const list = await clinician.get('/v1/courses');
     expect([list.status, list.body.code]).toEqual([503, 'database_unavailable']);
     // A keyed command needs its idempotency record: refused with a code, nothing recorded.
     const keyed = await course.attempt('/sessions', session(2), { 'idempotency-key': 'outage-2' });
     expect([keyed.status, keyed.body.code]).toEqual([503, 'database_unavailable']);
-    // An unkeyed command needs only the event store: recorded now, projected later.
+    // An unkeyed command needs only the event store, but its access record must be committed in
+    // PostgreSQL before any answer leaves (audit.md §3): the event is recorded, the answer is 503.
     const unkeyed = await course.attempt('/sessions', session(2));
-    expect(unkeyed.status).toBe(200);
-    const revision = unkeyed.body.revision;
+    expect([unkeyed.status, unkeyed.body.code]).toEqual([503, 'database_unavailable']);
+    expect(unkeyed.headers.get('retry-after')).toBe('1');
+    const revision = course.revision + 1;
 
     await postgres.restart();
 

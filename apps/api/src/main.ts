@@ -11,7 +11,7 @@ import { loadConfig, loadConfigOrExit } from '@ipt/config';
 import { startTracing } from '@ipt/telemetry';
 import { AppModule } from './app.module';
 import { recordAccesses } from './audit/access-log/access-log.hook';
-import { AccessLogStore } from './audit/access-log/access-log.store';
+import { ACCESS_LOG, type AccessLog } from './audit/access-log/access-log';
 import { serveConsole } from './console/console';
 import type { TokenVerifier } from '@ipt/auth';
 import { TOKEN_VERIFIER } from './http/auth.guard';
@@ -51,7 +51,7 @@ export async function createApp(
   app.enableShutdownHooks();
   recordHttpLatency(app);
   // Before the routes are registered (at init), so that every route answers through it.
-  recordAccesses(app.getHttpAdapter().getInstance(), app.get(AccessLogStore));
+  recordAccesses(app.getHttpAdapter().getInstance(), app.get<AccessLog>(ACCESS_LOG));
   setUpOpenApi(app);
   await serveConsole(app);
   return app;

@@ -33,6 +33,8 @@ import {
   AuditLedger,
   EMPTY_ACCESS_TREE,
   ProjectionRunner,
+  ledgerStorage,
+  postgresAccessTreeHead,
   courseLogHead,
   createPostgresReadModelTargets,
   sqliteProjectionTarget,
@@ -62,11 +64,16 @@ async function main(): Promise<void> {
     ? createPostgresReadModelTargets(shared)
     : createReadModelProjections().map((p) => sqliteProjectionTarget(db, p));
   const runners = targets.map((target) => new ProjectionRunner(store, target, logger, { vault }));
-  // The events tree and the one checkpoint signer live here when the API reads only.
-  const ledger = new AuditLedger(store, db, config, EMPTY_ACCESS_TREE, {
-    ...logger,
-    error: (m: string) => log.error(m),
-  });
+  // The events tree and the one checkpoint signer live here when the API reads only. With
+  // DATABASE_URL both are in PostgreSQL, and the checkpoints also sign the access tree that
+  // every API instance appends to there; without it the access log is in the API's data folder.
+  const ledger = new AuditLedger(
+    store,
+    ledgerStorage(db, shared),
+    config,
+    shared ? postgresAccessTreeHead(shared) : EMPTY_ACCESS_TREE,
+    { ...logger, error: (m: string) => log.error(m) },
+  );
   const lease = config.databaseUrl
     ? new AdvisoryLease(config.databaseUrl, PROJECTOR_LOCK, {
         applicationName: 'ipt-course-ledger-projector-lock',

@@ -8,7 +8,7 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { ChainedEvent } from './chain';
 import type { SignedCheckpoint } from './checkpoint';
-import type { IncrementalMerkleTree } from './merkle-tree';
+import type { MerkleTreeView } from './merkle-tree';
 
 export const AUDIT_BUNDLE_FORMAT = 'ipt-audit-bundle/1';
 
@@ -62,7 +62,7 @@ export interface AuditBundleInput {
  * the course's leaves that the checkpoint covers; later ones are left out.
  */
 export function courseLeaves(
-  tree: IncrementalMerkleTree,
+  tree: MerkleTreeView,
   entries: readonly { revision: number; leafIndex: number }[],
   size: number,
 ): BundleLeaf[] {
@@ -75,7 +75,7 @@ export function courseLeaves(
 }
 
 export function consistencyFor(
-  tree: IncrementalMerkleTree,
+  tree: MerkleTreeView,
   first: number,
   second: number,
 ): ConsistencyProof {

@@ -4,7 +4,7 @@
  */
 import { verify as verifySignature, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
-import { type IncrementalMerkleTree } from './merkle-tree';
+import { type MerkleTreeView } from './merkle-tree';
 import { keyIdOf, publicKeyFrom, type AuditSigningKey } from './signing-key';
 
 export interface TreeHead {
@@ -28,7 +28,7 @@ export interface SignedCheckpoint {
   keyId: string;
 }
 
-export function treeHead(tree: IncrementalMerkleTree, size: number = tree.size): TreeHead {
+export function treeHead(tree: MerkleTreeView, size: number = tree.size): TreeHead {
   return { size, root: tree.root(size).toString('hex') };
 }
 

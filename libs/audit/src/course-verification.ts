@@ -12,7 +12,7 @@
  */
 import { hashEvent, verifyChain, type ChainBreak, type ChainedEvent } from './chain';
 import { leafHash } from './merkle';
-import type { IncrementalMerkleTree } from './merkle-tree';
+import type { MerkleTreeView } from './merkle-tree';
 
 export interface CourseLeafIndex {
   revision: number;
@@ -39,7 +39,7 @@ export interface CourseVerification {
 export function verifyCourse(
   events: readonly ChainedEvent[],
   leaves: readonly CourseLeafIndex[],
-  tree: IncrementalMerkleTree,
+  tree: MerkleTreeView,
   checkpointSize: number,
 ): CourseVerification {
   const covered = new Map<number, number>();

@@ -10,6 +10,7 @@ export * from './access-record';
 export * from './merkle';
 export * from './merkle-tree';
 export * from './sqlite-merkle-node-store';
+export * from './postgres-merkle-node-store';
 export * from './signing-key';
 export * from './checkpoint';
 export * from './bundle';

@@ -2159,31 +2159,6 @@ export interface components {
                 });
             };
         };
-        /** @description Problem: access_log_unavailable */
-        AccessLogUnavailable: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
-                 *       "title": "Service Unavailable",
-                 *       "status": 503,
-                 *       "detail": "the access could not be recorded; retry",
-                 *       "code": "access_log_unavailable"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"] & ({
-                    /** @enum {integer} */
-                    status?: 503;
-                    /** @enum {string} */
-                    code?: "access_log_unavailable";
-                } & {
-                    [key: string]: unknown;
-                });
-            };
-        };
         /** @description Problem: database_unavailable */
         DatabaseUnavailable: {
             headers: {
@@ -4714,7 +4689,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: access_log_unavailable, store_unavailable */
+            /** @description Problem: access_log_unavailable, database_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4734,7 +4709,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "access_log_unavailable" | "store_unavailable";
+                        code?: "access_log_unavailable" | "database_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -4910,7 +4885,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: access_log_unavailable, store_unavailable */
+            /** @description Problem: access_log_unavailable, database_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -4930,7 +4905,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "access_log_unavailable" | "store_unavailable";
+                        code?: "access_log_unavailable" | "database_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5034,7 +5009,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: access_log_unavailable, store_unavailable */
+            /** @description Problem: access_log_unavailable, database_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5054,7 +5029,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "access_log_unavailable" | "store_unavailable";
+                        code?: "access_log_unavailable" | "database_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5245,7 +5220,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: access_log_unavailable, store_unavailable */
+            /** @description Problem: access_log_unavailable, database_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5265,7 +5240,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "access_log_unavailable" | "store_unavailable";
+                        code?: "access_log_unavailable" | "database_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });
@@ -5345,6 +5320,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     listCheckpoints: {
@@ -5428,6 +5404,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     getConsistencyProof: {
@@ -5499,6 +5476,7 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     getPublicKey: {
@@ -5560,10 +5538,12 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            404: components["responses"]["CheckpointNotFound"];
             408: components["responses"]["RequestTimeout"];
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["DatabaseUnavailable"];
         };
     };
     listAccessLog: {
@@ -5655,7 +5635,32 @@ export interface operations {
             414: components["responses"]["UriTooLong"];
             431: components["responses"]["HeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
-            503: components["responses"]["AccessLogUnavailable"];
+            /** @description Problem: access_log_unavailable, database_unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://ipt-course-ledger.dev/problems/access-log-unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the access could not be recorded; retry",
+                     *       "code": "access_log_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"] & ({
+                        /** @enum {integer} */
+                        status?: 503;
+                        /** @enum {string} */
+                        code?: "access_log_unavailable" | "database_unavailable";
+                    } & {
+                        [key: string]: unknown;
+                    });
+                };
+            };
         };
     };
     exportCourseFhir: {
@@ -5758,7 +5763,7 @@ export interface operations {
                     });
                 };
             };
-            /** @description Problem: access_log_unavailable, store_unavailable */
+            /** @description Problem: access_log_unavailable, database_unavailable, store_unavailable */
             503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
@@ -5778,7 +5783,7 @@ export interface operations {
                         /** @enum {integer} */
                         status?: 503;
                         /** @enum {string} */
-                        code?: "access_log_unavailable" | "store_unavailable";
+                        code?: "access_log_unavailable" | "database_unavailable" | "store_unavailable";
                     } & {
                         [key: string]: unknown;
                     });

@@ -132,6 +132,104 @@ export const MIGRATIONS: Migration[] = [
        )`,
     ),
   },
+  {
+    name: '0005-audit',
+    // The audit state (audit.md): the Merkle trees' nodes and sizes (the `access` and `events`
+    // trees, libs/audit postgres-merkle-node-store.ts), the access log, the events tree's leaf
+    // per event and the signed checkpoints. Append-only where audit.md says so, enforced here
+    // by triggers: access records and access-tree nodes are never changed or deleted, no node
+    // is ever changed, the access tree never shrinks, a checkpoint only ever gets published.
+    up: sql(
+      `CREATE TABLE audit_merkle_trees (
+         tree TEXT PRIMARY KEY,
+         size BIGINT NOT NULL
+       )`,
+      // The rows appenders lock (SELECT … FOR UPDATE): seeded so the first append finds them.
+      `INSERT INTO audit_merkle_trees (tree, size) VALUES ('access', 0), ('events', 0)`,
+      `CREATE TABLE audit_merkle_nodes (
+         tree TEXT NOT NULL,
+         level INTEGER NOT NULL,
+         idx BIGINT NOT NULL,
+         hash BYTEA NOT NULL,
+         PRIMARY KEY (tree, level, idx)
+       )`,
+      `CREATE TABLE access_records (
+         leaf_index BIGINT PRIMARY KEY,
+         record_id TEXT NOT NULL UNIQUE,
+         at TEXT COLLATE "C" NOT NULL,
+         actor_id TEXT COLLATE "C" NOT NULL,
+         actor_role TEXT NOT NULL,
+         clinic_id TEXT COLLATE "C" NOT NULL,
+         method TEXT NOT NULL,
+         route TEXT NOT NULL,
+         course_id TEXT COLLATE "C",
+         status INTEGER NOT NULL,
+         request_id TEXT NOT NULL,
+         prev_hash TEXT NOT NULL,
+         hash TEXT NOT NULL
+       )`,
+      'CREATE INDEX access_records_by_clinic ON access_records (clinic_id, leaf_index)',
+      `CREATE INDEX access_records_by_course ON access_records (clinic_id, course_id, leaf_index)`,
+      `CREATE INDEX access_records_by_actor ON access_records (clinic_id, actor_id, leaf_index)`,
+      `CREATE TABLE audit_event_leaves (
+         event_id TEXT PRIMARY KEY,
+         stream_id TEXT COLLATE "C" NOT NULL,
+         revision BIGINT NOT NULL,
+         leaf_index BIGINT NOT NULL UNIQUE
+       )`,
+      'CREATE INDEX audit_event_leaves_stream ON audit_event_leaves (stream_id, revision)',
+      `CREATE TABLE audit_checkpoints (
+         seq BIGINT PRIMARY KEY,
+         events_size BIGINT NOT NULL,
+         access_size BIGINT NOT NULL,
+         issued_at TEXT NOT NULL,
+         signed TEXT NOT NULL,
+         published BOOLEAN NOT NULL DEFAULT false
+       )`,
+      // The public keys that signed checkpoints, so that API instances (which hold no private
+      // key) answer with the signer's key.
+      `CREATE TABLE audit_signing_keys (
+         key_id TEXT PRIMARY KEY,
+         jwk TEXT NOT NULL,
+         pem TEXT NOT NULL,
+         registered_at TIMESTAMPTZ NOT NULL DEFAULT now()
+       )`,
+      `CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+       END $$`,
+      `CREATE TRIGGER access_records_append_only BEFORE UPDATE OR DELETE ON access_records
+         FOR EACH ROW EXECUTE FUNCTION audit_append_only()`,
+      `CREATE TRIGGER access_records_no_truncate BEFORE TRUNCATE ON access_records
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()`,
+      `CREATE TRIGGER audit_merkle_nodes_no_update BEFORE UPDATE ON audit_merkle_nodes
+         FOR EACH ROW EXECUTE FUNCTION audit_append_only()`,
+      // The events tree may be rebuilt by hand (a rebuild from altered events then fails the
+      // check against the stored checkpoints); the access tree never.
+      `CREATE TRIGGER access_tree_nodes_no_delete BEFORE DELETE ON audit_merkle_nodes
+         FOR EACH ROW WHEN (OLD.tree = 'access') EXECUTE FUNCTION audit_append_only()`,
+      `CREATE TRIGGER audit_merkle_nodes_no_truncate BEFORE TRUNCATE ON audit_merkle_nodes
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()`,
+      `CREATE FUNCTION audit_tree_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'DELETE' OR NEW.size < OLD.size OR NEW.tree <> OLD.tree THEN
+           RAISE EXCEPTION 'the % tree only grows', OLD.tree USING ERRCODE = 'insufficient_privilege';
+         END IF;
+         RETURN NEW;
+       END $$`,
+      `CREATE TRIGGER access_tree_never_shrinks BEFORE UPDATE OR DELETE ON audit_merkle_trees
+         FOR EACH ROW WHEN (OLD.tree = 'access') EXECUTE FUNCTION audit_tree_grows()`,
+      `CREATE TRIGGER audit_checkpoints_append_only BEFORE DELETE ON audit_checkpoints
+         FOR EACH ROW EXECUTE FUNCTION audit_append_only()`,
+      `CREATE TRIGGER audit_checkpoints_only_published BEFORE UPDATE ON audit_checkpoints
+         FOR EACH ROW WHEN (OLD.seq <> NEW.seq OR OLD.events_size <> NEW.events_size
+           OR OLD.access_size <> NEW.access_size OR OLD.issued_at <> NEW.issued_at
+           OR OLD.signed <> NEW.signed OR (OLD.published AND NOT NEW.published))
+         EXECUTE FUNCTION audit_append_only()`,
+      `CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+         FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()`,
+    ),
+  },
 ];
 
 /** Which migrations ran, in a table of the database itself. */

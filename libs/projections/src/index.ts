@@ -10,5 +10,6 @@ export * from './course-log-head';
 export * from './ledger';
 export * from './read-model-reader';
 export * from './postgres/read-models.postgres';
+export * from './postgres/ledger.postgres';
 export * from './rebuild';
 export * from './postgres/rebuild-requests.postgres';

@@ -14,10 +14,11 @@ import {
 } from '@ipt/audit';
 import { ROLES, clinicOf, courseStreamId } from '@ipt/course';
 import { EVENT_STORE, type EventStore, type RecordedEvent } from '@ipt/event-store';
-import type { StoredCheckpoint } from '@ipt/projections';
+import { whileAvailable } from '@ipt/database';
+import { courseLeavesView, type StoredCheckpoint } from '@ipt/projections';
 import type { Caller } from '@ipt/auth';
 import { CurrentCaller } from '../http/auth.guard';
-import { RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
+import { DATABASE_REFUSALS, RouteContract, STORE_REFUSALS } from '../http/openapi/contract';
 import { CheckpointNotFound, CourseNotFound, InvalidRequest } from '../application/errors';
 import { UuidParamPipe } from '../http/validation';
 import { AuditLedgerService } from './audit-ledger.service';
@@ -37,7 +38,7 @@ export class AuditLedgerController {
       'Chain and inclusion of every event of the course in the events tree of the latest checkpoint',
     roles: ['auditor'],
     success: { description: 'What the check found', schema: 'CourseVerification' },
-    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS],
+    refusals: ['validation_failed', 'course_not_found', ...STORE_REFUSALS, ...DATABASE_REFUSALS],
   })
   async verification(
     @Param('courseId', UuidParamPipe) courseId: string,
@@ -45,14 +46,13 @@ export class AuditLedgerController {
   ) {
     const streamId = courseStreamId(courseId);
     const events = await this.courseEvents(streamId, caller);
-    const latest = this.ledger.checkpoints.latest();
-    const size = latest?.checkpoint.events.size ?? 0;
-    const result = verifyCourse(
-      events,
-      this.ledger.events.leavesOf(streamId),
-      this.ledger.events.tree,
-      size,
+    const { ledger } = this;
+    const [latest, leaves] = await whileAvailable(() =>
+      Promise.all([ledger.checkpoints.latest(), ledger.events.leavesOf(streamId)]),
     );
+    const size = latest?.checkpoint.events.size ?? 0;
+    const view = await whileAvailable(() => courseLeavesView(ledger.events, leaves, size));
+    const result = verifyCourse(events, leaves, view, size);
     return {
       courseId,
       valid: result.valid,
@@ -71,7 +71,13 @@ export class AuditLedgerController {
     summary: 'Everything an offline verifier (ipt-verify) needs for the course',
     roles: ['auditor'],
     success: { description: 'The audit bundle', schema: 'AuditBundle' },
-    refusals: ['validation_failed', 'course_not_found', 'checkpoint_not_found', ...STORE_REFUSALS],
+    refusals: [
+      'validation_failed',
+      'course_not_found',
+      'checkpoint_not_found',
+      ...STORE_REFUSALS,
+      ...DATABASE_REFUSALS,
+    ],
   })
   @ApiQuery({
     name: 'since',
@@ -87,7 +93,7 @@ export class AuditLedgerController {
     const params = onlyParams(query, ['since']);
     const streamId = courseStreamId(courseId);
     const events = await this.courseEvents(streamId, caller);
-    const latest = this.latest();
+    const latest = await this.latest();
     const size = latest.checkpoint.events.size;
     const since = params.since === undefined ? undefined : count('since', params.since);
     if (since !== undefined && since > size) {
@@ -95,13 +101,24 @@ export class AuditLedgerController {
         { field: 'since', message: `must be at most the latest checkpoint's size (${size})` },
       ]);
     }
-    const { tree } = this.ledger.events;
+    const { events: ledger } = this.ledger;
+    const leaves = (await whileAvailable(() => ledger.leavesOf(streamId))).filter(
+      (leaf) => leaf.leafIndex < size,
+    );
+    // Every proof of the bundle from one read of the tree's nodes.
+    const tree = await whileAvailable(() =>
+      ledger.tree.view(size, {
+        inclusion: { indexes: leaves.map((leaf) => leaf.leafIndex), size },
+        consistency: since === undefined ? [] : [[since, size]],
+      }),
+    );
+    const publicKey = await this.ledger.publicKey(latest.keyId);
     return buildAuditBundle({
       courseId,
       events: events as StoredEventInput[],
-      leaves: courseLeaves(tree, this.ledger.events.leavesOf(streamId), size),
+      leaves: courseLeaves(tree, leaves, size),
       signedCheckpoint: signedOf(latest),
-      publicKey: this.ledger.publicKey.jwk,
+      publicKey: publicKey.jwk,
       ...(since === undefined ? {} : { consistency: consistencyFor(tree, since, size) }),
     });
   }
@@ -112,7 +129,7 @@ export class AuditLedgerController {
     summary: 'The latest signed checkpoint',
     roles: ['auditor', 'admin'],
     success: { description: 'The latest checkpoint', schema: 'StoredCheckpoint' },
-    refusals: ['checkpoint_not_found'],
+    refusals: ['checkpoint_not_found', ...DATABASE_REFUSALS],
   })
   latestCheckpoint() {
     return this.latest();
@@ -124,7 +141,7 @@ export class AuditLedgerController {
     summary: 'Signed checkpoints in the order issued, after a sequence number',
     roles: ['auditor', 'admin'],
     success: { description: 'A page of checkpoints', schema: 'CheckpointPage' },
-    refusals: ['validation_failed'],
+    refusals: ['validation_failed', ...DATABASE_REFUSALS],
   })
   @ApiQuery({
     name: 'after',
@@ -132,14 +149,14 @@ export class AuditLedgerController {
     description: 'sequence of the last one read (default 0)',
   })
   @ApiQuery({ name: 'limit', required: false, description: '1-1000, default 100' })
-  checkpoints(@Query() query: Record<string, unknown>) {
+  async checkpoints(@Query() query: Record<string, unknown>) {
     const params = onlyParams(query, ['after', 'limit']);
     const after = params.after === undefined ? 0 : count('after', params.after);
     const limit = params.limit === undefined ? 100 : count('limit', params.limit);
     if (limit < 1 || limit > 1000) {
       throw new InvalidRequest([{ field: 'limit', message: 'must be 1-1000' }]);
     }
-    const items = this.ledger.checkpoints.after(after, limit);
+    const items = await whileAvailable(() => this.ledger.checkpoints.after(after, limit));
     return {
       items,
       nextAfter: items.length === limit ? items[items.length - 1].sequence : null,
@@ -152,12 +169,12 @@ export class AuditLedgerController {
     summary: 'RFC 6962 consistency proof between two sizes of the events tree',
     roles: ['auditor', 'admin'],
     success: { description: 'The consistency proof', schema: 'ConsistencyProof' },
-    refusals: ['validation_failed', 'checkpoint_not_found'],
+    refusals: ['validation_failed', 'checkpoint_not_found', ...DATABASE_REFUSALS],
   })
   @ApiQuery({ name: 'log', required: true, description: 'events' })
   @ApiQuery({ name: 'first', required: true })
   @ApiQuery({ name: 'second', required: true })
-  consistency(@Query() query: Record<string, unknown>) {
+  async consistency(@Query() query: Record<string, unknown>) {
     const params = onlyParams(query, ['log', 'first', 'second']);
     if (params.log !== 'events') {
       throw new InvalidRequest([{ field: 'log', message: 'must be events' }]);
@@ -168,7 +185,7 @@ export class AuditLedgerController {
     const first = count('first', params.first);
     const second = count('second', params.second);
     // Only sizes that a checkpoint already signed: a proof to an unsigned size proves nothing.
-    const signed = this.latest().checkpoint.events.size;
+    const signed = (await this.latest()).checkpoint.events.size;
     if (first > second || second > signed) {
       throw new InvalidRequest([
         {
@@ -177,7 +194,9 @@ export class AuditLedgerController {
         },
       ]);
     }
-    return consistencyFor(this.ledger.events.tree, first, second);
+    const { tree } = this.ledger.events;
+    const view = await whileAvailable(() => tree.view(second, { consistency: [[first, second]] }));
+    return consistencyFor(view, first, second);
   }
 
   @Get('audit/public-key')
@@ -186,13 +205,14 @@ export class AuditLedgerController {
     summary: 'The Ed25519 key that signs checkpoints, as a JWK and as PEM',
     roles: ROLES,
     success: { description: 'The public key', schema: 'PublicKey' },
+    refusals: ['checkpoint_not_found', ...DATABASE_REFUSALS],
   })
   publicKey() {
-    return this.ledger.publicKey;
+    return this.ledger.publicKey();
   }
 
-  private latest(): StoredCheckpoint {
-    const latest = this.ledger.checkpoints.latest();
+  private async latest(): Promise<StoredCheckpoint> {
+    const latest = await whileAvailable(() => this.ledger.checkpoints.latest());
     if (!latest) throw new CheckpointNotFound();
     return latest;
   }

@@ -2,12 +2,18 @@
  * What audit reviewers read: history and time travel straight from the event
  * log, the proofs of the ledger log (verification, bundle, checkpoints), and
  * the access log (who read or wrote which course), whose `access` tree head
- * the checkpoint signer takes through ACCESS_TREE_HEAD.
+ * the checkpoint signer takes through ACCESS_TREE_HEAD. The access log is in
+ * PostgreSQL with DATABASE_URL (one log for every instance), else in the
+ * data folder's SQLite file.
  */
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
+import { SHARED_DATABASE } from '@ipt/database';
 import { ACCESS_TREE_HEAD } from '@ipt/projections';
+import { ACCESS_LOG, type AccessLog } from './access-log/access-log';
 import { AccessLogController } from './access-log/access-log.controller';
+import { PostgresAccessLog } from './access-log/access-log.postgres';
 import { AccessLogStore } from './access-log/access-log.store';
 import { AuditLedgerController } from './audit-ledger.controller';
 import { AuditLedgerService } from './audit-ledger.service';
@@ -15,7 +21,7 @@ import { CourseAuditController } from './course-audit.controller';
 
 /** Closes the access log after the last answer's record is committed. */
 class AccessLogCloser implements OnApplicationShutdown {
-  constructor(@Inject(AccessLogStore) private readonly log: AccessLogStore) {}
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.log.close();
@@ -26,14 +32,15 @@ class AccessLogCloser implements OnApplicationShutdown {
   controllers: [CourseAuditController, AuditLedgerController, AccessLogController],
   providers: [
     {
-      provide: AccessLogStore,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => AccessLogStore.inDataDir(config.dataDir),
+      provide: ACCESS_LOG,
+      inject: [APP_CONFIG, SHARED_DATABASE],
+      useFactory: (config: AppConfig, shared: Pool | null): AccessLog =>
+        shared ? new PostgresAccessLog(shared) : AccessLogStore.inDataDir(config.dataDir),
     },
-    { provide: ACCESS_TREE_HEAD, useExisting: AccessLogStore },
+    { provide: ACCESS_TREE_HEAD, useExisting: ACCESS_LOG },
     AccessLogCloser,
     AuditLedgerService,
   ],
-  exports: [AuditLedgerService, AccessLogStore, ACCESS_TREE_HEAD],
+  exports: [AuditLedgerService, ACCESS_LOG, ACCESS_TREE_HEAD],
 })
 export class AuditModule {}

@@ -14,3 +14,10 @@ export const ACCESS_LOG_UNAVAILABLE = [
   'access_log_unavailable',
   'the access could not be recorded; retry',
 ] as const;
+
+/** A recorded route's answer when PostgreSQL could not commit its access record (DATABASE_URL). */
+export const DATABASE_UNAVAILABLE = [
+  503,
+  'database_unavailable',
+  'the shared database is unreachable; retry later',
+] as const;

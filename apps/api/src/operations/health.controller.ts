@@ -15,7 +15,7 @@ import {
   type HealthChecks,
 } from '@ipt/observability';
 import { ProjectionsService } from './projections.service';
-import { AuditLedgerService } from '../audit/audit-ledger.service';
+import { AuditLedgerService, ledgerCheck } from '../audit/audit-ledger.service';
 import { RelayService } from './relay.service';
 
 @ApiTags('operations')
@@ -45,8 +45,11 @@ export class HealthController {
       },
       // Only with KAFKA_BROKERS set does this process run a relay.
       relay: async () => (relay.configured ? relayCheck(relay)() : null),
-      // The events tree builds here and still gives every stored checkpoint's root.
-      audit: () => audit.check(),
+      // The events tree builds here and still gives every stored checkpoint's root (with
+      // DATABASE_URL and RUN_PROJECTIONS=true: beside the projections, while they run here).
+      audit: () =>
+        audit.check() ??
+        (projections.ledger && projections.inProcess ? ledgerCheck(projections.ledger) : null),
     };
   }
 

@@ -9,7 +9,7 @@ import {
   problemResponseObject,
 } from '../http/openapi/contract';
 import { isRecordedRoute } from '../audit/access-log/access-log.hook';
-import { ACCESS_LOG_UNAVAILABLE } from '../http/edge-errors';
+import { ACCESS_LOG_UNAVAILABLE, DATABASE_UNAVAILABLE } from '../http/edge-errors';
 import { EXAMPLES } from '../http/openapi/examples';
 import { SCHEMAS } from '../http/openapi/schemas';
 import { problemBody } from '../http/problem';
@@ -163,8 +163,9 @@ type ProblemResponse = {
 
 /**
  * A route whose requests the access log records answers 503
- * access_log_unavailable when the record cannot commit (access-log.hook.ts):
- * added here from the hook's own list of recorded routes.
+ * access_log_unavailable when the record cannot commit (access-log.hook.ts),
+ * or database_unavailable when PostgreSQL (DATABASE_URL) holds the log and is
+ * unreachable: added here from the hook's own list of recorded routes.
  */
 function addAccessLogRefusals(document: OpenAPIObject): void {
   const [status, code] = ACCESS_LOG_UNAVAILABLE;
@@ -174,7 +175,11 @@ function addAccessLogRefusals(document: OpenAPIObject): void {
       const operation = item[method];
       if (!operation) continue;
       const codes = codesOf(operation.responses[String(status)]) ?? [];
-      operation.responses[String(status)] = problemResponseObject(status, [...codes, code].sort());
+      const added = [code, DATABASE_UNAVAILABLE[1]].filter((c) => !codes.includes(c));
+      operation.responses[String(status)] = problemResponseObject(
+        status,
+        [...codes, ...added].sort(),
+      );
     }
   }
 }

@@ -14,9 +14,12 @@ import { EVENT_STORE, type EventStore, type SqliteDatabase } from '@ipt/event-st
 import type { Pool } from 'pg';
 import { AdvisoryLease, PROJECTOR_LOCK, SHARED_DATABASE } from '@ipt/database';
 import {
+  AuditLedger,
   ProjectionRunner,
   createPostgresReadModelTargets,
   createReadModelProjections,
+  ledgerStorage,
+  postgresAccessTreeHead,
   sqliteProjectionTarget,
 } from '@ipt/projections';
 import { LOCAL_DATABASE } from '../infrastructure/local-database';
@@ -29,6 +32,12 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
   readonly runners: ProjectionRunner[];
   /** With DATABASE_URL: projections run here only while this process holds the projector lock. */
   private lease?: AdvisoryLease;
+  /**
+   * With DATABASE_URL and RUN_PROJECTIONS=true: the ledger's events tree and the one checkpoint
+   * signer, in PostgreSQL, run beside the projections while this process holds the projector
+   * lock (without DATABASE_URL, AuditLedgerService runs them on the local files).
+   */
+  readonly ledger?: AuditLedger;
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
@@ -45,6 +54,19 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       (target) => new ProjectionRunner(store, target, this.logger, { vault }),
     );
     for (const runner of this.runners) runner.onApplied((_, events) => progress.applied(events));
+    if (shared && config.runProjections) {
+      this.ledger = new AuditLedger(
+        store,
+        ledgerStorage(db, shared),
+        config,
+        postgresAccessTreeHead(shared),
+        {
+          log: (m) => this.logger.log(m),
+          warn: (m) => this.logger.warn(m),
+          error: (m) => this.logger.error(m),
+        },
+      );
+    }
   }
 
   /**
@@ -67,7 +89,9 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     }));
     lease.onLost(() => {
       this.logger.warn('projector lock lost: projections stop here and wait for it again');
-      void Promise.all(this.runners.map((runner) => runner.stop())).then(() => this.contend());
+      void Promise.all([...this.runners.map((runner) => runner.stop()), this.ledger?.pause()]).then(
+        () => this.contend(),
+      );
     });
     this.contend();
   }
@@ -79,6 +103,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
       if (!active) return;
       this.logger.log('projector lock held: projecting');
       for (const runner of this.runners) runner.start();
+      this.ledger?.start();
     });
   }
 
@@ -86,6 +111,7 @@ export class ProjectionsService implements OnApplicationBootstrap, OnApplication
     const lease = this.lease;
     this.lease = undefined;
     await Promise.all(this.runners.map((runner) => runner.stop()));
+    await this.ledger?.stop();
     await lease?.release();
   }
 

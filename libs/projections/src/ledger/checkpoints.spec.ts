@@ -11,11 +11,11 @@ import { openSqlite, type RecordedEvent, type SqliteDatabase } from '@ipt/event-
 import { courseStream } from '../../../audit/src/testing/audit-fixtures';
 import {
   CheckpointIssuer,
-  CheckpointLog,
+  SqliteCheckpointLog,
   EMPTY_ACCESS_TREE,
   type AccessTreeHead,
 } from './checkpoints';
-import { EventsLedger, EventsTreeProjection } from './events-tree';
+import { SqliteEventsLedger, EventsTreeProjection } from './events-tree';
 
 function recorded(events: ChainedEvent[], firstPosition: number): RecordedEvent[] {
   return events.map((event, i) => ({
@@ -35,9 +35,9 @@ describe('CheckpointIssuer', () => {
 
   const issuer = (access: AccessTreeHead = EMPTY_ACCESS_TREE) =>
     new CheckpointIssuer({
-      tree: new EventsLedger(db).tree,
+      tree: new SqliteEventsLedger(db).tree,
       access,
-      log: new CheckpointLog(db),
+      log: new SqliteCheckpointLog(db),
       key,
       origin: 'ledger.test',
       intervalMs: 60_000,
@@ -58,38 +58,38 @@ describe('CheckpointIssuer', () => {
   });
 
   it('signs a checkpoint when a tree grew, and none when nothing grew', async () => {
-    const log = new CheckpointLog(db);
+    const log = new SqliteCheckpointLog(db);
     const signer = issuer();
     await signer.tick();
-    expect(log.latest()).toBeUndefined(); // an empty ledger has nothing to sign
+    expect(await log.latest()).toBeUndefined(); // an empty ledger has nothing to sign
 
     projection.apply(db, recorded(courseStream('a1', 3), 1));
     await signer.tick();
     await signer.tick();
-    const first = log.latest()!;
+    const first = (await log.latest())!;
     expect(first.sequence).toBe(1);
     expect(first.checkpoint.events.size).toBe(3);
-    expect(first.checkpoint.access).toEqual(EMPTY_ACCESS_TREE.head());
+    expect(first.checkpoint.access).toEqual(await EMPTY_ACCESS_TREE.head());
     expect(verifyCheckpoint(first, key.publicKey.jwk)).toBe(true);
 
     // The access tree growing alone is growth too.
     let access = { size: 1, root: 'ab'.repeat(32) };
-    await issuer({ head: () => access }).tick();
-    expect(log.latest()).toMatchObject({
+    await issuer({ head: () => Promise.resolve(access) }).tick();
+    expect(await log.latest()).toMatchObject({
       sequence: 2,
       checkpoint: { access, events: { size: 3 } },
     });
     access = { size: 1, root: access.root };
-    await issuer({ head: () => access }).tick();
-    expect(log.latest()!.sequence).toBe(2);
+    await issuer({ head: () => Promise.resolve(access) }).tick();
+    expect((await log.latest())!.sequence).toBe(2);
   });
 
   it('refuses to sign over a tree rebuilt from altered events, and reports where it fails', async () => {
     const stream = courseStream('b2', 4);
     projection.apply(db, recorded(stream, 1));
-    const log = new CheckpointLog(db);
+    const log = new SqliteCheckpointLog(db);
     await issuer().tick();
-    expect(log.latest()!.checkpoint.events.size).toBe(4);
+    expect((await log.latest())!.checkpoint.events.size).toBe(4);
 
     // An operator rewrites an event, re-chains it and rebuilds the tree from the altered log.
     const altered = stream.map((e) => ({ ...e, metadata: { ...e.metadata } }));
@@ -103,23 +103,23 @@ describe('CheckpointIssuer', () => {
       state: 'inconsistent',
       brokenAt: { sequence: 1, size: 4 },
     });
-    expect(log.latest()!.sequence).toBe(1);
+    expect((await log.latest())!.sequence).toBe(1);
     expect(errors.join('\n')).toMatch(/stored checkpoint 1 \(size 4\)/);
   });
 
   it('does not sign while the tree is behind the latest checkpoint (a rebuild catching up)', async () => {
     const stream = courseStream('d4', 5);
     projection.apply(db, recorded(stream, 1));
-    const log = new CheckpointLog(db);
+    const log = new SqliteCheckpointLog(db);
     await issuer().tick();
     projection.reset(db);
     projection.apply(db, recorded(stream.slice(0, 2), 1));
     const rebuilding = issuer();
     await rebuilding.tick();
-    expect(log.latest()!.sequence).toBe(1);
+    expect((await log.latest())!.sequence).toBe(1);
     projection.apply(db, recorded([...stream.slice(2), ...courseStream('e5', 1)], 3));
     await rebuilding.tick();
     expect(rebuilding.status().state).not.toBe('inconsistent');
-    expect(log.latest()).toMatchObject({ sequence: 2, checkpoint: { events: { size: 6 } } });
+    expect(await log.latest()).toMatchObject({ sequence: 2, checkpoint: { events: { size: 6 } } });
   });
 });

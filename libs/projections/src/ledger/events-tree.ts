@@ -2,12 +2,21 @@
  * The `events` Merkle tree of the ledger log (audit.md §2), built by a
  * projection over the store's global log: leaf i is the `hash` of the i-th
  * course event, and each event's leaf index is kept by event id. It lives in
- * the read-model database beside the read models, but is not one of them: a
+ * the read-model database beside the read models (in PostgreSQL with
+ * DATABASE_URL: postgres/ledger.postgres.ts), but is not one of them: a
  * leaf once stored is never rewritten, and the tree is only ever rebuilt by
  * hand (a rebuild from altered events then fails the check against the
  * stored checkpoints, which live in a table the rebuild leaves alone).
  */
-import { hashEvent, isHexHash, IncrementalMerkleTree, SqliteMerkleNodeStore } from '@ipt/audit';
+import {
+  hashEvent,
+  isHexHash,
+  IncrementalMerkleTree,
+  MerkleTreeReader,
+  SqliteMerkleNodeStore,
+  syncNodeReader,
+  type MerkleTreeView,
+} from '@ipt/audit';
 import type { RecordedEvent, SqliteDatabase, SqliteStatement } from '@ipt/event-store';
 import type { Projection } from '../projection';
 
@@ -70,15 +79,27 @@ export class EventsTreeProjection implements Projection {
   }
 }
 
-/** Read side of the events tree, for the routes and the verifier (any process). */
-export class EventsLedger {
-  readonly tree: IncrementalMerkleTree;
+/**
+ * Read side of the events tree, for the routes, the signer and the verifier
+ * (any process): an adapter per database (SQLite here, PostgreSQL in
+ * postgres/ledger.postgres.ts), one contract suite run on both.
+ */
+export interface EventsLedger {
+  readonly tree: MerkleTreeReader;
+  /** The leaf index of each revision of a stream, in revision order. */
+  leavesOf(streamId: string): Promise<EventLeaf[]>;
+  /** Every stream with a leaf. */
+  streams(): Promise<string[]>;
+}
+
+export class SqliteEventsLedger implements EventsLedger {
+  readonly tree: MerkleTreeReader;
   private readonly selectLeaves: SqliteStatement<[string], { revision: number; leafIndex: number }>;
   private readonly selectStreams: SqliteStatement<[], { streamId: string }>;
 
   constructor(db: SqliteDatabase) {
     migrateLeaves(db);
-    this.tree = new IncrementalMerkleTree(new SqliteMerkleNodeStore(db, EVENTS_TREE));
+    this.tree = new MerkleTreeReader(syncNodeReader(new SqliteMerkleNodeStore(db, EVENTS_TREE)));
     this.selectLeaves = db.prepare(
       'SELECT revision, leaf_index AS leafIndex FROM audit_event_leaves WHERE stream_id = ? ORDER BY revision',
     );
@@ -87,11 +108,25 @@ export class EventsLedger {
     );
   }
 
-  leavesOf(streamId: string): EventLeaf[] {
-    return this.selectLeaves.all(streamId);
+  leavesOf(streamId: string): Promise<EventLeaf[]> {
+    return Promise.resolve(this.selectLeaves.all(streamId));
   }
 
-  streams(): string[] {
-    return this.selectStreams.all().map((row) => row.streamId);
+  streams(): Promise<string[]> {
+    return Promise.resolve(this.selectStreams.all().map((row) => row.streamId));
   }
+}
+
+/**
+ * The events tree at `size`, loaded (one read) for the leaf hashes of a
+ * course's leaves below that size: what verifyCourse compares the events with.
+ */
+export function courseLeavesView(
+  ledger: EventsLedger,
+  leaves: readonly EventLeaf[],
+  size: number,
+): Promise<MerkleTreeView> {
+  return ledger.tree.view(size, {
+    leaves: leaves.filter((leaf) => leaf.leafIndex < size).map((leaf) => leaf.leafIndex),
+  });
 }

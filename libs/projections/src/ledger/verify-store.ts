@@ -11,8 +11,13 @@ import {
   type AuditPublicKey,
 } from '@ipt/audit';
 import type { EventStore } from '@ipt/event-store';
-import { checkTreeAgainst, type CheckpointLog, type StoredCheckpoint } from './checkpoints';
-import type { EventsLedger } from './events-tree';
+import {
+  checkTreeAgainst,
+  checkpointsAfter,
+  type CheckpointLog,
+  type StoredCheckpoint,
+} from './checkpoints';
+import { courseLeavesView, type EventsLedger } from './events-tree';
 
 export interface StoreVerificationInput {
   store: EventStore;
@@ -40,7 +45,8 @@ export interface StoreVerification {
 export async function verifyStore(input: StoreVerificationInput): Promise<StoreVerification> {
   const { store, ledger, checkpoints, publicKey } = input;
   const problems: string[] = [];
-  const stored = [...checkpoints.all()];
+  const stored: StoredCheckpoint[] = [];
+  for await (const checkpoint of checkpointsAfter(checkpoints)) stored.push(checkpoint);
   let previous: StoredCheckpoint | undefined;
   for (const checkpoint of stored) {
     if (!verifyCheckpoint(checkpoint, publicKey.jwk)) {
@@ -54,12 +60,13 @@ export async function verifyStore(input: StoreVerificationInput): Promise<StoreV
     previous = checkpoint;
   }
   const latest = stored[stored.length - 1] ?? null;
-  if (latest && latest.checkpoint.events.size > ledger.tree.refresh()) {
+  const treeSize = await ledger.tree.size();
+  if (latest && latest.checkpoint.events.size > treeSize) {
     problems.push(
-      `the events tree has ${ledger.tree.size} leaves, fewer than the ${latest.checkpoint.events.size} of checkpoint ${latest.sequence}`,
+      `the events tree has ${treeSize} leaves, fewer than the ${latest.checkpoint.events.size} of checkpoint ${latest.sequence}`,
     );
   }
-  const tree = checkTreeAgainst(ledger.tree, stored);
+  const tree = await checkTreeAgainst(ledger.tree, stored);
   if (!tree.consistent) {
     const b = tree.brokenAt!;
     problems.push(
@@ -68,7 +75,7 @@ export async function verifyStore(input: StoreVerificationInput): Promise<StoreV
   }
 
   // Every stream the tree knows, and every stream the store holds (events not yet in the tree).
-  const streams = new Set(ledger.streams());
+  const streams = new Set(await ledger.streams());
   for await (const streamId of storeStreams(store, input.streamPrefix)) streams.add(streamId);
   const total = streams.size;
   const size = latest?.checkpoint.events.size ?? 0;
@@ -78,7 +85,9 @@ export async function verifyStore(input: StoreVerificationInput): Promise<StoreV
   let pending = 0;
   for (const streamId of [...streams].sort()) {
     const stream = await store.readStream(streamId);
-    const result = verifyCourse(stream, ledger.leavesOf(streamId), ledger.tree, size);
+    const leaves = await ledger.leavesOf(streamId);
+    const view = await courseLeavesView(ledger, leaves, Math.min(size, treeSize));
+    const result = verifyCourse(stream, leaves, view, size);
     events += result.events;
     pending += result.pending;
     if (!result.valid) {

@@ -9,16 +9,21 @@ import { parseInstant } from '@ipt/course';
 import type { Caller } from '@ipt/auth';
 import { CurrentCaller } from '../../http/auth.guard';
 import { QueryParameters } from '../../http/query-parameters';
-import { RouteContract } from '../../http/openapi/contract';
+import { DATABASE_REFUSALS, RouteContract } from '../../http/openapi/contract';
 import { isUuid } from '../../http/validation';
-import { AccessLogStore, type AccessLogQuery, type StoredAccessRecord } from './access-log.store';
+import {
+  ACCESS_LOG,
+  type AccessLog,
+  type AccessLogQuery,
+  type StoredAccessRecord,
+} from './access-log';
 
 const PARAMS = ['courseId', 'actor', 'from', 'to', 'limit', 'cursor'];
 
 @ApiTags('audit')
 @Controller('v1/audit-log')
 export class AccessLogController {
-  constructor(@Inject(AccessLogStore) private readonly log: AccessLogStore) {}
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog) {}
 
   @Get()
   @RouteContract({
@@ -26,7 +31,7 @@ export class AccessLogController {
     summary: 'The access log of the caller’s clinic, newest first',
     roles: ['auditor'],
     success: { description: 'A page of access records', schema: 'AccessLogPage' },
-    refusals: ['validation_failed'],
+    refusals: ['validation_failed', ...DATABASE_REFUSALS],
     description:
       'One record per request that read or wrote a course, a clinic summary, the access log ' +
       'or an export, refusals included (401 excepted). `prevHash` chains the records of one ' +
@@ -39,9 +44,9 @@ export class AccessLogController {
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 time, exclusive' })
   @ApiQuery({ name: 'limit', required: false, description: '1-500, default 50' })
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
-  list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller) {
+  async list(@Query() query: Record<string, unknown>, @CurrentCaller() caller: Caller) {
     const parsed = parseAuditLogQuery(query, caller.clinicId);
-    const rows = this.log.query({ ...parsed, limit: parsed.limit + 1 });
+    const rows = await this.log.query({ ...parsed, limit: parsed.limit + 1 });
     const items = rows.slice(0, parsed.limit);
     // One extra row tells whether a next page exists without a count query.
     const nextCursor =

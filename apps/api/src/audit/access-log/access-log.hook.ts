@@ -10,10 +10,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UnsealedAccessRecord } from '@ipt/audit';
 import type { RequestActor } from '../../http/auth.guard';
 import { problemBody } from '../../http/problem';
-import { ACCESS_LOG_UNAVAILABLE } from '../../http/edge-errors';
+import { ACCESS_LOG_UNAVAILABLE, DATABASE_UNAVAILABLE } from '../../http/edge-errors';
 import { isUuid } from '../../http/validation';
 import type { Caller } from '@ipt/auth';
-import { AccessLogStore } from './access-log.store';
+import { DatabaseUnavailableError } from '@ipt/database';
+import type { AccessLog } from './access-log';
 
 /** Route templates (Fastify's `:name` form) whose requests are recorded. */
 export function isRecordedRoute(template: string): boolean {
@@ -74,17 +75,22 @@ export function accessRecordOf(
   };
 }
 
-export function recordAccesses(fastify: FastifyInstance, log: AccessLogStore): void {
+export function recordAccesses(fastify: FastifyInstance, log: AccessLog): void {
   fastify.addHook('onSend', async (request, reply, payload) => {
     const record = accessRecordOf(request, reply);
     if (!record) return payload;
     try {
       await log.append(record);
       return payload;
-    } catch {
+    } catch (error) {
       // Unrecorded, the answer must not leave: the caller sees 503 and may retry.
       void reply.code(503).header('content-type', 'application/problem+json; charset=utf-8');
       reply.removeHeader('etag');
+      if (error instanceof DatabaseUnavailableError) {
+        // PostgreSQL is unreachable (DATABASE_URL): the code every route answers then.
+        void reply.header('retry-after', '1');
+        return JSON.stringify(problemBody(...DATABASE_UNAVAILABLE));
+      }
       return JSON.stringify(problemBody(...ACCESS_LOG_UNAVAILABLE));
     }
   });

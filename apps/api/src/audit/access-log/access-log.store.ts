@@ -17,47 +17,27 @@ import {
   IncrementalMerkleTree,
   SqliteMerkleNodeStore,
   sealAccessRecord,
-  type AccessRecord,
+  type TreeHead,
   type UnsealedAccessRecord,
 } from '@ipt/audit';
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '@ipt/event-store';
+import {
+  AccessLogUnavailableError,
+  type AccessLog,
+  type AccessLogQuery,
+  type StoredAccessRecord,
+} from './access-log';
 
 export const ACCESS_LOG_FILE = 'access-log.sqlite';
 /** Most records committed in one transaction. */
 const MAX_RECORDS_PER_COMMIT = 1000;
 
-export interface StoredAccessRecord extends AccessRecord {
-  /** Where the record sits in the access tree; not part of what `hash` covers. */
-  leafIndex: number;
-}
-
-/** The record as hashed and chained (audit.md §3), without its leaf index. */
-export function asRecorded({ leafIndex: _leafIndex, ...record }: StoredAccessRecord): AccessRecord {
-  return record;
-}
-
-export interface AccessLogQuery {
-  clinicId: string;
-  courseId?: string;
-  actorId?: string;
-  /** ISO instants (normalised to toISOString()): `from` inclusive, `to` exclusive. */
-  from?: string;
-  to?: string;
-  /** Only records older than this leaf (the cursor). */
-  beforeLeaf?: number;
-  limit: number;
-}
-
-/** What the checkpoint signer reads of the `access` tree. */
-export interface AccessTreeHead {
-  head(): { size: number; root: string };
-  inclusionProof(leafIndex: number, size: number): string[];
-}
-
-/** The access log could not commit: the answer must not leave as if it had been recorded. */
-export class AccessLogUnavailableError extends Error {
-  override readonly name = 'AccessLogUnavailableError';
-}
+export {
+  AccessLogUnavailableError,
+  asRecorded,
+  type AccessLogQuery,
+  type StoredAccessRecord,
+} from './access-log';
 
 interface Row {
   leaf_index: number;
@@ -112,7 +92,12 @@ const SCHEMA = `
     BEGIN SELECT RAISE(ABORT, 'Merkle nodes are append-only'); END;
 `;
 
-export class AccessLogStore implements AccessTreeHead {
+/**
+ * The SQLite adapter of the access log. Appends stay synchronous underneath
+ * (one transaction per group, the WAL fsynced off the event loop): every read
+ * of the embedded mode writes a record, so this path is kept as fast as it was.
+ */
+export class AccessLogStore implements AccessLog {
   private readonly db: SqliteDatabase;
   private readonly tree: IncrementalMerkleTree;
   /** Last hash per clinic, read from the file on first use. */
@@ -195,22 +180,26 @@ export class AccessLogStore implements AccessTreeHead {
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  head(): { size: number; root: string } {
+  head(): Promise<TreeHead> {
     const size = this.durableSize;
-    return { size, root: this.tree.root(size).toString('hex') };
+    return Promise.resolve({ size, root: this.tree.root(size).toString('hex') });
   }
 
-  inclusionProof(leafIndex: number, size: number): string[] {
-    return this.tree.inclusionProof(leafIndex, size).map((node) => node.toString('hex'));
+  inclusionProof(leafIndex: number, size: number): Promise<string[]> {
+    return attempt(() =>
+      this.tree.inclusionProof(leafIndex, size).map((node) => node.toString('hex')),
+    );
   }
 
-  /** The leaf hash at `leafIndex` (hex), to check a record against the tree. */
-  leafHash(leafIndex: number): string {
-    return this.tree.leafHash(leafIndex).toString('hex');
+  leafHash(leafIndex: number): Promise<string> {
+    return attempt(() => this.tree.leafHash(leafIndex).toString('hex'));
   }
 
-  /** A clinic's records, newest first, filtered; one more than `limit` tells a next page exists. */
-  query(query: AccessLogQuery): StoredAccessRecord[] {
+  query(query: AccessLogQuery): Promise<StoredAccessRecord[]> {
+    return attempt(() => this.querySync(query));
+  }
+
+  private querySync(query: AccessLogQuery): StoredAccessRecord[] {
     const where = ['clinic_id = ?'];
     const params: unknown[] = [query.clinicId];
     const add = (clause: string, value: unknown) => {
@@ -232,9 +221,8 @@ export class AccessLogStore implements AccessTreeHead {
     return rows.map(fromRow);
   }
 
-  /** Every record of a clinic in the order recorded (for verification). */
-  clinicRecords(clinicId: string): StoredAccessRecord[] {
-    return this.stmt.clinicRecords.all(clinicId).map(fromRow);
+  clinicRecords(clinicId: string): Promise<StoredAccessRecord[]> {
+    return attempt(() => this.stmt.clinicRecords.all(clinicId).map(fromRow));
   }
 
   async close(): Promise<void> {
@@ -363,6 +351,15 @@ export class AccessLogStore implements AccessTreeHead {
       this.heads.set(clinicId, hash);
     }
     return hash;
+  }
+}
+
+/** A synchronous read as a promise: a throw becomes a rejection. */
+function attempt<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    return Promise.reject(error as Error);
   }
 }
 

@@ -1,7 +1,6 @@
 /**
- * The `access` tree's head and proofs, as the checkpoint signer reads them
- * (audit.md §2): one token, defined beside the signer in @ipt/projections and
- * provided here by the access log (AccessLogStore).
+ * The `access` tree's head, as the checkpoint signer reads it (audit.md §2):
+ * one token, defined beside the signer in @ipt/projections and provided here
+ * by the configured access log (ACCESS_LOG).
  */
-export { ACCESS_TREE_HEAD } from '@ipt/projections';
-export type { AccessTreeHead } from './access-log.store';
+export { ACCESS_TREE_HEAD, type AccessTreeHead } from '@ipt/projections';
