@@ -48,6 +48,12 @@ describe('the shared PostgreSQL database', () => {
     );
     expect(tables.rows.map((r) => r.table_name).sort()).toEqual(
       [
+        'access_records',
+        'audit_checkpoints',
+        'audit_event_leaves',
+        'audit_merkle_nodes',
+        'audit_merkle_trees',
+        'audit_signing_keys',
         'clinic_summary_courses',
         'course_completion',
         'course_outcomes',
