@@ -97,6 +97,7 @@ export class ShadowRebuild {
 
   private async run(): Promise<void> {
     const p = this.current;
+    let shadow: ShadowTarget | undefined;
     Object.assign(p, {
       state: 'preparing',
       startedAt: new Date().toISOString(),
@@ -111,7 +112,7 @@ export class ShadowRebuild {
       await this.save(true);
       this.host.logger.log(`projection ${this.host.name}: rebuild ${p.id} started`);
       await this.dropUnused();
-      const shadow = await this.host.copies.createShadow(String(p.id));
+      shadow = await this.host.copies.createShadow(String(p.id));
       // What it has to replay is known from the start when the current copy counts its events.
       const total = this.estimateTotal(await this.host.copies.live());
       p.state = 'replaying';
@@ -126,6 +127,8 @@ export class ShadowRebuild {
       // The retired copy is freed in the background of the new one answering.
       await this.dropUnused();
     } catch (error) {
+      // Nothing of this rebuild is written after it has ended.
+      await shadow?.idle?.();
       if (error instanceof Stopped || this.stopping) {
         await this.abandon();
         return;
