@@ -117,7 +117,12 @@ export class ProjectionRunner {
     private readonly logger: RunnerLogger,
     options: ProjectionRunnerOptions = {},
   ) {
-    this.rebuildSettings = { ...DEFAULT_REBUILD_SETTINGS, ...options.rebuild };
+    const sliceEvents = projection.rebuilds?.sliceEvents;
+    this.rebuildSettings = {
+      ...DEFAULT_REBUILD_SETTINGS,
+      ...(sliceEvents ? { sliceEvents } : {}),
+      ...options.rebuild,
+    };
     this.vault = options.vault;
   }
 

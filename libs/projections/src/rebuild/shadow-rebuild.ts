@@ -197,9 +197,11 @@ export class ShadowRebuild {
             this.updateRate();
           }
           backoff = 100;
-          const live = await this.host.copies.live();
+          // Where the current copy is: to switch over once caught up, and for the progress when it
+          // is saved (not after every slice: on PostgreSQL that is a round trip).
+          const live = caughtUp || this.saveDue() ? await this.host.copies.live() : undefined;
           await this.measure(live);
-          if (caughtUp && this.reached(live) && (await this.switchOver(shadow))) {
+          if (caughtUp && live && this.reached(live) && (await this.switchOver(shadow))) {
             await this.subscription.close();
             return;
           }
@@ -256,9 +258,10 @@ export class ShadowRebuild {
     return true;
   }
 
-  /** Rate, total and time left after a slice; saved to the shared table now and then. */
-  private async measure(live: LiveCopy): Promise<void> {
-    this.current.eventsTotal = Math.max(this.current.eventsDone, this.estimateTotal(live) ?? 0);
+  /** Rate, total (when the current copy was read) and time left after a slice; saved now and then. */
+  private async measure(live: LiveCopy | undefined): Promise<void> {
+    if (live)
+      this.current.eventsTotal = Math.max(this.current.eventsDone, this.estimateTotal(live) ?? 0);
     this.updateRate();
     await this.save(false);
   }
@@ -289,9 +292,13 @@ export class ShadowRebuild {
     return Math.round((this.current.eventsDone * Number(live.at)) / Number(this.applied));
   }
 
+  private saveDue(): boolean {
+    return performance.now() - this.lastSavedMs >= this.settings.progressEveryMs;
+  }
+
   private async save(now: boolean): Promise<void> {
     const ms = performance.now();
-    if (!now && ms - this.lastSavedMs < this.settings.progressEveryMs) return;
+    if (!now && !this.saveDue()) return;
     this.lastSavedMs = ms;
     await this.host.copies.requests.save({ ...this.current });
   }
