@@ -117,12 +117,7 @@ export class ProjectionRunner {
     private readonly logger: RunnerLogger,
     options: ProjectionRunnerOptions = {},
   ) {
-    const sliceEvents = projection.rebuilds?.sliceEvents;
-    this.rebuildSettings = {
-      ...DEFAULT_REBUILD_SETTINGS,
-      ...(sliceEvents ? { sliceEvents } : {}),
-      ...options.rebuild,
-    };
+    this.rebuildSettings = { ...DEFAULT_REBUILD_SETTINGS, ...options.rebuild };
     this.vault = options.vault;
   }
 

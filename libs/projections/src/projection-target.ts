@@ -44,12 +44,6 @@ export interface LiveCopy {
  */
 export interface TargetRebuilds {
   readonly requests: RebuildRequestStore;
-  /**
-   * Events per slice this database is best written in, where it differs from
-   * the default (a slice that waits on a server instead of holding the event
-   * loop can be larger); the runner's own setting wins.
-   */
-  readonly sliceEvents?: number;
   live(): Promise<LiveCopy>;
   /** Frees up to `maxRows` rows of copies no one reads; true when none is left. */
   dropUnused(maxRows: number): Promise<boolean>;

@@ -316,9 +316,6 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
 
   const rebuilds: TargetRebuilds = {
     requests,
-    // Its slices wait on the server rather than hold the loop (folding 2,000 events takes a few
-    // milliseconds): fewer, larger slices save a round trip or two each.
-    sliceEvents: 2000,
     async live(): Promise<LiveCopy> {
       const { rows } = await pool.query<{ position: string; events: number | null }>(
         'SELECT position, events FROM projection_checkpoints WHERE name = $1',
