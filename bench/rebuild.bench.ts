@@ -34,6 +34,7 @@ import {
 } from '@ipt/projections';
 import type { Pool } from 'pg';
 import { openSharedDatabase } from '@ipt/database';
+import { PhiVault, SqliteKeyStore, kekFrom } from '@ipt/privacy';
 import { createPostgresReadModelTargets, type ProjectionTarget } from '@ipt/projections';
 import { createTestDatabase, type TestDatabase } from '../libs/database/src/testing/test-database';
 import { startEmbeddedPostgres, type StartedPostgres } from '../test/support/postgres-server';
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
   let embedded: StartedPostgres | undefined;
   let database: TestDatabase | undefined;
   let pool: Pool | undefined;
+  let vault: PhiVault | undefined;
   try {
     if (POSTGRES) {
       process.env.TEST_DATABASE_URL =
@@ -138,6 +140,8 @@ async function main(): Promise<void> {
     store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
     db = openReadModelDatabase(dir);
     const logger = { log: () => undefined, warn: (m: string) => console.warn(m) };
+    // The course view's projection opens PHI (privacy.md); the fixture's events carry it unsealed.
+    vault = new PhiVault(SqliteKeyStore.inDataDir(dir, [kekFrom(Buffer.alloc(32, 7))]));
     // The longest read-model transaction (a rebuild slice, a flush slice, a live batch): the
     // loop delay also counts the time the OS gives the process no core, this does not.
     const longest = { wallMs: 0, cpuMs: 0 };
@@ -164,7 +168,10 @@ async function main(): Promise<void> {
       .filter((t) => !ONLY || t.name === ONLY)
       .map(
         (t) =>
-          new ProjectionRunner(store!, t, logger, SLICE ? { rebuild: { sliceEvents: SLICE } } : {}),
+          new ProjectionRunner(store!, t, logger, {
+            vault,
+            ...(SLICE ? { rebuild: { sliceEvents: SLICE } } : {}),
+          }),
       );
     const reader = openSqlite(path.join(dir, 'events.sqlite'));
     const streams = (
@@ -274,6 +281,7 @@ async function main(): Promise<void> {
     await Promise.all(runners.map((r) => r.stop()));
   } finally {
     await store?.close();
+    await vault?.keys.close();
     db?.close();
     await pool?.end();
     await database?.drop();

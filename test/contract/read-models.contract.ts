@@ -199,5 +199,55 @@ export function readModelContract(name: string, fixture: ReadModelFixture): void
       await completion.commit(log, log[log.length - 1].position);
       expect(await listAll({})).toEqual(before);
     });
+
+    it('a rebuild into a shadow copy gives the views of the incremental build, with more courses than it keeps in memory', async () => {
+      // Each course's events far apart in the log (one round of every course after another):
+      // a shadow written out in batches meets most courses again after their row was written.
+      const many = Array.from({ length: 6000 }, (_, i) => recorded(1000 + i));
+      const rounds = Math.max(...many.map((events) => events.length));
+      const big = Array.from({ length: rounds }, (_, k) =>
+        many.flatMap((events) => (k < events.length ? [events[k]] : [])),
+      )
+        .flat()
+        .map((event, n) => ({ ...event, position: BigInt(n + 1) }));
+      const last = big[big.length - 1].position;
+      const sample = Array.from({ length: 6000 }, (_, i) => 1000 + i).filter((i) => i % 7 === 0);
+      const views = async () => ({
+        courses: await listAll({ limit: 500 }),
+        outcomes: await Promise.all(
+          sample.map((i) =>
+            reader.row(
+              'course_outcomes',
+              i % 10 === 9 ? 'other-clinic' : 'clinic-1',
+              courseIdOf(i),
+            ),
+          ),
+        ),
+        summary: (await reader.clinicContributions('clinic-1'))
+          .map((c) => JSON.stringify(c))
+          .sort(),
+      });
+      for (const t of targets) {
+        await t.reset();
+        for (const batch of batches(big, 5000))
+          await t.commit(batch, batch[batch.length - 1].position);
+      }
+      const incremental = await views();
+      expect(incremental.courses.length).toBeGreaterThan(5000);
+      expect(incremental.outcomes.every((row) => row !== undefined)).toBe(true);
+
+      for (const t of targets) {
+        const copies = t.rebuilds!;
+        const progress = await copies.requests.request(t.name);
+        const shadow = await copies.createShadow(String(progress.id));
+        for (const slice of batches(big, 500)) await shadow.apply(slice);
+        while (!(await shadow.flush(100)));
+        const done = { ...progress, state: 'done' as const, eventsDone: big.length };
+        expect(await shadow.switchOver(last, big.length, done)).toBe(true);
+        while (!(await copies.dropUnused(1000)));
+        await expect(t.checkpoint()).resolves.toBe(last);
+      }
+      expect(await views()).toEqual(incremental);
+    });
   });
 }

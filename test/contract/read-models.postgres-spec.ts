@@ -18,6 +18,7 @@ import {
   type TestDatabase,
 } from '../../libs/database/src/testing/test-database';
 import { NOW, courseIdOf, recorded } from '../../libs/projections/src/testing/generated-clinic';
+import { copyRows } from '../../libs/projections/src/postgres/copy-rows';
 import { readModelContract } from './read-models.contract';
 
 let database: TestDatabase;
@@ -89,5 +90,31 @@ describe('read models on PostgreSQL shared by several processes', () => {
     // The fenced commit changed nothing: one row per course, the checkpoint at the last commit.
     const { rows } = await pools[0].query('SELECT course_id FROM course_completion');
     expect(rows).toHaveLength(2);
+  });
+
+  it("writes by COPY what its text format gives a meaning to, as it was (a fold state's JSON)", async () => {
+    const texts = [
+      'tab\there',
+      'line\nbreak\r\nand back',
+      'back\\slash \\N \\t',
+      JSON.stringify({ note: 'a "quoted"\ttab\nline\\ and \\N' }),
+      '\\N',
+      '',
+      'plain ünïcødé',
+    ];
+    const client = await pools[0].connect();
+    try {
+      await client.query('CREATE TEMP TABLE copied (n INTEGER, text TEXT, missing TEXT)');
+      await copyRows(
+        client,
+        'copied',
+        ['n', 'text', 'missing'],
+        texts.map((text, n) => [n, text, null]),
+      );
+      const { rows } = await client.query('SELECT n, text, missing FROM copied ORDER BY n');
+      expect(rows).toEqual(texts.map((text, n) => ({ n, text, missing: null })));
+    } finally {
+      client.release();
+    }
   });
 });

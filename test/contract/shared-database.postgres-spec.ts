@@ -7,6 +7,7 @@
 import type { Pool } from 'pg';
 import {
   AdvisoryLease,
+  KEEPALIVE,
   MIGRATIONS,
   isDatabaseUnavailable,
   migrateDatabase,
@@ -112,6 +113,19 @@ describe('the shared PostgreSQL database', () => {
       () => 'the first holder to be told it lost the lease',
     );
     expect(first.active).toBe(false);
+  });
+
+  it("has the server probe the holder's connection, so a vanished holder's lock goes within seconds", async () => {
+    const lease = new AdvisoryLease(database.url, 990_002, { applicationName: 'lease-probed' });
+    leases.push(lease);
+    await expect(lease.acquire()).resolves.toBe(true);
+    // The lock's own connection, as the server sees it (the server applies these to TCP connections).
+    const own = (lease as unknown as { client: import('pg').Client }).client;
+    const setting = async (name: string) =>
+      Number((await own.query<Record<string, string>>(`SHOW ${name}`)).rows[0][name]);
+    expect(await setting('tcp_keepalives_idle')).toBe(KEEPALIVE.idle);
+    expect(await setting('tcp_keepalives_interval')).toBe(KEEPALIVE.interval);
+    expect(await setting('tcp_keepalives_count')).toBe(KEEPALIVE.count);
   });
 
   it('tells an unreachable server from a bad query', async () => {

@@ -63,6 +63,12 @@ export interface ShadowTarget {
    * changed, when the current copy is ahead (the replay goes on).
    */
   switchOver(position: bigint | undefined, events: number, done: RebuildProgress): Promise<boolean>;
+  /**
+   * Resolves once no write of this shadow is in flight (a target may write
+   * while the next events are folded). A rebuild that stops or fails waits for
+   * it, so that nothing of it is written after, e.g. into the next rebuild's shadow.
+   */
+  idle?(): Promise<void>;
 }
 
 /** A Projection on a SQLite database, with its checkpoint in projection_checkpoints. */

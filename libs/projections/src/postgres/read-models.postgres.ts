@@ -56,6 +56,7 @@ import {
   type CourseSummaryContribution,
   type EngagementReason,
 } from '../views';
+import { copyRows } from './copy-rows';
 import { PostgresRebuildRequests, saveRebuildProgress } from './rebuild-requests.postgres';
 
 /** Another process moved the checkpoint: this one is no longer the projector. */
@@ -68,6 +69,9 @@ export class ProjectionFencedError extends Error {
 
 /** Rows per INSERT statement (PostgreSQL takes at most 65,535 parameters in one). */
 const ROWS_PER_STATEMENT = 1000;
+
+/** New rows from which a COPY pays off (it costs round trips of its own; a live batch is small). */
+const COPY_FROM_ROWS = 64;
 
 export function createPostgresReadModelTargets(pool: Pool): ProjectionTarget[] {
   return readModelSpecs().map((spec) => postgresCourseFoldTarget(pool, spec));
@@ -111,9 +115,29 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
     return known;
   };
 
-  const saveRows = async (client: PoolClient, rows: CourseRow<S>[], table = spec.table) => {
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + ROWS_PER_STATEMENT);
+  /**
+   * Writes the rows: those the table does not hold yet (not in `stored`) with
+   * one COPY when there are many, the others with multi-row upserts.
+   */
+  const saveRows = async (
+    client: PoolClient,
+    rows: CourseRow<S>[],
+    table: string,
+    stored: ReadonlySet<string>,
+  ) => {
+    const fresh = rows.filter((row) => !stored.has(row.courseId));
+    let upserts = rows;
+    if (fresh.length >= COPY_FROM_ROWS) {
+      await copyRows(
+        client,
+        table,
+        columns,
+        fresh.map((row) => courseRowValues(spec, row)),
+      );
+      upserts = rows.filter((row) => stored.has(row.courseId));
+    }
+    for (let start = 0; start < upserts.length; start += ROWS_PER_STATEMENT) {
+      const chunk = upserts.slice(start, start + ROWS_PER_STATEMENT);
       const values: (string | number | null)[] = [];
       const tuples = chunk.map((row) => {
         const first = values.length;
@@ -161,41 +185,100 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
   const retiredTable = spec.table + RETIRED_SUFFIX;
   const requests = new PostgresRebuildRequests(pool);
 
-  /** The shadow copy of one rebuild: folded rows kept in memory (bounded), written in batches. */
-  const shadowCopy = (): ShadowTarget => {
+  /**
+   * The shadow copy of one rebuild: folded rows kept in memory (bounded), the
+   * least recently touched ones written in batches. A batch is written while
+   * the next events are folded (one write in flight at a time), so this
+   * process and PostgreSQL work at once; the spec's indexes are built at the
+   * switch-over, once, rather than kept up row by row.
+   */
+  const shadowCopy = (tag: string): ShadowTarget => {
+    /** In the order last touched (a touched row moves to the end). */
     const rows = new Map<string, CourseRow<S>>();
-    /** Rows leave memory only once their write has committed. */
+    /** Courses of `rows` whose row the shadow table holds already (read back from it). */
+    const inTable = new Set<string>();
+    /** Nothing written yet: the shadow table is empty, no need to look a course up in it. */
+    let empty = true;
+    /** The batch being written, and how its write failed (thrown at the next call). */
+    let writing: Promise<void> | undefined;
+    let failure: unknown;
+    /** The courses of the events `apply` is folding: their rows stay in memory until it is done. */
+    let pinned: Set<string> | undefined;
+    /**
+     * Rows leave memory only once their write has committed, and not while the
+     * events being folded need them (a write may commit while `apply` waits on a read).
+     */
     const written = (batch: CourseRow<S>[]) => {
-      for (const row of batch) if (rows.get(row.courseId) === row) rows.delete(row.courseId);
+      for (const row of batch) {
+        if (rows.get(row.courseId) === row && !pinned?.has(row.courseId)) {
+          rows.delete(row.courseId);
+          inTable.delete(row.courseId);
+        } else inTable.add(row.courseId); // folded further meanwhile: the newer row stays
+      }
+    };
+    const write = async (batch: CourseRow<S>[]) => {
+      empty = false;
+      await transaction((client) => saveRows(client, batch, shadowTable, inTable));
+      written(batch);
+    };
+    /** Waits for the write in flight; its failure is this call's (the rows are still in memory). */
+    const settled = async () => {
+      await writing;
+      writing = undefined;
+      if (failure === undefined) return;
+      const error = failure;
+      failure = undefined;
+      throw error;
     };
     return {
       async apply(events) {
-        const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter(
-          (id) => !rows.has(id),
-        );
-        const spilled = await transaction(async (client) => {
-          const loaded = await loadRows(client, missing, shadowTable);
+        pinned = new Set(events.map((e) => courseIdOf(e)));
+        try {
+          const missing = empty ? [] : [...pinned].filter((id) => !rows.has(id));
+          // A course not in memory was written by a committed batch, or never: read it back.
+          const loaded =
+            missing.length === 0
+              ? new Map<string, CourseRow<S>>()
+              : await transaction((client) => loadRows(client, missing, shadowTable));
           const touched = foldCourseEvents(spec, events, (id) => rows.get(id) ?? loaded.get(id));
-          for (const row of touched) rows.set(row.courseId, row);
-          if (rows.size <= SHADOW_CACHED_COURSES) return [];
-          // Over the bound: all of them written at once (a course met again is read back).
-          const batch = [...rows.values()];
-          await saveRows(client, batch, shadowTable);
-          return batch;
+          for (const row of touched) {
+            rows.delete(row.courseId);
+            rows.set(row.courseId, row);
+            if (loaded.has(row.courseId)) inTable.add(row.courseId);
+          }
+        } finally {
+          pinned = undefined;
+        }
+        if (rows.size <= SHADOW_CACHED_COURSES) return;
+        await settled();
+        // Over the bound: the least recently touched rows, down to half of it (most are courses
+        // that have ended; one met again is read back).
+        const batch: CourseRow<S>[] = [];
+        for (const row of rows.values()) {
+          if (batch.length >= rows.size - SHADOW_CACHED_COURSES / 2) break;
+          batch.push(row);
+        }
+        writing = write(batch).catch((error: unknown) => {
+          failure = error;
         });
-        written(spilled);
+      },
+      async idle() {
+        await writing;
       },
       async flush(maxRows) {
+        await settled();
         const batch = [...rows.values()].slice(0, maxRows);
-        if (batch.length > 0) {
-          await transaction((client) => saveRows(client, batch, shadowTable));
-          written(batch);
-        }
+        if (batch.length > 0) await write(batch);
         return rows.size === 0;
       },
       async switchOver(position, events, done) {
         if (rows.size > 0) throw new Error(`${shadowTable}: switched over before it was flushed`);
         const switched = await transaction(async (client) => {
+          // The spec's indexes, built once on the whole copy (kept up to date from here on).
+          for (const index of spec.indexes ?? [])
+            await client.query(
+              `CREATE INDEX IF NOT EXISTS ${index.name}__r${tag} ON ${shadowTable} ${index.on}`,
+            );
           // The table first, then the checkpoint: the order a live commit takes them in.
           await client.query(`LOCK TABLE ${spec.table} IN ACCESS EXCLUSIVE MODE`);
           const { rows: live } = await client.query<{ position: string }>(
@@ -255,13 +338,12 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         await client.query(`DROP TABLE IF EXISTS ${shadowTable}`);
         // Columns, types, collations and NOT NULL as the current copy has them.
         await client.query(`CREATE TABLE ${shadowTable} (LIKE ${spec.table} INCLUDING DEFAULTS)`);
+        // The key now (a course met again is read back by it); the other indexes at the switch-over.
         await client.query(
           `ALTER TABLE ${shadowTable} ADD CONSTRAINT ${spec.table}_pkey__r${tag} PRIMARY KEY (course_id)`,
         );
-        for (const index of spec.indexes ?? [])
-          await client.query(`CREATE INDEX ${index.name}__r${tag} ON ${shadowTable} ${index.on}`);
       });
-      return shadowCopy();
+      return shadowCopy(tag);
     },
   };
 
@@ -278,8 +360,14 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
       const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
       const touched = await transaction(async (client) => {
         const loaded = await loadRows(client, missing);
-        const rows = foldCourseEvents(spec, events, (id) => cache.get(id) ?? loaded.get(id));
-        await saveRows(client, rows);
+        // The courses the table holds: cached rows were committed by this process.
+        const stored = new Set<string>();
+        const rows = foldCourseEvents(spec, events, (id) => {
+          const row = cache.get(id) ?? loaded.get(id);
+          if (row) stored.add(id);
+          return row;
+        });
+        await saveRows(client, rows, spec.table, stored);
         await moveCheckpoint(client, from, position, events.length);
         if (generation !== copyGeneration)
           throw new ProjectionFencedError(spec.name, "a rebuild's switch-over replaced the table");

@@ -97,6 +97,7 @@ export class ShadowRebuild {
 
   private async run(): Promise<void> {
     const p = this.current;
+    let shadow: ShadowTarget | undefined;
     Object.assign(p, {
       state: 'preparing',
       startedAt: new Date().toISOString(),
@@ -111,7 +112,7 @@ export class ShadowRebuild {
       await this.save(true);
       this.host.logger.log(`projection ${this.host.name}: rebuild ${p.id} started`);
       await this.dropUnused();
-      const shadow = await this.host.copies.createShadow(String(p.id));
+      shadow = await this.host.copies.createShadow(String(p.id));
       // What it has to replay is known from the start when the current copy counts its events.
       const total = this.estimateTotal(await this.host.copies.live());
       p.state = 'replaying';
@@ -126,6 +127,8 @@ export class ShadowRebuild {
       // The retired copy is freed in the background of the new one answering.
       await this.dropUnused();
     } catch (error) {
+      // Nothing of this rebuild is written after it has ended.
+      await shadow?.idle?.();
       if (error instanceof Stopped || this.stopping) {
         await this.abandon();
         return;
@@ -194,9 +197,11 @@ export class ShadowRebuild {
             this.updateRate();
           }
           backoff = 100;
-          const live = await this.host.copies.live();
+          // Where the current copy is: to switch over once caught up, and for the progress when it
+          // is saved (not after every slice: on PostgreSQL that is a round trip).
+          const live = caughtUp || this.saveDue() ? await this.host.copies.live() : undefined;
           await this.measure(live);
-          if (caughtUp && this.reached(live) && (await this.switchOver(shadow))) {
+          if (caughtUp && live && this.reached(live) && (await this.switchOver(shadow))) {
             await this.subscription.close();
             return;
           }
@@ -253,9 +258,10 @@ export class ShadowRebuild {
     return true;
   }
 
-  /** Rate, total and time left after a slice; saved to the shared table now and then. */
-  private async measure(live: LiveCopy): Promise<void> {
-    this.current.eventsTotal = Math.max(this.current.eventsDone, this.estimateTotal(live) ?? 0);
+  /** Rate, total (when the current copy was read) and time left after a slice; saved now and then. */
+  private async measure(live: LiveCopy | undefined): Promise<void> {
+    if (live)
+      this.current.eventsTotal = Math.max(this.current.eventsDone, this.estimateTotal(live) ?? 0);
     this.updateRate();
     await this.save(false);
   }
@@ -286,9 +292,13 @@ export class ShadowRebuild {
     return Math.round((this.current.eventsDone * Number(live.at)) / Number(this.applied));
   }
 
+  private saveDue(): boolean {
+    return performance.now() - this.lastSavedMs >= this.settings.progressEveryMs;
+  }
+
   private async save(now: boolean): Promise<void> {
     const ms = performance.now();
-    if (!now && ms - this.lastSavedMs < this.settings.progressEveryMs) return;
+    if (!now && !this.saveDue()) return;
     this.lastSavedMs = ms;
     await this.host.copies.requests.save({ ...this.current });
   }
