@@ -5,7 +5,7 @@
  * request without a verified token (401, unknown routes) has no actor and is
  * not recorded.
  */
-import { randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { UnsealedAccessRecord } from '@ipt/audit';
 import type { RequestActor } from '../../http/auth.guard';
@@ -63,7 +63,9 @@ export function accessRecordOf(
     role: caller.roles[0],
   };
   return {
-    recordId: randomUUID(),
+    // Time-ordered (UUID v7), as event ids are (decision 147): the log's unique index on record
+    // ids then grows at its right edge, not on a random page per record.
+    recordId: uuidv7(),
     at: new Date().toISOString(),
     actor: { id: actor.id, role: actor.role ?? 'none' },
     clinicId: caller.clinicId,
