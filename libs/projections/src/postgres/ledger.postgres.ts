@@ -10,7 +10,7 @@
  * lock to a standby never appends a batch twice; and appends lock the tree's
  * row, so two writers could not extend the same size anyway.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { MerkleTreeReader, PostgresMerkleNodeStore } from '@ipt/audit';
 import { inTransaction, whileAvailable } from '@ipt/database';
 import type { RecordedEvent } from '@ipt/event-store';
@@ -23,7 +23,7 @@ import {
 } from '../ledger/events-tree';
 import type { AccessTreeHead } from '../ledger/checkpoints';
 import type { ProjectionTarget } from '../projection-target';
-import { ProjectionFencedError } from './read-models.postgres';
+import { FencedCheckpoint } from './fenced-checkpoint';
 
 /** The access log's tree (apps/api access-log.postgres.ts appends to it). */
 export const ACCESS_TREE = 'access';
@@ -31,50 +31,16 @@ export const ACCESS_TREE = 'access';
 export function postgresEventsTreeTarget(pool: Pool): ProjectionTarget {
   const nodes = new PostgresMerkleNodeStore(pool, EVENTS_TREE);
   const name = EVENTS_TREE_PROJECTION;
-  /** The checkpoint as this process last read or committed it; what a commit expects to find. */
-  let expected: bigint | undefined;
-  let expectedKnown = false;
-
-  const readCheckpoint = async (): Promise<bigint | undefined> => {
-    const { rows } = await pool.query<{ position: string }>(
-      'SELECT position FROM projection_checkpoints WHERE name = $1',
-      [name],
-    );
-    expected = rows[0] ? BigInt(rows[0].position) : undefined;
-    expectedKnown = true;
-    return expected;
-  };
-
-  const moveCheckpoint = async (
-    client: PoolClient,
-    from: bigint | undefined,
-    position: bigint,
-    events: number,
-  ) => {
-    const result =
-      from === undefined
-        ? await client.query(
-            `INSERT INTO projection_checkpoints (name, position, updated_at, events)
-             VALUES ($1, $2, now(), $3) ON CONFLICT (name) DO NOTHING`,
-            [name, position.toString(), events],
-          )
-        : await client.query(
-            `UPDATE projection_checkpoints SET position = $2, updated_at = now(), events = events + $4
-              WHERE name = $1 AND position = $3`,
-            [name, position.toString(), from.toString(), events],
-          );
-    if (result.rowCount !== 1) throw new ProjectionFencedError(name);
-  };
+  const checkpoint = new FencedCheckpoint(pool, name);
 
   return {
     name,
-    checkpoint: readCheckpoint,
+    checkpoint: () => checkpoint.read(),
     async commit(events: RecordedEvent[], position: bigint) {
-      if (!expectedKnown) await readCheckpoint();
-      const from = expected;
+      const from = await checkpoint.expectedNow();
       await inTransaction(pool, async (client) => {
         // The fence first: a fenced commit stops before it touches the tree.
-        await moveCheckpoint(client, from, position, events.length);
+        await checkpoint.move(client, from, position, events.length);
         if (events.length === 0) return;
         const first = await nodes.append(client, events.map(eventLeafData));
         await client.query(
@@ -88,7 +54,7 @@ export function postgresEventsTreeTarget(pool: Pool): ProjectionTarget {
           ],
         );
       });
-      expected = position;
+      checkpoint.committed(position);
     },
     async reset() {
       // By hand only (the tree is not a read model): a rebuild from altered events then
@@ -99,11 +65,10 @@ export function postgresEventsTreeTarget(pool: Pool): ProjectionTarget {
         await client.query('DELETE FROM audit_event_leaves');
         await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [name]);
       });
-      expected = undefined;
-      expectedKnown = true;
+      checkpoint.cleared();
     },
     discardUncommitted() {
-      expectedKnown = false;
+      checkpoint.forget();
     },
   };
 }

@@ -57,15 +57,10 @@ import {
   type EngagementReason,
 } from '../views';
 import { copyRows } from './copy-rows';
+import { FencedCheckpoint, ProjectionFencedError } from './fenced-checkpoint';
 import { PostgresRebuildRequests, saveRebuildProgress } from './rebuild-requests.postgres';
 
-/** Another process moved the checkpoint: this one is no longer the projector. */
-export class ProjectionFencedError extends Error {
-  constructor(name: string, why = 'the checkpoint moved in another process') {
-    super(`projection ${name}: ${why}; reloading`);
-    this.name = 'ProjectionFencedError';
-  }
-}
+export { ProjectionFencedError };
 
 /** Rows per INSERT statement (PostgreSQL takes at most 65,535 parameters in one). */
 const ROWS_PER_STATEMENT = 1000;
@@ -84,25 +79,13 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
     .map((c) => `${c} = EXCLUDED.${c}`)
     .join(', ');
   const cache = new LRUCache<string, CourseRow<S>>({ max: CACHED_COURSES });
-  /** The checkpoint as this process last read or committed it; what a commit expects to find. */
-  let expected: bigint | undefined;
-  let expectedKnown = false;
+  const checkpoint = new FencedCheckpoint(pool, spec.name);
   /**
    * Counts this target's switch-overs: a commit that began before one fails,
    * even when the shadow ended at the checkpoint the commit expects (its
    * cached rows were the former copy's).
    */
   let copyGeneration = 0;
-
-  const readCheckpoint = async (): Promise<bigint | undefined> => {
-    const { rows } = await pool.query<{ position: string }>(
-      'SELECT position FROM projection_checkpoints WHERE name = $1',
-      [spec.name],
-    );
-    expected = rows[0] ? BigInt(rows[0].position) : undefined;
-    expectedKnown = true;
-    return expected;
-  };
 
   const loadRows = async (client: PoolClient, courseIds: string[], table = spec.table) => {
     const known = new Map<string, CourseRow<S>>();
@@ -150,32 +133,6 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         values,
       );
     }
-  };
-
-  /**
-   * From `from` (what this process read or wrote before the commit began) to
-   * `position`, counting the events of the current copy (null stays null: a
-   * copy written before they were counted).
-   */
-  const moveCheckpoint = async (
-    client: PoolClient,
-    from: bigint | undefined,
-    position: bigint,
-    events: number,
-  ) => {
-    const result =
-      from === undefined
-        ? await client.query(
-            `INSERT INTO projection_checkpoints (name, position, updated_at, events)
-             VALUES ($1, $2, now(), $3) ON CONFLICT (name) DO NOTHING`,
-            [spec.name, position.toString(), events],
-          )
-        : await client.query(
-            `UPDATE projection_checkpoints SET position = $2, updated_at = now(), events = events + $4
-              WHERE name = $1 AND position = $3`,
-            [spec.name, position.toString(), from.toString(), events],
-          );
-    if (result.rowCount !== 1) throw new ProjectionFencedError(spec.name);
   };
 
   const transaction = <T>(work: (client: PoolClient) => Promise<T>): Promise<T> =>
@@ -305,7 +262,7 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
           // the COMMIT fail, that commit is only retried.
           copyGeneration++;
           cache.clear();
-          expectedKnown = false;
+          checkpoint.forget();
           return true;
         });
         // The next commit reads the checkpoint the switch-over wrote.
@@ -350,12 +307,11 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
   return {
     name: spec.name,
     readsPhi: spec.readsPhi,
-    checkpoint: readCheckpoint,
+    checkpoint: () => checkpoint.read(),
     rebuilds,
     async commit(events: RecordedEvent[], position: bigint) {
-      if (!expectedKnown) await readCheckpoint();
       // Fenced on what was known when the commit began: a switch-over meanwhile fails it.
-      const from = expected;
+      const from = await checkpoint.expectedNow();
       const generation = copyGeneration;
       const missing = [...new Set(events.map((e) => courseIdOf(e)))].filter((id) => !cache.has(id));
       const touched = await transaction(async (client) => {
@@ -368,12 +324,12 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
           return row;
         });
         await saveRows(client, rows, spec.table, stored);
-        await moveCheckpoint(client, from, position, events.length);
+        await checkpoint.move(client, from, position, events.length);
         if (generation !== copyGeneration)
           throw new ProjectionFencedError(spec.name, "a rebuild's switch-over replaced the table");
         return rows;
       });
-      expected = position;
+      checkpoint.committed(position);
       for (const row of touched) cache.set(row.courseId, row);
     },
     async reset() {
@@ -382,13 +338,12 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         await client.query('DELETE FROM projection_checkpoints WHERE name = $1', [spec.name]);
       });
       cache.clear();
-      expected = undefined;
-      expectedKnown = true;
+      checkpoint.cleared();
     },
     discardUncommitted() {
       // After a failed commit nothing here is trusted: rows and checkpoint are read again.
       cache.clear();
-      expectedKnown = false;
+      checkpoint.forget();
     },
   };
 }
