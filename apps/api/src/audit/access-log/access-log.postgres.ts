@@ -31,8 +31,11 @@ import {
 import { ACCESS_TREE } from '@ipt/projections';
 import {
   AccessLogUnavailableError,
+  fromAccessRecordRow,
   type AccessLog,
   type AccessLogQuery,
+  type AccessRecordRow,
+  type PendingAccessRecord,
   type StoredAccessRecord,
 } from './access-log';
 
@@ -41,32 +44,10 @@ const MAX_RECORDS_PER_COMMIT = 1000;
 /** Transactions of one instance under way at once (each holds a pooled connection). */
 const MAX_COMMITS_IN_FLIGHT = 2;
 
-interface Row {
-  leaf_index: number;
-  record_id: string;
-  at: string;
-  actor_id: string;
-  actor_role: string;
-  clinic_id: string;
-  method: string;
-  route: string;
-  course_id: string | null;
-  status: number;
-  request_id: string;
-  prev_hash: string;
-  hash: string;
-}
-
-interface Pending {
-  record: UnsealedAccessRecord;
-  resolve(stored: StoredAccessRecord): void;
-  reject(error: unknown): void;
-}
-
 export class PostgresAccessLog implements AccessLog {
   private readonly nodes: PostgresMerkleNodeStore;
   private readonly tree: MerkleTreeReader;
-  private queue: Pending[] = [];
+  private queue: PendingAccessRecord[] = [];
   /** Transactions under way; the next one waits for the tree's lock, not for their commits. */
   private inFlight = 0;
   private flushScheduled = false;
@@ -122,22 +103,22 @@ export class PostgresAccessLog implements AccessLog {
     if (query.beforeLeaf !== undefined) add('leaf_index', '<', query.beforeLeaf);
     params.push(query.limit);
     return whileAvailable(async () => {
-      const { rows } = await this.pool.query<Row>(
+      const { rows } = await this.pool.query<AccessRecordRow>(
         `SELECT * FROM access_records WHERE ${where.join(' AND ')}
           ORDER BY leaf_index DESC LIMIT $${params.length}`,
         params,
       );
-      return rows.map(fromRow);
+      return rows.map(fromAccessRecordRow);
     });
   }
 
   clinicRecords(clinicId: string): Promise<StoredAccessRecord[]> {
     return whileAvailable(async () => {
-      const { rows } = await this.pool.query<Row>(
+      const { rows } = await this.pool.query<AccessRecordRow>(
         'SELECT * FROM access_records WHERE clinic_id = $1 ORDER BY leaf_index',
         [clinicId],
       );
-      return rows.map(fromRow);
+      return rows.map(fromAccessRecordRow);
     });
   }
 
@@ -172,7 +153,7 @@ export class PostgresAccessLog implements AccessLog {
     });
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(batch: PendingAccessRecord[]): Promise<void> {
     try {
       const stored = await inTransaction(this.pool, (client) => this.insert(client, batch));
       for (const [i, pending] of batch.entries()) pending.resolve(stored[i]);
@@ -184,7 +165,10 @@ export class PostgresAccessLog implements AccessLog {
     }
   }
 
-  private async insert(client: PoolClient, batch: Pending[]): Promise<StoredAccessRecord[]> {
+  private async insert(
+    client: PoolClient,
+    batch: PendingAccessRecord[],
+  ): Promise<StoredAccessRecord[]> {
     // The lock first: every other instance's append waits here until this one commits.
     const first = await this.nodes.lockForAppend(client);
     const clinics = [...new Set(batch.map((p) => p.record.clinicId))];
@@ -231,21 +215,4 @@ export class PostgresAccessLog implements AccessLog {
     );
     return stored;
   }
-}
-
-function fromRow(row: Row): StoredAccessRecord {
-  return {
-    leafIndex: Number(row.leaf_index),
-    recordId: row.record_id,
-    at: row.at,
-    actor: { id: row.actor_id, role: row.actor_role },
-    clinicId: row.clinic_id,
-    method: row.method,
-    route: row.route,
-    courseId: row.course_id,
-    status: Number(row.status),
-    requestId: row.request_id,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
 }

@@ -23,8 +23,11 @@ import {
 import { openSqlite, type SqliteDatabase, type SqliteStatement } from '@ipt/event-store';
 import {
   AccessLogUnavailableError,
+  fromAccessRecordRow,
   type AccessLog,
   type AccessLogQuery,
+  type AccessRecordRow,
+  type PendingAccessRecord,
   type StoredAccessRecord,
 } from './access-log';
 
@@ -38,28 +41,6 @@ export {
   type AccessLogQuery,
   type StoredAccessRecord,
 } from './access-log';
-
-interface Row {
-  leaf_index: number;
-  record_id: string;
-  at: string;
-  actor_id: string;
-  actor_role: string;
-  clinic_id: string;
-  method: string;
-  route: string;
-  course_id: string | null;
-  status: number;
-  request_id: string;
-  prev_hash: string;
-  hash: string;
-}
-
-interface Pending {
-  record: UnsealedAccessRecord;
-  resolve(stored: StoredAccessRecord): void;
-  reject(error: unknown): void;
-}
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS access_records (
@@ -102,7 +83,7 @@ export class AccessLogStore implements AccessLog {
   private readonly tree: IncrementalMerkleTree;
   /** Last hash per clinic, read from the file on first use. */
   private readonly heads = new Map<string, string>();
-  private queue: Pending[] = [];
+  private queue: PendingAccessRecord[] = [];
   private flushScheduled = false;
   /** The WAL, fsynced off the event loop after each group of commits; undefined: COMMIT fsyncs. */
   private walFd: number | undefined;
@@ -116,7 +97,7 @@ export class AccessLogStore implements AccessLog {
     rollback: SqliteStatement;
     insert: SqliteStatement<unknown[]>;
     lastHash: SqliteStatement<[string], { hash: string }>;
-    clinicRecords: SqliteStatement<[string], Row>;
+    clinicRecords: SqliteStatement<[string], AccessRecordRow>;
   };
 
   constructor(readonly filename: string) {
@@ -213,16 +194,16 @@ export class AccessLogStore implements AccessLog {
     if (query.beforeLeaf !== undefined) add('leaf_index < ?', query.beforeLeaf);
     params.push(query.limit);
     const rows = this.db
-      .prepare<unknown[], Row>(
+      .prepare<unknown[], AccessRecordRow>(
         `SELECT * FROM access_records WHERE ${where.join(' AND ')}
          ORDER BY leaf_index DESC LIMIT ?`,
       )
       .all(...params);
-    return rows.map(fromRow);
+    return rows.map(fromAccessRecordRow);
   }
 
   clinicRecords(clinicId: string): Promise<StoredAccessRecord[]> {
-    return attempt(() => this.stmt.clinicRecords.all(clinicId).map(fromRow));
+    return attempt(() => this.stmt.clinicRecords.all(clinicId).map(fromAccessRecordRow));
   }
 
   async close(): Promise<void> {
@@ -293,7 +274,7 @@ export class AccessLogStore implements AccessLog {
   }
 
   /** One transaction; undefined when it failed (its records are refused already). */
-  private commit(batch: Pending[]): Committed | undefined {
+  private commit(batch: PendingAccessRecord[]): Committed | undefined {
     const stored: StoredAccessRecord[] = [];
     const heads = new Map<string, string>();
     try {
@@ -363,25 +344,8 @@ function attempt<T>(read: () => T): Promise<T> {
   }
 }
 
-function fromRow(row: Row): StoredAccessRecord {
-  return {
-    leafIndex: Number(row.leaf_index),
-    recordId: row.record_id,
-    at: row.at,
-    actor: { id: row.actor_id, role: row.actor_role },
-    clinicId: row.clinic_id,
-    method: row.method,
-    route: row.route,
-    courseId: row.course_id,
-    status: Number(row.status),
-    requestId: row.request_id,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
-}
-
 interface Committed {
-  batch: Pending[];
+  batch: PendingAccessRecord[];
   stored: StoredAccessRecord[];
 }
 

@@ -30,6 +30,47 @@ export interface AccessLogQuery {
   limit: number;
 }
 
+/** A stored record as both adapters' tables hold it. */
+export interface AccessRecordRow {
+  leaf_index: number;
+  record_id: string;
+  at: string;
+  actor_id: string;
+  actor_role: string;
+  clinic_id: string;
+  method: string;
+  route: string;
+  course_id: string | null;
+  status: number;
+  request_id: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function fromAccessRecordRow(row: AccessRecordRow): StoredAccessRecord {
+  return {
+    leafIndex: Number(row.leaf_index),
+    recordId: row.record_id,
+    at: row.at,
+    actor: { id: row.actor_id, role: row.actor_role },
+    clinicId: row.clinic_id,
+    method: row.method,
+    route: row.route,
+    courseId: row.course_id,
+    status: Number(row.status),
+    requestId: row.request_id,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** A record waiting for its group commit, and the answer waiting for it. */
+export interface PendingAccessRecord {
+  record: UnsealedAccessRecord;
+  resolve(stored: StoredAccessRecord): void;
+  reject(error: unknown): void;
+}
+
 /** The access log could not commit: the answer must not leave as if it had been recorded. */
 export class AccessLogUnavailableError extends Error {
   override readonly name = 'AccessLogUnavailableError';
