@@ -8,6 +8,8 @@ import type { Pool, PoolClient } from 'pg';
 import { whileAvailable } from '@ipt/database';
 import {
   OPEN_REBUILD_PREDICATE,
+  PROGRESS_SAVE_COLUMNS,
+  progressValues,
   REBUILD_COLUMNS,
   toProgress,
   type RebuildRow,
@@ -21,19 +23,10 @@ export async function saveRebuildProgress(
   p: RebuildProgress,
 ): Promise<void> {
   await db.query(
-    `UPDATE projection_rebuilds SET state = $1, started_at = $2, finished_at = $3, events_done = $4,
-       events_total = $5, events_per_second = $6, seconds_left = $7, error = $8 WHERE id = $9`,
-    [
-      p.state,
-      p.startedAt,
-      p.finishedAt,
-      p.eventsDone,
-      p.eventsTotal,
-      p.eventsPerSecond,
-      p.secondsLeft,
-      p.error,
-      p.id,
-    ],
+    `UPDATE projection_rebuilds
+        SET ${PROGRESS_SAVE_COLUMNS.map((c, i) => `${c} = $${i + 1}`).join(', ')}
+      WHERE id = $${PROGRESS_SAVE_COLUMNS.length + 1}`,
+    [...progressValues(p)],
   );
 }
 

@@ -70,6 +70,32 @@ export const REBUILD_COLUMNS =
 /** The predicate of the partial unique index projection_rebuilds_open. */
 export const OPEN_REBUILD_PREDICATE = `state IN (${OPEN_REBUILD_STATES.map((s) => `'${s}'`).join(', ')})`;
 
+/** The columns a progress save writes, in the order of `progressValues`. */
+export const PROGRESS_SAVE_COLUMNS = [
+  'state',
+  'started_at',
+  'finished_at',
+  'events_done',
+  'events_total',
+  'events_per_second',
+  'seconds_left',
+  'error',
+] as const;
+
+/** A progress save's parameters: PROGRESS_SAVE_COLUMNS, then the rebuild's id. */
+export const progressValues = (p: RebuildProgress) =>
+  [
+    p.state,
+    p.startedAt,
+    p.finishedAt,
+    p.eventsDone,
+    p.eventsTotal,
+    p.eventsPerSecond,
+    p.secondsLeft,
+    p.error,
+    p.id,
+  ] as const;
+
 export function migrateRebuildRequests(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_rebuilds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -153,8 +179,8 @@ export class RebuildRequests {
         `SELECT ${REBUILD_COLUMNS} FROM projection_rebuilds WHERE name = ? ORDER BY id DESC LIMIT 1`,
       ),
       save: db.prepare(
-        `UPDATE projection_rebuilds SET state = ?, started_at = ?, finished_at = ?, events_done = ?,
-           events_total = ?, events_per_second = ?, seconds_left = ?, error = ? WHERE id = ?`,
+        `UPDATE projection_rebuilds SET ${PROGRESS_SAVE_COLUMNS.map((c) => `${c} = ?`).join(', ')}
+          WHERE id = ?`,
       ),
     };
   }
@@ -180,16 +206,6 @@ export class RebuildRequests {
   }
 
   save(p: RebuildProgress): void {
-    this.stmt.save.run(
-      p.state,
-      p.startedAt,
-      p.finishedAt,
-      p.eventsDone,
-      p.eventsTotal,
-      p.eventsPerSecond,
-      p.secondsLeft,
-      p.error,
-      p.id,
-    );
+    this.stmt.save.run(...progressValues(p));
   }
 }
