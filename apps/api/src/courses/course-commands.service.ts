@@ -28,7 +28,14 @@ import {
   type EventStore,
   type EventToAppend,
 } from '@ipt/event-store';
-import { inSpan, traceCarrier, tracer, type TraceCarrier } from '@ipt/telemetry';
+import {
+  context,
+  inSpan,
+  traceCarrier,
+  tracer,
+  type Context,
+  type TraceCarrier,
+} from '@ipt/telemetry';
 import type { Caller } from '@ipt/auth';
 import {
   ApplicationError,
@@ -69,8 +76,8 @@ const MAX_BATCH = 64;
 interface QueuedCommand {
   command: CourseCommand;
   envelope: CommandEnvelope;
-  /** The submitting request's trace context, for its events' metadata. */
-  trace: TraceCarrier;
+  /** The submitting request's context: a batch puts its trace in the command's events. */
+  submittedIn: Context;
 }
 
 /**
@@ -142,7 +149,7 @@ export class CourseCommandsService {
       const answer = await this.lanes.submit(streamId, {
         command,
         envelope,
-        trace: traceCarrier(),
+        submittedIn: context.active(),
       });
       outcome = 'accepted';
       return answer;
@@ -226,7 +233,7 @@ export class CourseCommandsService {
       const toAppend: EventToAppend[] = [];
       let next = course;
       let staleRefusal = false;
-      for (const { command, envelope, trace } of batch) {
+      for (const { command, envelope, submittedIn } of batch) {
         const digest = this.vault.digest(dataKey, commandText(command));
         let decided: CourseEvent[];
         try {
@@ -246,7 +253,7 @@ export class CourseCommandsService {
           digest,
           dataKey,
           newId: () => crypto.randomUUID(),
-          trace,
+          trace: traceCarrier(submittedIn),
         });
         const first = next.revision! + 1;
         const recorded = events.map((event, i) => ({ ...event, revision: first + i }));
