@@ -230,6 +230,30 @@ describe('embedded SQLite event store', () => {
       await subscription.close();
     });
 
+    it('reads a commit once for the subscriptions it wakes, and each following commit afresh', async () => {
+      const store = open();
+      const subscriptions = [
+        store.subscribeToAll(),
+        store.subscribeToAll(),
+        store.subscribeToAll(),
+      ];
+      const iterators = subscriptions.map((s) => s[Symbol.asyncIterator]());
+      for (const messages of iterators) expect((await next(messages)).kind).toBe('caught_up');
+
+      for (const round of [1, 2]) {
+        const waiting = iterators.map((messages) => next(messages));
+        const event = sessionEvent(round);
+        await store.appendToStream('course-a', [event], { expectedRevision: 'any' });
+        const delivered = await Promise.all(waiting);
+        for (const message of delivered)
+          expect(message.kind === 'event' && message.event.eventId).toBe(event.eventId);
+        // One read served all three: the very same object, not three parses of one row.
+        const [first, ...others] = delivered.map((m) => (m.kind === 'event' ? m.event : null));
+        for (const other of others) expect(other).toBe(first);
+      }
+      await Promise.all(subscriptions.map((s) => s.close()));
+    });
+
     it('ends when the store closes', async () => {
       const store = open();
       const messages = store.subscribeToAll()[Symbol.asyncIterator]();

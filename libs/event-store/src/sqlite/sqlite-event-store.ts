@@ -28,7 +28,7 @@ import {
 } from './catch-up-subscription';
 import * as fs from 'node:fs';
 import { openSqlite, type SqliteDatabase } from './driver';
-import { EventReads } from './event-reads';
+import { EventReads, type SubscriptionPage } from './event-reads';
 import { migrate } from './event-rows';
 import { GroupCommit } from './group-commit';
 
@@ -73,6 +73,13 @@ export class SqliteEventStore implements EventStore {
   private walFd: number | undefined;
   /** First position committed here but not yet durable: in-process subscribers read below it. */
   private unsyncedFrom: bigint | undefined;
+  /**
+   * The page last read for a subscription, handed to the others that ask for the same page
+   * before the next commit: the live projections and the events tree all wake at one commit
+   * and would each read and parse the same new events (issue 14). Kept for one turn of the
+   * event loop at most, so a commit by another process is seen as before.
+   */
+  private sharedPage?: { key: string; page: SubscriptionPage };
 
   constructor(filename: string, options: SqliteEventStoreOptions = {}) {
     try {
@@ -100,7 +107,10 @@ export class SqliteEventStore implements EventStore {
     this.groupCommit = new GroupCommit(this.db, {
       maxAppendsPerCommit: options.maxAppendsPerCommit ?? 256,
       apply: (append, created) => rules.apply(append, created),
-      onCommitted: () => this.commits.notify(),
+      onCommitted: () => {
+        this.sharedPage = undefined;
+        this.commits.notify();
+      },
       ...(this.walFd !== undefined
         ? {
             sync: (done: (error?: Error | null) => void) => fs.fdatasync(this.walFd!, done),
@@ -114,8 +124,7 @@ export class SqliteEventStore implements EventStore {
       pollMs: options.subscriptionPollMs ?? 1000,
     };
     this.subscriptionSource = {
-      readPage: (after, pageSize, prefixes) =>
-        this.reads.subscriptionPage(after, pageSize, prefixes, this.unsyncedFrom),
+      readPage: (after, pageSize, prefixes) => this.subscriptionPage(after, pageSize, prefixes),
       commits: this.commits,
       isClosed: () => this.closed,
     };
@@ -187,6 +196,21 @@ export class SqliteEventStore implements EventStore {
     this.commits.notify();
     this.db.close();
     if (this.walFd !== undefined) fs.closeSync(this.walFd);
+  }
+
+  private subscriptionPage(
+    after: bigint | undefined,
+    pageSize: number,
+    prefixes: string[] | undefined,
+  ): SubscriptionPage {
+    const key = `${after}|${pageSize}|${this.unsyncedFrom}|${prefixes?.join('\u0000')}`;
+    if (this.sharedPage?.key === key) return this.sharedPage.page;
+    const page = this.reads.subscriptionPage(after, pageSize, prefixes, this.unsyncedFrom);
+    const shared = (this.sharedPage = { key, page });
+    setImmediate(() => {
+      if (this.sharedPage === shared) this.sharedPage = undefined;
+    });
+    return page;
   }
 
   private guard<T>(read: () => T): T {
