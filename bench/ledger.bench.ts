@@ -18,7 +18,8 @@
  *   NODE_OPTIONS), BENCH_APP_NODE_ARGS (node flags NODE_OPTIONS refuses, e.g.
  *   "--cpu-prof --cpu-prof-dir=DIR" for a CPU profile of the service over the HTTP loads)
  *   BENCH_ONLY=reads: only the course view reads (each one recorded in the access log),
- *   printed and not written to RESULTS.md
+ *   printed and not written to RESULTS.md; BENCH_ONLY=commands: the same for the two command
+ *   loads; ACCESS_LOG_THREAD is handed to the service
  */
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
@@ -169,6 +170,10 @@ async function service(): Promise<void> {
     env: {
       LOG_LEVEL: 'error',
       NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? '--max-semi-space-size=32',
+      // The access log on its thread or on the request thread, for an A/B (default: the thread).
+      ...(process.env.ACCESS_LOG_THREAD
+        ? { ACCESS_LOG_THREAD: process.env.ACCESS_LOG_THREAD }
+        : {}),
     },
     execArgv: process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean),
   });
@@ -238,6 +243,13 @@ async function service(): Promise<void> {
     const commands = await commandsOn(randomCourse);
     const hotCourse = courseIds[0];
     const hot = await commandsOn(() => hotCourse);
+    if (ONLY === 'commands') {
+      say(HTTP_HEADER);
+      say(HTTP_RULE);
+      say(row('commands, many courses', commands, undefined, ''));
+      say(row('commands, one hot course', hot, undefined, ''));
+      return;
+    }
     const reads = await withLoopDelay(app.baseUrl, token, courseReads);
     const bare = await bareFastify();
 
@@ -471,7 +483,7 @@ async function main(): Promise<void> {
       'the load generator (autocannon) runs in another. Each figure has the load average beside it: on a shared machine, compare the ratios of one run, not runs.',
   );
   await service();
-  if (ONLY === 'reads') return;
+  if (ONLY) return;
   if (!SKIP.has('relay')) await relay();
   if (!SKIP.has('append')) await appendCost();
   if (!SKIP.has('compare')) await storeComparison();

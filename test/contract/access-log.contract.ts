@@ -6,12 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hashLeaf, verifyInclusionProof } from '@ipt/audit-verifier';
-import { GENESIS_HASH, verifyAccessChain, type UnsealedAccessRecord } from '@ipt/audit';
+import { GENESIS_HASH, verifyAccessChain } from '@ipt/audit';
 import {
   asRecorded,
   type AccessLog,
   type StoredAccessRecord,
 } from '../../apps/api/src/audit/access-log/access-log';
+import { unsealedRecord as record } from '../../apps/api/src/audit/access-log/access-record.fixture';
 
 export interface AccessLogFixture {
   /**
@@ -22,21 +23,6 @@ export interface AccessLogFixture {
   /** Runs a statement on the log's database directly, as an operator with write access could. */
   tamper(statement: string): Promise<void>;
   close(): Promise<void>;
-}
-
-function record(clinicId: string, overrides: Partial<UnsealedAccessRecord> = {}) {
-  return {
-    recordId: randomUUID(),
-    at: new Date().toISOString(),
-    actor: { id: `clinician@${clinicId}`, role: 'clinician' },
-    clinicId,
-    method: 'GET',
-    route: '/v1/courses/{courseId}',
-    courseId: randomUUID(),
-    status: 200,
-    requestId: randomUUID(),
-    ...overrides,
-  };
 }
 
 const clinic = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;

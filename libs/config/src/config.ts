@@ -33,6 +33,8 @@ export interface AppConfig {
   kafkaClientId: string;
   /** False when a separate projector worker builds the read models (production). */
   runProjections: boolean;
+  /** Without DATABASE_URL: the access log's SQLite file is written by a worker thread (issue 14). */
+  accessLogThread: boolean;
   logLevel: LogLevel;
   /** The projector worker serves health and metrics on this port when set. */
   projectorPort?: number;
@@ -171,6 +173,7 @@ export const environmentSchema = z.object({
     .optional(),
   KAFKA_CLIENT_ID: z.string().optional(),
   RUN_PROJECTIONS: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  ACCESS_LOG_THREAD: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
   PROJECTOR_PORT: portNumber.optional(),
   RELAY_PORT: portNumber.optional(),
@@ -262,6 +265,7 @@ export function loadConfig(
     kafkaBrokers: vars.KAFKA_BROKERS?.length ? vars.KAFKA_BROKERS : undefined,
     kafkaClientId: vars.KAFKA_CLIENT_ID ?? 'ipt-course-ledger',
     runProjections: (vars.RUN_PROJECTIONS ?? 'true') === 'true',
+    accessLogThread: (vars.ACCESS_LOG_THREAD ?? 'true') === 'true',
     logLevel: vars.LOG_LEVEL ?? 'info',
     projectorPort: vars.PROJECTOR_PORT,
     relayPort: vars.RELAY_PORT,

@@ -4,7 +4,7 @@
  * the access log (who read or wrote which course), whose `access` tree head
  * the checkpoint signer takes through ACCESS_TREE_HEAD. The access log is in
  * PostgreSQL with DATABASE_URL (one log for every instance), else in the
- * data folder's SQLite file.
+ * data folder's SQLite file, written by a worker thread (ACCESS_LOG_THREAD, default true).
  */
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
@@ -15,6 +15,7 @@ import { ACCESS_LOG, type AccessLog } from './access-log/access-log';
 import { AccessLogController } from './access-log/access-log.controller';
 import { PostgresAccessLog } from './access-log/access-log.postgres';
 import { AccessLogStore } from './access-log/access-log.store';
+import { ThreadedAccessLog } from './access-log/access-log.thread';
 import { AuditLedgerController } from './audit-ledger.controller';
 import { AuditLedgerService } from './audit-ledger.service';
 import { CourseAuditController } from './course-audit.controller';
@@ -34,8 +35,12 @@ class AccessLogCloser implements OnApplicationShutdown {
     {
       provide: ACCESS_LOG,
       inject: [APP_CONFIG, SHARED_DATABASE],
-      useFactory: (config: AppConfig, shared: Pool | null): AccessLog =>
-        shared ? new PostgresAccessLog(shared) : AccessLogStore.inDataDir(config.dataDir),
+      useFactory: async (config: AppConfig, shared: Pool | null): Promise<AccessLog> => {
+        if (shared) return new PostgresAccessLog(shared);
+        return config.accessLogThread
+          ? ThreadedAccessLog.inDataDir(config.dataDir)
+          : AccessLogStore.inDataDir(config.dataDir);
+      },
     },
     { provide: ACCESS_TREE_HEAD, useExisting: ACCESS_LOG },
     AccessLogCloser,

@@ -4,27 +4,12 @@
  * queries, append-only) is test/contract/access-log.contract.ts, run on this adapter
  * by access-log.contract-spec.ts.
  */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { verifyAccessChain, type UnsealedAccessRecord } from '@ipt/audit';
+import { verifyAccessChain } from '@ipt/audit';
 import { AccessLogStore, asRecorded } from './access-log.store';
-
-function record(clinicId: string, overrides: Partial<UnsealedAccessRecord> = {}) {
-  return {
-    recordId: randomUUID(),
-    at: new Date().toISOString(),
-    actor: { id: `clinician@${clinicId}`, role: 'clinician' },
-    clinicId,
-    method: 'GET',
-    route: '/v1/courses/{courseId}',
-    courseId: randomUUID(),
-    status: 200,
-    requestId: randomUUID(),
-    ...overrides,
-  };
-}
+import { unsealedRecord as record } from './access-record.fixture';
 
 describe('AccessLogStore', () => {
   let dir: string;
