@@ -379,6 +379,7 @@ interface RelaySummary {
     p95: number;
     p99: number;
     max: number;
+    stages?: Record<'waiting' | 'transaction' | 'delivery', [number, number, number]>;
   };
 }
 
@@ -414,6 +415,13 @@ async function relay(): Promise<void> {
         `p50 ${latency.p50} ms, p95 ${latency.p95} ms, **p99 ${latency.p99} ms**, max ${latency.max} ms; every event consumed once: ${latency.ok ? 'yes' : '**no**'} ` +
         `(target p99 ≤ 100 ms: ${yesNo(latency.p99 <= 100)}; load average ${native?.load}).`,
     );
+    const { stages } = latency;
+    if (stages) {
+      say(
+        `Where it goes, p50 / p95 / p99 ms: waiting for its transaction to begin (the one before it, the mapping) ${stages.waiting.join(' / ')}; ` +
+          `the transaction, begin to the broker's commit acknowledgment, ${stages.transaction.join(' / ')}; delivery to the consumer ${stages.delivery.join(' / ')}.`,
+      );
+    }
   } else {
     say('Command-to-consumer latency: not measured (the relay bench failed; see its output).');
   }

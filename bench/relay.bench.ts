@@ -140,6 +140,12 @@ interface LatencyFigures {
   p95: number;
   p99: number;
   max: number;
+  /**
+   * Where an event's latency goes, p50/p95/p99 ms each: waiting (append acknowledged → its
+   * transaction begins: the transaction before it, the batch's mapping), the transaction
+   * (begin → the broker's commit acknowledgment) and delivery (→ the consumer has it).
+   */
+  stages: Record<'waiting' | 'transaction' | 'delivery', [number, number, number]>;
 }
 
 /** What RELAY_BENCH_JSON receives. */
@@ -304,8 +310,16 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
         if (step < course.appends.length && commands.length < total)
           commands.push({ course, step });
 
+    // Each committed transaction's positions and when it began and ended, to split the latency.
+    const transactions: { first: bigint; last: bigint; began: number; ended: number }[] = [];
+    relay.onCommitted(({ first, last, seconds }) => {
+      const ended = performance.now();
+      transactions.push({ first, last, began: ended - seconds * 1000, ended });
+    });
     await relay.start(); // creates the topics
     const ackedAt = new Map<string, number>();
+    const positionOf = new Map<string, bigint>();
+    const consumedAt = new Map<string, number>();
     const latencies: number[] = [];
     let joined = false;
     consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
@@ -318,6 +332,7 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
         const { id } = JSON.parse(message.value?.toString() ?? '{}') as { id: string };
         const acked = ackedAt.get(id);
         if (acked !== undefined) latencies.push(now - acked);
+        consumedAt.set(id, now);
       },
     });
     await waitFor(
@@ -343,9 +358,13 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
               expectedRevision: step === 0 ? 'no_stream' : 'any',
             })
             .then(
-              () => {
+              ({ position }) => {
                 const at = performance.now();
-                for (const e of batch) ackedAt.set(e.eventId, at);
+                // One append's events have consecutive positions, its last at `position`.
+                for (const [i, e] of batch.entries()) {
+                  ackedAt.set(e.eventId, at);
+                  positionOf.set(e.eventId, position - BigInt(batch.length - 1 - i));
+                }
               },
               () => void failed++,
             ),
@@ -361,6 +380,7 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
       () => `(consumed ${latencies.length} of ${events} events)`,
     );
     const sorted = [...latencies].sort((a, b) => a - b);
+    const stages = latencyStages(ackedAt, positionOf, consumedAt, transactions);
     const status = await relay.status();
     console.log(
       `appended ${commands.length} commands (${events} events, ${failed} failed) in ${sendSeconds.toFixed(2)} s: ${Math.round(commands.length / sendSeconds)} commands/s, ${Math.round(events / sendSeconds)} events/s`,
@@ -379,12 +399,55 @@ async function latencyRun(brokers: string[]): Promise<LatencyFigures> {
       p95: Number(percentile(sorted, 95).toFixed(1)),
       p99: Number(percentile(sorted, 99).toFixed(1)),
       max: Number(sorted[sorted.length - 1].toFixed(1)),
+      stages,
     };
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await relay.stop();
     await temp.close();
   }
+}
+
+/** Each consumed event's latency split at its transaction's begin and end (see LatencyFigures). */
+function latencyStages(
+  ackedAt: Map<string, number>,
+  positionOf: Map<string, bigint>,
+  consumedAt: Map<string, number>,
+  transactions: { first: bigint; last: bigint; began: number; ended: number }[],
+): LatencyFigures['stages'] {
+  const split = { waiting: [] as number[], transaction: [] as number[], delivery: [] as number[] };
+  for (const [id, consumed] of consumedAt) {
+    const position = positionOf.get(id);
+    const acked = ackedAt.get(id);
+    if (position === undefined || acked === undefined) continue;
+    // Transactions are told in log order: the first whose last position reaches the event's.
+    let lo = 0;
+    let hi = transactions.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (transactions[mid].last < position) lo = mid + 1;
+      else hi = mid;
+    }
+    const t = transactions[lo];
+    if (!t || t.first > position || t.last < position) continue;
+    split.waiting.push(t.began - acked);
+    split.transaction.push(t.ended - t.began);
+    split.delivery.push(consumed - t.ended);
+  }
+  const q = (values: number[]): [number, number, number] => {
+    const s = [...values].sort((a, b) => a - b);
+    return [50, 95, 99].map((p) => Number(percentile(s, p).toFixed(1))) as [number, number, number];
+  };
+  const stages = {
+    waiting: q(split.waiting),
+    transaction: q(split.transaction),
+    delivery: q(split.delivery),
+  };
+  console.log(
+    `split (p50/p95/p99 ms, ${split.waiting.length} events): waiting ${stages.waiting.join('/')}, ` +
+      `transaction ${stages.transaction.join('/')}, delivery ${stages.delivery.join('/')}`,
+  );
+  return stages;
 }
 
 async function main(): Promise<void> {

@@ -5,10 +5,12 @@
  */
 import { Kafka, Partitioners } from 'kafkajs';
 import { COURSE_EVENT_TYPES } from '@ipt/course';
-import { relayMetricsText } from '@ipt/observability';
+import { Registry } from 'prom-client';
+import { registerRelayMetrics } from '@ipt/observability';
 import {
   cloudEventType,
   KafkaRelay,
+  type CommittedTransaction,
   TopicConfigurationError,
   topicsWithSuffix,
 } from '@ipt/analytics-feed';
@@ -174,6 +176,10 @@ describe('analytics feed on a real Kafka broker', () => {
     // Written while no relay runs; a new relay resumes from the committed checkpoint.
     await appendInterleaved(temp.store, second);
     const b = relay(suffix, { maxBatchEvents: 250 });
+    const registry = new Registry();
+    registerRelayMetrics(registry, b);
+    const transactions: CommittedTransaction[] = [];
+    b.onCommitted((t) => transactions.push(t));
     await b.start();
     const all = [...first, ...second];
     const total = all.reduce((n, c) => n + eventCount(c), 0);
@@ -189,7 +195,20 @@ describe('analytics feed on a real Kafka broker', () => {
     });
     assertExactlyOnceInOrder(parseEvents(messages), expectedIds(all));
 
-    const metrics = await relayMetricsText(b);
+    // Each committed transaction is told once, in log order, with its time.
+    const status = await b.status();
+    expect(transactions).toHaveLength(status.batchesCommitted);
+    expect(transactions.reduce((n, t) => n + t.events, 0)).toBe(status.eventsRelayed);
+    for (const [i, t] of transactions.entries()) {
+      expect(t.first <= t.last && t.seconds > 0).toBe(true);
+      if (i > 0) expect(t.first > transactions[i - 1].last).toBe(true);
+    }
+    expect(transactions[transactions.length - 1].last.toString()).toBe(status.checkpoint);
+
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(
+      new RegExp(`^ipt_relay_transaction_seconds_count ${status.batchesCommitted}$`, 'm'),
+    );
     expect(metrics).toMatch(/^ipt_relay_state\{state="running"\} 1$/m);
     expect(metrics).toMatch(/^ipt_relay_lag_positions 0$/m);
     expect(metrics).toMatch(/^ipt_relay_events_relayed_total \d+$/m);

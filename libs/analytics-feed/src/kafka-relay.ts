@@ -13,6 +13,7 @@
  * Here: the retry loop, the pump and the commit. Beside it: relay-options,
  * relay-topics, relay-checkpoint, relay-batch, course-track-cache, kafka-errors.
  */
+import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import { COURSE_STREAM_PREFIX } from '@ipt/course';
 import type { RecordedEvent, StoreSubscription } from '@ipt/event-store';
@@ -35,6 +36,16 @@ export { TopicConfigurationError } from './relay-topics';
 export { loadNativeKafka, type ProducerChoice, type ProducerKind } from './feed-producer';
 
 export type RelayState = 'starting' | 'running' | 'degraded' | 'stopped';
+
+/** A transaction the broker committed, as told to `onCommitted` listeners. */
+export interface CommittedTransaction {
+  /** Global-log positions of its first and last course events. */
+  first: bigint;
+  last: bigint;
+  events: number;
+  /** From its begin to the broker's commit acknowledgment. */
+  seconds: number;
+}
 
 export interface RelayStatus {
   state: RelayState;
@@ -69,6 +80,7 @@ export class KafkaRelay {
   private errors = 0;
   private lastError: string | null = null;
   private lastCommitAt: Date | null = null;
+  private readonly committedListeners = new Set<(transaction: CommittedTransaction) => void>();
   /** The producer of the current (or last) session. */
   private producerKind: ProducerKind | null = null;
 
@@ -100,6 +112,15 @@ export class KafkaRelay {
    * retrying, state `degraded`). Rejects when it cannot run as configured (a
    * topic with a conflicting cleanup policy) or was fenced.
    */
+  /**
+   * Told of each committed transaction, when the broker acknowledged it: the
+   * transaction-time metric, and the benchmark's split of command-to-consumer latency.
+   */
+  onCommitted(listener: (transaction: CommittedTransaction) => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
   start(): Promise<void> {
     if (this.loop) return Promise.resolve();
     this.stopping = false;
@@ -349,7 +370,7 @@ export class KafkaRelay {
           requestLimit: this.requestLimit,
         });
         await inFlight;
-        inFlight = this.commitBatch(producer, prepared);
+        inFlight = this.commitBatch(producer, prepared, batch[0].position);
         inFlight.catch(() => undefined); // awaited on the next turn; no unhandled rejection meanwhile
       }
       await inFlight;
@@ -366,7 +387,12 @@ export class KafkaRelay {
   }
 
   /** One Kafka transaction: the batch's CloudEvents, its courses' snapshots and the new checkpoint, in one or more produce requests. */
-  private async commitBatch(producer: FeedProducer, prepared: PreparedBatch): Promise<void> {
+  private async commitBatch(
+    producer: FeedProducer,
+    prepared: PreparedBatch,
+    first: bigint,
+  ): Promise<void> {
+    const began = performance.now();
     const transaction = tracer().startSpan('relay transaction', {
       root: true,
       attributes: {
@@ -392,5 +418,12 @@ export class KafkaRelay {
     this.batchesCommitted++;
     this.lastCommitAt = new Date();
     this.tracks.committedBatch(prepared.touched);
+    const committed: CommittedTransaction = {
+      first,
+      last: prepared.last,
+      events: prepared.size,
+      seconds: (performance.now() - began) / 1000,
+    };
+    for (const listener of this.committedListeners) listener(committed);
   }
 }

@@ -43,6 +43,7 @@ export class OperationsMetrics implements OnModuleInit {
     if (this.relay.configured) {
       registerRelayMetrics(registry, {
         status: async () => (await this.relay.status()) ?? NOT_STARTED,
+        onCommitted: (listener) => this.relay.onCommitted(listener),
       });
     }
   }
