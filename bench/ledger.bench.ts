@@ -17,12 +17,13 @@
  *   relay, append, compare: sections left out), BENCH_APP_NODE_OPTIONS (the service's
  *   NODE_OPTIONS), BENCH_APP_NODE_ARGS (node flags NODE_OPTIONS refuses, e.g.
  *   "--cpu-prof --cpu-prof-dir=DIR" for a CPU profile of the service over the HTTP loads)
+ *   BENCH_RUNTIMES (24: the HTTP loads again with the service on these Node.js majors; empty: none),
  *   BENCH_ONLY=reads: only the course view reads (each one recorded in the access log),
  *   printed and not written to RESULTS.md; BENCH_ONLY=commands: the same for the two command
  *   loads; ACCESS_LOG_THREAD is handed to the service
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -96,14 +97,14 @@ const percentOf = (r: LoadResult, bare: LoadResult) =>
 const yesNo = (ok: boolean) => (ok ? 'yes' : '**no**');
 
 /** A bare Fastify JSON POST and GET handler in their own process: what the machine can do at best. */
-async function bareFastify(): Promise<{ post: LoadResult; get: LoadResult }> {
+async function bareFastify(node: string): Promise<{ post: LoadResult; get: LoadResult }> {
   const port = await freePort();
   const script = `
     const app = require('fastify')();
     app.post('/echo', async (req) => ({ ok: true, n: req.body.n }));
     app.get('/courses/:id', async (req) => ({ courseId: req.params.id, status: 'active', sessionsHeld: 3 }));
     app.listen({ port: ${port}, host: '127.0.0.1' }).then(() => console.log('ready'));`;
-  const child = spawn(process.execPath, ['-e', script], {
+  const child = spawn(node, ['-e', script], {
     cwd: path.join(__dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -165,8 +166,10 @@ function rssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
-async function service(): Promise<void> {
+/** The service as one process under a Node.js binary, COURSES courses enrolled, and its HTTP loads. */
+async function startService(node: string) {
   const app = await startLedgerApp({
+    node,
     env: {
       LOG_LEVEL: 'error',
       NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? '--max-semi-space-size=32',
@@ -177,35 +180,123 @@ async function service(): Promise<void> {
     },
     execArgv: process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean),
   });
+  const clinicId = 'bench-clinic';
+  const token = tokenFor(clinicId, ['clinician', 'auditor', 'admin']);
+  const client = new LedgerClient(app.baseUrl, token);
+  const courseIds: string[] = [];
   try {
-    const clinicId = 'bench-clinic';
-    const token = tokenFor(clinicId, ['clinician', 'auditor', 'admin']);
-    const client = new LedgerClient(app.baseUrl, token);
-    const courseIds: string[] = [];
     for (let i = 0; i < COURSES; i += CONNECTIONS) {
       const bodies = Array.from({ length: Math.min(CONNECTIONS, COURSES - i) }, () => enrollment());
       const answers = await Promise.all(bodies.map((b) => client.post('/v1/courses', b)));
       if (answers.some((a) => a.status !== 201)) throw new Error('enrollment failed during setup');
       courseIds.push(...bodies.map((b) => b.courseId as string));
     }
-    const randomCourse = () => courseIds[Math.floor(Math.random() * courseIds.length)];
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    const courseReads = () =>
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
+  const randomCourse = () => courseIds[Math.floor(Math.random() * courseIds.length)];
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const courseReads = () =>
+    load(
+      {
+        url: app.baseUrl,
+        headers: { authorization: `Bearer ${token}` },
+        requests: [
+          {
+            method: 'GET',
+            setupRequest: (request) => ({ ...request, path: `/v1/courses/${randomCourse()}` }),
+          },
+        ],
+      },
+      app.pid,
+    );
+  // Missed sessions are valid any number of times on an active course: a steady command mix.
+  const missedSession = JSON.stringify({
+    scheduledAt: '2025-02-01T10:00:00Z',
+    kind: 'did_not_attend',
+  });
+  const commandsOn = (course: () => string) =>
+    withLoopDelay(app.baseUrl, token, () =>
       load(
         {
           url: app.baseUrl,
-          headers: { authorization: `Bearer ${token}` },
+          headers,
           requests: [
             {
-              method: 'GET',
-              setupRequest: (request) => ({ ...request, path: `/v1/courses/${randomCourse()}` }),
+              method: 'POST',
+              setupRequest: (request) => ({
+                ...request,
+                path: `/v1/courses/${course()}/missed-sessions`,
+                body: missedSession,
+              }),
             },
           ],
         },
         app.pid,
-      );
+      ),
+    );
+  const hotCourse = courseIds[0];
+  return {
+    app,
+    client,
+    clinicId,
+    courseReads,
+    commands: () => commandsOn(randomCourse),
+    hot: () => commandsOn(() => hotCourse),
+    reads: () => withLoopDelay(app.baseUrl, token, courseReads),
+  };
+}
+
+/** The three HTTP loads beside the bare handler, each against its target. */
+function sayHttpRows(
+  figures: {
+    bare: { post: LoadResult; get: LoadResult };
+    commands: LoadResult;
+    hot: LoadResult;
+    reads: LoadResult;
+  },
+  runtime = '',
+): void {
+  const { bare, commands, hot, reads } = figures;
+  say(row(`bare Fastify JSON POST (ceiling)${runtime}`, bare.post, undefined, ''));
+  say(row(`bare Fastify GET (ceiling)${runtime}`, bare.get, undefined, ''));
+  const commandShare = commands.requestsPerSecond / bare.post.requestsPerSecond;
+  say(
+    row(
+      `commands (missed session), many courses${runtime}`,
+      commands,
+      bare.post,
+      '≥ 40 % of bare POST, p99 ≤ 25 ms',
+      yesNo(commandShare >= 0.4 && commands.p99 <= 25),
+    ),
+  );
+  say(
+    row(
+      `commands (missed session), one hot course${runtime}`,
+      hot,
+      bare.post,
+      'every command succeeds, p99 ≤ 50 ms',
+      yesNo(hot.non2xx === 0 && hot.errors === 0 && hot.p99 <= 50),
+    ),
+  );
+  say(
+    row(
+      `course view reads (access record durable)${runtime}`,
+      reads,
+      bare.get,
+      '≥ 50 % of bare GET',
+      yesNo(reads.requestsPerSecond / bare.get.requestsPerSecond >= 0.5),
+    ),
+  );
+}
+
+async function service(): Promise<void> {
+  const service = await startService(process.execPath);
+  const { app, client, clinicId } = service;
+  try {
     if (ONLY === 'reads') {
-      const reads = await courseReads();
+      const reads = await service.courseReads();
       const auditor = client.as(tokenFor(clinicId, ['auditor']));
       const newest = (await auditor.get('/v1/audit-log?limit=1')).body.items[0];
       say(HTTP_HEADER);
@@ -214,35 +305,8 @@ async function service(): Promise<void> {
       say(`access records written: ${newest ? newest.leafIndex + 1 : 0}`);
       return;
     }
-
-    // Missed sessions are valid any number of times on an active course: a steady command mix.
-    const missedSession = JSON.stringify({
-      scheduledAt: '2025-02-01T10:00:00Z',
-      kind: 'did_not_attend',
-    });
-    const commandsOn = (course: () => string) =>
-      withLoopDelay(app.baseUrl, token, () =>
-        load(
-          {
-            url: app.baseUrl,
-            headers,
-            requests: [
-              {
-                method: 'POST',
-                setupRequest: (request) => ({
-                  ...request,
-                  path: `/v1/courses/${course()}/missed-sessions`,
-                  body: missedSession,
-                }),
-              },
-            ],
-          },
-          app.pid,
-        ),
-      );
-    const commands = await commandsOn(randomCourse);
-    const hotCourse = courseIds[0];
-    const hot = await commandsOn(() => hotCourse);
+    const commands = await service.commands();
+    const hot = await service.hot();
     if (ONLY === 'commands') {
       say(HTTP_HEADER);
       say(HTTP_RULE);
@@ -250,8 +314,8 @@ async function service(): Promise<void> {
       say(row('commands, one hot course', hot, undefined, ''));
       return;
     }
-    const reads = await withLoopDelay(app.baseUrl, token, courseReads);
-    const bare = await bareFastify();
+    const reads = await service.reads();
+    const bare = await bareFastify(process.execPath);
 
     say('');
     say(
@@ -260,36 +324,7 @@ async function service(): Promise<void> {
     say('');
     say(HTTP_HEADER);
     say(HTTP_RULE);
-    say(row('bare Fastify JSON POST (ceiling)', bare.post, undefined, ''));
-    say(row('bare Fastify GET (ceiling)', bare.get, undefined, ''));
-    const commandShare = commands.requestsPerSecond / bare.post.requestsPerSecond;
-    say(
-      row(
-        'commands (missed session), many courses',
-        commands,
-        bare.post,
-        '≥ 40 % of bare POST, p99 ≤ 25 ms',
-        yesNo(commandShare >= 0.4 && commands.p99 <= 25),
-      ),
-    );
-    say(
-      row(
-        'commands (missed session), one hot course',
-        hot,
-        bare.post,
-        'every command succeeds, p99 ≤ 50 ms',
-        yesNo(hot.non2xx === 0 && hot.errors === 0 && hot.p99 <= 50),
-      ),
-    );
-    say(
-      row(
-        'course view reads (access record durable)',
-        reads,
-        bare.get,
-        '≥ 50 % of bare GET',
-        yesNo(reads.requestsPerSecond / bare.get.requestsPerSecond >= 0.5),
-      ),
-    );
+    sayHttpRows({ bare, commands, hot, reads });
     say('');
     say(
       "Server CPU µs/request is the serving process's CPU time divided by the requests it answered: " +
@@ -329,6 +364,54 @@ async function service(): Promise<void> {
   } finally {
     await app.stop();
   }
+}
+
+/**
+ * The HTTP loads again with the service and the bare handler on other Node.js majors (BENCH_RUNTIMES,
+ * comma list, default 24: the current LTS), fetched by scripts/node-runtimes.sh.
+ */
+async function otherRuntimes(): Promise<void> {
+  const majors = (process.env.BENCH_RUNTIMES ?? '24')
+    .split(',')
+    .filter((major) => major && !process.version.startsWith(`v${major}.`));
+  if (majors.length === 0) return;
+  const found = spawnSync(
+    'bash',
+    [path.join(__dirname, '..', 'scripts', 'node-runtimes.sh'), ...majors],
+    {
+      encoding: 'utf8',
+    },
+  );
+  say('');
+  say(`## HTTP on Node.js ${majors.join(', ')} (the same loads, in the same run)`);
+  say('');
+  if (found.status !== 0) {
+    say(
+      `Not measured: scripts/node-runtimes.sh ${majors.join(' ')} failed (${found.stderr.trim()}).`,
+    );
+    return;
+  }
+  say(HTTP_HEADER);
+  say(HTTP_RULE);
+  for (const dir of found.stdout.trim().split('\n').filter(Boolean)) {
+    const node = path.join(dir, 'bin', 'node');
+    const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    const service = await startService(node);
+    try {
+      const commands = await service.commands();
+      const hot = await service.hot();
+      const reads = await service.reads();
+      const bare = await bareFastify(node);
+      sayHttpRows({ bare, commands, hot, reads }, `, Node ${version}`);
+    } finally {
+      await service.app.stop();
+    }
+  }
+  say('');
+  say(
+    'Both the runtime and the SQLite driver differ from the run above: on Node.js 22 and later the embedded ' +
+      "store and the access log use Node's built-in node:sqlite, on Node.js 20 better-sqlite3.",
+  );
 }
 
 /** The relay's figures from bench/relay.bench.ts in a child process (it starts its own broker). */
@@ -492,6 +575,7 @@ async function main(): Promise<void> {
   );
   await service();
   if (ONLY) return;
+  await otherRuntimes();
   if (!SKIP.has('relay')) await relay();
   if (!SKIP.has('append')) await appendCost();
   if (!SKIP.has('compare')) await storeComparison();

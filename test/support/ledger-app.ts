@@ -28,6 +28,8 @@ export interface LedgerAppOptions {
   startTimeoutMs?: number;
   /** Node options that NODE_OPTIONS refuses (e.g. --cpu-prof), before the entry point. */
   execArgv?: string[];
+  /** The Node.js binary (default: this process's), e.g. another runtime for the benchmark. */
+  node?: string;
 }
 
 export interface LedgerApp {
@@ -62,18 +64,22 @@ export async function startLedgerApp(options: LedgerAppOptions = {}): Promise<Le
     throw new Error(`no build at ${main}: run npm run build (npm test does)`);
   const dataDir = options.dataDir ?? tempDataDir();
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(options.execArgv ?? []), main], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      AUTH_JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      ...options.env,
+  const child: ChildProcess = spawn(
+    options.node ?? process.execPath,
+    [...(options.execArgv ?? []), main],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        AUTH_JWT_SECRET: TEST_JWT_SECRET,
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
