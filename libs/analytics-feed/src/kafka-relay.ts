@@ -107,12 +107,6 @@ export class KafkaRelay {
   }
 
   /**
-   * Starts relaying in the background. Resolves once the relay runs, or once
-   * its first attempt failed for a reason that may pass (broker down: it keeps
-   * retrying, state `degraded`). Rejects when it cannot run as configured (a
-   * topic with a conflicting cleanup policy) or was fenced.
-   */
-  /**
    * Told of each committed transaction, when the broker acknowledged it: the
    * transaction-time metric, and the benchmark's split of command-to-consumer latency.
    */
@@ -121,6 +115,12 @@ export class KafkaRelay {
     return () => this.committedListeners.delete(listener);
   }
 
+  /**
+   * Starts relaying in the background. Resolves once the relay runs, or once
+   * its first attempt failed for a reason that may pass (broker down: it keeps
+   * retrying, state `degraded`). Rejects when it cannot run as configured (a
+   * topic with a conflicting cleanup policy) or was fenced.
+   */
   start(): Promise<void> {
     if (this.loop) return Promise.resolve();
     this.stopping = false;
@@ -424,6 +424,12 @@ export class KafkaRelay {
       events: prepared.size,
       seconds: (performance.now() - began) / 1000,
     };
-    for (const listener of this.committedListeners) listener(committed);
+    for (const listener of this.committedListeners) {
+      try {
+        listener(committed);
+      } catch {
+        // An observer's failure is not the transaction's: it is committed.
+      }
+    }
   }
 }
