@@ -6,7 +6,7 @@
  * PostgreSQL with DATABASE_URL (one log for every instance), else in the
  * data folder's SQLite file, written by a worker thread (ACCESS_LOG_THREAD, default true).
  */
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@ipt/config';
 import { SHARED_DATABASE } from '@ipt/database';
@@ -38,7 +38,7 @@ class AccessLogCloser implements OnApplicationShutdown {
       useFactory: async (config: AppConfig, shared: Pool | null): Promise<AccessLog> => {
         if (shared) return new PostgresAccessLog(shared);
         return config.accessLogThread
-          ? ThreadedAccessLog.inDataDir(config.dataDir)
+          ? ThreadedAccessLog.inDataDir(config.dataDir, (m) => new Logger('audit').warn(m))
           : AccessLogStore.inDataDir(config.dataDir);
       },
     },

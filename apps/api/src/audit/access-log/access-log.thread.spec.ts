@@ -28,7 +28,8 @@ describe('ThreadedAccessLog', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a call in flight when its thread dies, then starts another that continues chain and tree', async () => {
-    const log = await ThreadedAccessLog.inDataDir(dir);
+    const warnings: string[] = [];
+    const log = await ThreadedAccessLog.inDataDir(dir, (m) => warnings.push(m));
     try {
       const first = await log.append(record('clinic-a'));
       const worker = await threadOf(log);
@@ -38,6 +39,9 @@ describe('ThreadedAccessLog', () => {
       const stopped = worker.terminate();
       await expect(inFlight).rejects.toBeInstanceOf(AccessLogUnavailableError);
       await stopped;
+      expect(warnings).toEqual([
+        "the access log's thread stopped (1); refused in flight: 1; the next call starts another",
+      ]);
 
       const after = await log.append(record('clinic-a'));
       expect(await threadOf(log)).not.toBe(worker);
@@ -63,11 +67,13 @@ describe('ThreadedAccessLog', () => {
     );
   });
 
-  it('refuses calls once closed', async () => {
-    const log = await ThreadedAccessLog.inDataDir(dir);
+  it('refuses calls once closed, and says nothing of the thread it stopped', async () => {
+    const warnings: string[] = [];
+    const log = await ThreadedAccessLog.inDataDir(dir, (m) => warnings.push(m));
     await log.append(record('clinic-a'));
     await log.close();
     await expect(log.append(record('clinic-a'))).rejects.toBeInstanceOf(AccessLogUnavailableError);
     await expect(log.head()).rejects.toBeInstanceOf(AccessLogUnavailableError);
+    expect(warnings).toEqual([]);
   });
 });

@@ -61,17 +61,26 @@ export class ThreadedAccessLog implements AccessLog {
   private readonly sending = new Set<Promise<void>>();
   private closed = false;
 
-  private constructor(readonly filename: string) {}
+  private constructor(
+    readonly filename: string,
+    private readonly warn: (message: string) => void,
+  ) {}
 
-  /** Resolves once the thread has opened the file (and checked its records against its tree). */
-  static async open(filename: string): Promise<ThreadedAccessLog> {
-    const log = new ThreadedAccessLog(filename);
+  /**
+   * Resolves once the thread has opened the file (and checked its records against its tree).
+   * `warn` is told when a thread stops without being asked to.
+   */
+  static async open(
+    filename: string,
+    warn: (message: string) => void = () => undefined,
+  ): Promise<ThreadedAccessLog> {
+    const log = new ThreadedAccessLog(filename, warn);
     await log.worker();
     return log;
   }
 
-  static inDataDir(dataDir: string): Promise<ThreadedAccessLog> {
-    return ThreadedAccessLog.open(path.join(dataDir, ACCESS_LOG_FILE));
+  static inDataDir(dataDir: string, warn?: (message: string) => void): Promise<ThreadedAccessLog> {
+    return ThreadedAccessLog.open(path.join(dataDir, ACCESS_LOG_FILE), warn);
   }
 
   append(record: UnsealedAccessRecord): Promise<StoredAccessRecord> {
@@ -178,6 +187,11 @@ export class ThreadedAccessLog implements AccessLog {
       worker.once('exit', (code) => {
         const error = new AccessLogUnavailableError(`the access log's thread stopped (${code})`);
         reject(error);
+        if (!this.closed) {
+          this.warn(
+            `${error.message}; refused in flight: ${this.calls.size}; the next call starts another`,
+          );
+        }
         // The next call starts a new thread from the file.
         if (this.thread === started) this.thread = undefined;
         for (const call of this.calls.values()) call.reject(error);
