@@ -14,6 +14,7 @@
  *   env: REBUILD_BENCH_EVENTS (1000000), REBUILD_BENCH_RATE (commands/s, 500),
  *        REBUILD_BENCH_ONLY (a projection name), REBUILD_BENCH_WRITE (1: write bench/RESULTS.md)
  *        REBUILD_BENCH_SLICE (events per slice, the runner's default)
+ *        REBUILD_BENCH_CATCH_UP_BATCH (events per transaction of the live projections, the runner's default)
  *        REBUILD_BENCH_POSTGRES=1: the read models in PostgreSQL (BENCH_DATABASE_URL, else an
  *        embedded server on this machine), a section of its own in RESULTS.md
  *
@@ -45,6 +46,9 @@ const EVENTS = Number(env.REBUILD_BENCH_EVENTS ?? 1_000_000);
 const RATE = Number(env.REBUILD_BENCH_RATE ?? 500);
 const ONLY = env.REBUILD_BENCH_ONLY;
 const SLICE = env.REBUILD_BENCH_SLICE ? Number(env.REBUILD_BENCH_SLICE) : undefined;
+const CATCH_UP_BATCH = env.REBUILD_BENCH_CATCH_UP_BATCH
+  ? Number(env.REBUILD_BENCH_CATCH_UP_BATCH)
+  : undefined;
 const POSTGRES = env.REBUILD_BENCH_POSTGRES === '1';
 const HEADING = POSTGRES
   ? '## Projection rebuild without an outage on PostgreSQL'
@@ -171,6 +175,7 @@ async function main(): Promise<void> {
           new ProjectionRunner(store!, t, logger, {
             vault,
             ...(SLICE ? { rebuild: { sliceEvents: SLICE } } : {}),
+            ...(CATCH_UP_BATCH ? { batchEvents: CATCH_UP_BATCH } : {}),
           }),
       );
     const reader = openSqlite(path.join(dir, 'events.sqlite'));
@@ -198,6 +203,8 @@ async function main(): Promise<void> {
     // The live projections catch up first (the incremental path, from an empty read model),
     // once: the read models are kept beside the store for the next runs.
     let started = performance.now();
+    const catchUpLoop = monitorEventLoopDelay({ resolution: 1 });
+    catchUpLoop.enable();
     for (const r of runners) r.start();
     for (;;) {
       const head = (await store.headPosition())!.toString();
@@ -206,12 +213,19 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     const catchUpSeconds = (performance.now() - started) / 1000;
+    catchUpLoop.disable();
+    // No sample at all: the loop never turned while the projections caught up.
+    const catchUpDelay =
+      catchUpLoop.count === 0
+        ? `the whole catch-up (the event loop never turned)`
+        : `${(catchUpLoop.percentile(99) / 1e6).toFixed(1)} / ${(catchUpLoop.max / 1e6).toFixed(1)}`;
     if (cachedReadModels) {
       say('The live read models were built by an earlier run (kept beside the store).');
     } else {
       say(
         `Incremental catch-up of the ${runners.length} live projections from an empty read model (concurrently, ` +
-          `20,000 events per transaction): ${catchUpSeconds.toFixed(1)} s, ${fmt((fixture.events * runners.length) / catchUpSeconds)} events/s in all.`,
+          `${fmt(CATCH_UP_BATCH ?? 20_000)} events per transaction at most): ${catchUpSeconds.toFixed(1)} s, ${fmt((fixture.events * runners.length) / catchUpSeconds)} events/s in all; ` +
+          `event-loop delay p99 / max ${catchUpDelay} ms.`,
       );
       if (!ONLY && !POSTGRES) db.exec(`VACUUM INTO '${readModelsCache}'`);
     }

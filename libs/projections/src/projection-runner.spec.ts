@@ -150,3 +150,59 @@ describe('a projection meeting an event it cannot decode', () => {
     expect(db.prepare('SELECT count(*) AS n FROM course_completion').get()).toEqual({ n: 0 });
   });
 });
+
+describe('a projection catching up', () => {
+  let dir: string;
+  let store: SqliteEventStore;
+  let db: SqliteDatabase;
+  let runner: ProjectionRunner | undefined;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-catch-up-'));
+    store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
+    db = openSqlite(path.join(dir, 'read-models.sqlite'));
+  });
+
+  afterEach(async () => {
+    await runner?.stop();
+    await store.close();
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets the event loop turn between its batches, so that requests are served meanwhile', async () => {
+    for (let i = 0; i < 40; i++) {
+      const events = Array.from({ length: 25 }, (_, n) => stored(n === 0 ? enrolled() : held(n)));
+      await store.appendToStream(courseStreamId(randomUUID()), events, {
+        expectedRevision: 'no_stream',
+      });
+    }
+    runner = new ProjectionRunner(
+      store,
+      sqliteProjectionTarget(db, streamLengths),
+      { log: () => undefined, warn: () => undefined },
+      { batchEvents: 100 },
+    );
+    // Turns of the event loop, counted by a chain of setImmediate; each batch notes the count.
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const turnAtBatch: number[] = [];
+    runner.onApplied(() => turnAtBatch.push(turns));
+    runner.start();
+    await waitFor(
+      () => runner!.status().eventsApplied === 1000,
+      10_000,
+      () => JSON.stringify(runner!.status()),
+    );
+    counting = false;
+    // Ten batches of 100, each applied in a turn of its own (not all in one run of microtasks).
+    expect(turnAtBatch.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(turnAtBatch).size).toBe(turnAtBatch.length);
+  });
+});

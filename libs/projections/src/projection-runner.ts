@@ -86,6 +86,8 @@ export function migrateCheckpoints(db: SqliteDatabase): void {
 
 export interface ProjectionRunnerOptions {
   rebuild?: Partial<RebuildSettings>;
+  /** Events per transaction at most (default BATCH_SIZE). */
+  batchEvents?: number;
   /** Opens `phi` for a projection that `readsPhi`. */
   vault?: PhiVault;
 }
@@ -108,6 +110,7 @@ export class ProjectionRunner {
   private latestRebuild?: RebuildProgress;
   private polling = false;
   private readonly rebuildSettings: RebuildSettings;
+  private readonly batchEvents: number;
   private rebuilding?: ShadowRebuild;
   private rebuildPoll?: NodeJS.Timeout;
 
@@ -118,6 +121,7 @@ export class ProjectionRunner {
     options: ProjectionRunnerOptions = {},
   ) {
     this.rebuildSettings = { ...DEFAULT_REBUILD_SETTINGS, ...options.rebuild };
+    this.batchEvents = options.batchEvents ?? BATCH_SIZE;
     this.vault = options.vault;
   }
 
@@ -269,7 +273,7 @@ export class ProjectionRunner {
           afterPosition: this.knownCheckpoint,
           streamPrefixes: [COURSE_STREAM_PREFIX],
         });
-        for await (const batch of logBatches(this.subscription, BATCH_SIZE)) {
+        for await (const batch of logBatches(this.subscription, this.batchEvents)) {
           const events: RecordedEvent[] = [];
           for (const message of batch) {
             if (message.kind === 'event') events.push(message.event);
@@ -286,6 +290,9 @@ export class ProjectionRunner {
           }
           backoff = 100;
           this.lastError = null;
+          // Reading and applying stored events never waits on I/O: without a turn of the event
+          // loop between batches, a catch-up held the process's requests until it had caught up.
+          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         if (!this.stopping) throw new Error('subscription ended');
       } catch (error) {
