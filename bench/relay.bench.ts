@@ -26,7 +26,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Kafka, logLevel } from 'kafkajs';
 import {
   KafkaRelay,
@@ -200,11 +200,15 @@ async function throughputRun(
     );
     const c0 = process.cpuUsage();
     const b0 = processCpuMs(brokerPid);
+    // What the relay's catch-up costs whatever else shares its process (the API, in embedded mode).
+    const loop = monitorEventLoopDelay({ resolution: 1 });
+    loop.enable();
     const t0 = Date.now();
     await relay.start();
     const tRunning = Date.now();
     await waitFor(async () => (await relay.status()).lag === 0, 600_000);
     const t1 = Date.now();
+    loop.disable();
     const cpu = process.cpuUsage(c0);
     const b1 = processCpuMs(brokerPid);
     clearInterval(rssTimer);
@@ -244,6 +248,9 @@ async function throughputRun(
     );
     console.log(
       `RSS: ${Math.round(rssBefore / 2 ** 20)} MB before the relay, peak ${Math.round(peakRss / 2 ** 20)} MB while relaying`,
+    );
+    console.log(
+      `event-loop delay while relaying, p99 / max: ${(loop.percentile(99) / 1e6).toFixed(1)} / ${(loop.max / 1e6).toFixed(1)} ms`,
     );
     console.log(`read_committed consumer counted ${committed} events (expected ${events})`);
     console.log(`producer: ${producer}`);
