@@ -266,11 +266,11 @@ export class CourseCommandsService {
       }
       if (!staleRefusal && toAppend.length > 0) {
         try {
-          await this.appendBatch(
+          await this.appendInSpan(
             streamId,
             course.revision,
-            toAppend,
             outcomes.filter((o) => 'events' in o).length,
+            () => toAppend,
           );
         } catch (error) {
           if (!(error instanceof WrongExpectedRevisionError)) throw error;
@@ -284,14 +284,8 @@ export class CourseCommandsService {
         course = await this.streams.load(streamId, clinicId);
         continue;
       }
-      if (toAppend.length > 0) {
-        const first = course.revision + 1;
-        this.streams.appended(
-          streamId,
-          course,
-          toAppend.map((event, i) => ({ ...event, revision: first + i })),
-        );
-      }
+      // `next` is the course folded past every appended event already.
+      if (toAppend.length > 0) this.streams.adopt(streamId, course, next);
       return outcomes.map((outcome, i) =>
         'events' in outcome
           ? {
@@ -303,12 +297,15 @@ export class CourseCommandsService {
     }
   }
 
-  /** One append of a batch's events, in its own span. */
-  private appendBatch(
+  /**
+   * One append in its own span. `draft` makes the events inside it, so that a
+   * trace carrier taken there continues the append (projector and relay carry it on).
+   */
+  private appendInSpan(
     streamId: string,
-    expectedRevision: number,
-    events: EventToAppend[],
+    expectedRevision: number | 'no_stream',
     commands: number,
+    draft: () => EventToAppend[],
   ) {
     return inSpan(
       'append',
@@ -316,17 +313,18 @@ export class CourseCommandsService {
         attributes: {
           'ipt.event_store.stream': streamId,
           'ipt.event_store.expected_revision': String(expectedRevision),
-          'ipt.event.count': events.length,
         },
       },
       async (span) => {
+        const events = draft();
+        span.setAttribute('ipt.event.count', events.length);
         const appending = process.hrtime.bigint();
         const appended = await this.store
           .appendToStream(streamId, events, { expectedRevision })
           .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
         this.metrics.commandsPerAppend.observe(commands);
         span.setAttribute('ipt.event_store.revision', appended.nextExpectedRevision);
-        return appended;
+        return { events, appended };
       },
     );
   }
@@ -394,32 +392,19 @@ export class CourseCommandsService {
       : () => crypto.randomUUID();
     const decided = this.decided(command, course, now, idSource);
     const expectedRevision = exists ? course.revision! : 'no_stream';
-    const { toAppend, result } = await inSpan(
-      'append',
-      {
-        attributes: {
-          'ipt.event_store.stream': streamId,
-          'ipt.event_store.expected_revision': String(expectedRevision),
-          'ipt.event.count': decided.length,
-        },
-      },
-      async (span) => {
-        // The append's trace context travels with the events: projector and relay continue it.
-        const events = this.drafted(command, envelope, streamId, course, decided, {
+    const { events: toAppend, appended: result } = await this.appendInSpan(
+      streamId,
+      expectedRevision,
+      1,
+      // The append's trace context travels with the events: projector and relay continue it.
+      () =>
+        this.drafted(command, envelope, streamId, course, decided, {
           now,
           digest,
           dataKey,
           newId: idSource,
           trace: traceCarrier(),
-        });
-        const appending = process.hrtime.bigint();
-        const appended = await this.store
-          .appendToStream(streamId, events, { expectedRevision })
-          .finally(() => this.metrics.appendDuration.observe(secondsSince(appending)));
-        this.metrics.commandsPerAppend.observe(1);
-        span.setAttribute('ipt.event_store.revision', appended.nextExpectedRevision);
-        return { toAppend: events, result: appended };
-      },
+        }),
     );
     const firstRevision = result.nextExpectedRevision - toAppend.length + 1;
     const erasure = decided.find((e) => e.type === 'PersonalDataErased');

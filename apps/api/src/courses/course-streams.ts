@@ -81,12 +81,9 @@ export class CourseStreams {
 
   /** Folds the events this process just appended into the cached state. */
   appended(streamId: string, before: LoadedCourse, events: RecordedEventLike[]): void {
-    const cached = this.cache.get(streamId);
-    if (cached && cached.revision !== before.revision) return; // moved on meanwhile: next load reads it
-    const course: LoadedCourse = { ...before, fresh: false, keyed: before.keyed };
-    if (!cached && events.length > 0) course.clinicId ??= clinicOf({ streamId, ...events[0] });
-    this.fold(streamId, course, events);
-    this.remember(streamId, course);
+    const course = this.advanced(streamId, before, events);
+    if (events.length > 0) course.clinicId ??= clinicOf({ streamId, ...events[0] });
+    this.adopt(streamId, before, course);
   }
 
   /** The course after events about to be appended, not cached: what the next command of a batch decides on. */
@@ -94,6 +91,16 @@ export class CourseStreams {
     const course: LoadedCourse = { ...before };
     this.fold(streamId, course, events);
     return course;
+  }
+
+  /**
+   * Caches `after`, the course `advanced` past events this process has now
+   * appended onto `before`, unless the cache moved on meanwhile (the next load reads it).
+   */
+  adopt(streamId: string, before: LoadedCourse, after: LoadedCourse): void {
+    const cached = this.cache.get(streamId);
+    if (cached && cached.revision !== before.revision) return;
+    this.remember(streamId, { ...after, fresh: false });
   }
 
   /**
