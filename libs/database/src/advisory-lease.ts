@@ -91,7 +91,7 @@ export class AdvisoryLease {
       connectionString: this.url,
       application_name: this.options.applicationName ?? 'ipt-course-ledger-lease',
       keepAlive: true,
-      keepAliveInitialDelayMillis: 5000,
+      keepAliveInitialDelayMillis: KEEPALIVE.idle * 1000,
       // The server's side of the connection: the session (and the lock) ends after 3 unanswered probes.
       options: `-c tcp_keepalives_idle=${KEEPALIVE.idle} -c tcp_keepalives_interval=${KEEPALIVE.interval} -c tcp_keepalives_count=${KEEPALIVE.count}`,
       connectionTimeoutMillis: 3000,
