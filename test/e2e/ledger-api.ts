@@ -1014,6 +1014,36 @@ export function describeLedgerApi(storeName: string, store: StoreUnderTest): voi
         expect(commands).toBeGreaterThan(appends);
       });
 
+      it('concurrent commands of another clinic on a busy course: each answered as for a missing course, none recorded', async () => {
+        const course = await CourseDriver.enroll(clinician);
+        const stranger = clinician.as(tokenFor(newClinic(), ['clinician']));
+        const foreign = new CourseDriver(stranger, course.courseId);
+        const body = (i: number) => ({ scheduledAt: day(2 + i), kind: 'did_not_attend' });
+        // Sent at once with the clinic's own: the stranger's queue up behind an append in flight
+        // and are taken together, as a batch of their own.
+        const fromStranger = (i: number) => i >= 10 && i < 30;
+        const answers = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (fromStranger(i) ? foreign : course).attempt('/missed-sessions', body(i)),
+          ),
+        );
+        const missing = await new CourseDriver(stranger, randomUUID()).attempt(
+          '/missed-sessions',
+          body(0),
+        );
+        expect(missing.status).toBe(404);
+        const own = answers.filter((_, i) => !fromStranger(i));
+        const strangers = answers.filter((_, i) => fromStranger(i));
+        expect(own.map((a) => a.status)).toEqual(Array(20).fill(200));
+        for (const answer of strangers)
+          expect([answer.status, answer.body.code, answer.body.detail]).toEqual([
+            404,
+            'course_not_found',
+            missing.body.detail,
+          ]);
+        expect(await eventCount(course)).toBe(21);
+      });
+
       it('X-Min-Revision waits for the projection and gives up with 503 after 5 s', async () => {
         const course = await CourseDriver.enroll(clinician);
         const written = await course.send('/sessions', session(1));
