@@ -31,6 +31,7 @@ import * as path from 'node:path';
 import { LedgerClient, freePort, startLedgerApp, tokenFor } from '../test/support/ledger-app';
 import { enrollment } from '../test/e2e/course-scenario';
 import { appendCostSmallVsLarge } from './append-cost';
+import { processCpuSeconds } from './process-cpu';
 import { compareStores } from './store-comparison';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -65,11 +66,8 @@ const say = (line: string) => {
   lines.push(line);
 };
 
-/** utime + stime of a process, in microseconds (Linux /proc, clock ticks of 10 ms). */
-function cpuMicros(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+/** utime + stime of a process, in microseconds (NaN when it cannot be read). */
+const cpuMicros = (pid: number) => (processCpuSeconds(pid) ?? NaN) * 1e6;
 
 async function load(options: autocannon.Options, pid?: number): Promise<LoadResult> {
   const cpuBefore = pid === undefined ? 0 : cpuMicros(pid);

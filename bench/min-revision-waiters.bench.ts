@@ -6,19 +6,14 @@
  * bench/min-revision-waiters.bench.ts [path/to/dist/apps/api/src/main.js]`
  * measures another build (e.g. main's) the same way.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../test/support/ledger-app';
 import { CourseDriver } from '../test/e2e/course-scenario';
+import { processCpuSeconds } from './process-cpu';
 
 const WAITERS = Number(process.env.WAITERS ?? 2000);
 
-function cpuSeconds(pid: number): number {
-  // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 per second on Linux).
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+const cpuSeconds = (pid: number) => processCpuSeconds(pid) ?? NaN;
 
 /** Sends `count` reads of the course view at once; answers their statuses and the server's CPU. */
 async function reads(

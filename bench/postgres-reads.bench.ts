@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { LedgerClient, startLedgerApp, tokenFor, type LedgerApp } from '../test/support/ledger-app';
 import { enrollment } from '../test/e2e/course-scenario';
 import { startEmbeddedPostgres, type StartedPostgres } from '../test/support/postgres-server';
+import { processCpuSeconds } from './process-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const COURSES = Number(process.env.BENCH_COURSES ?? 2000);
@@ -35,10 +36,7 @@ interface Figures {
   cpuMicrosPerRequest: number;
 }
 
-function cpuMicros(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
+const cpuMicros = (pid: number) => (processCpuSeconds(pid) ?? NaN) * 1e6;
 
 async function seed(app: LedgerApp): Promise<string[]> {
   const client = new LedgerClient(app.baseUrl, tokenFor(CLINIC, ['clinician']));

@@ -35,6 +35,7 @@ import {
 } from '@ipt/projections';
 import { recorded } from '../libs/projections/src/testing/generated-clinic';
 import { startEmbeddedPostgres, type StartedPostgres } from '../test/support/postgres-server';
+import { processCpuSeconds } from './process-cpu';
 
 const COURSES = Number(process.env.BENCH_COURSES ?? 20_000);
 const BATCH = 20_000;
@@ -54,8 +55,6 @@ interface Cost {
   dbCpu: number;
 }
 
-const TICKS_PER_SECOND = 100; // USER_HZ on Linux
-
 /** CPU seconds used so far by each backend of `database` (from /proc: PostgreSQL on this machine). */
 async function backendCpu(pool: Pool, database: string): Promise<Map<number, number>> {
   const { rows } = await pool.query<{ pid: number }>(
@@ -64,13 +63,8 @@ async function backendCpu(pool: Pool, database: string): Promise<Map<number, num
   );
   const used = new Map<number, number>();
   for (const { pid } of rows) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      used.set(pid, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
-    } catch {
-      // not on this machine, or gone
-    }
+    const seconds = processCpuSeconds(pid); // undefined: not on this machine, or gone
+    if (seconds !== undefined) used.set(pid, seconds);
   }
   return used;
 }

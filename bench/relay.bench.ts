@@ -23,7 +23,7 @@
  *        RELAY_BENCH_PRODUCER (auto | native | kafkajs: the relay's Kafka producer; default auto),
  *        RELAY_BENCH_JSON (file: the figures as JSON, for npm run bench)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -42,6 +42,7 @@ import {
   type GeneratedCourse,
 } from '../test/support/kafka-courses';
 import { tempStore, uniqueSuffix, waitFor } from '../test/support/kafka-feed';
+import { processCpuSeconds } from './process-cpu';
 
 import * as broker from '../infra/kafka/broker';
 
@@ -74,13 +75,8 @@ const freePort = (): Promise<number> =>
 
 /** CPU time (ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
 function processCpuMs(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 1/100 s
-  } catch {
-    return undefined;
-  }
+  const seconds = pid ? processCpuSeconds(pid) : undefined;
+  return seconds === undefined ? undefined : Math.round(seconds * 1000);
 }
 
 const benchLogger = {
