@@ -108,7 +108,9 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
     table: string,
     stored: ReadonlySet<string>,
   ) => {
-    const fresh = rows.filter((row) => !stored.has(row.courseId));
+    const fresh: CourseRow<S>[] = [];
+    const held: CourseRow<S>[] = [];
+    for (const row of rows) (stored.has(row.courseId) ? held : fresh).push(row);
     let upserts = rows;
     if (fresh.length >= COPY_FROM_ROWS) {
       await copyRows(
@@ -117,7 +119,7 @@ export function postgresCourseFoldTarget<S>(pool: Pool, spec: CourseFoldSpec<S>)
         columns,
         fresh.map((row) => courseRowValues(spec, row)),
       );
-      upserts = rows.filter((row) => stored.has(row.courseId));
+      upserts = held;
     }
     for (let start = 0; start < upserts.length; start += ROWS_PER_STATEMENT) {
       const chunk = upserts.slice(start, start + ROWS_PER_STATEMENT);
