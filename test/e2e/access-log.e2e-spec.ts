@@ -108,6 +108,8 @@ describe('access log over HTTP', () => {
     const leaves = log.map((r) => r.leafIndex);
     expect(leaves).toEqual([...leaves].sort((a, b) => b - a));
     expect(JSON.stringify(log)).not.toContain(course.courseId + '/');
+    // Record ids are time-ordered UUID v7, as event ids are (decision 147).
+    for (const r of log) expect(r.recordId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
   });
 
   it('records the FHIR export as a disclosure, and reads of the log itself', async () => {
