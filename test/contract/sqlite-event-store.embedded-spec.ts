@@ -230,6 +230,37 @@ describe('embedded SQLite event store', () => {
       await subscription.close();
     });
 
+    it('lets the event loop turn between the pages of a catch-up', async () => {
+      const store = open({ subscriptionPageSize: 10 });
+      await store.appendToStream(
+        'course-a',
+        Array.from({ length: 50 }, (_, i) => sessionEvent(i)),
+        { expectedRevision: 'no_stream' },
+      );
+      // Turns of the event loop, counted by a chain of setImmediate; each event notes the count.
+      let turns = 0;
+      let counting = true;
+      const count = () => {
+        if (!counting) return;
+        turns++;
+        setImmediate(count);
+      };
+      setImmediate(count);
+      const subscription = store.subscribeToAll();
+      const turnOf: number[] = [];
+      for await (const message of subscription) {
+        if (message.kind === 'caught_up') break;
+        turnOf.push(turns);
+      }
+      counting = false;
+      await subscription.close();
+      // Reading stored events never waits on I/O: without those turns all 50 came in one.
+      expect(turnOf).toHaveLength(50);
+      const pages = Array.from({ length: 5 }, (_, p) => turnOf.slice(p * 10, p * 10 + 10));
+      for (const page of pages) expect(new Set(page).size).toBe(1);
+      expect(new Set(pages.map((page) => page[0])).size).toBe(5);
+    });
+
     it('reads a commit once for the subscriptions it wakes, and each following commit afresh', async () => {
       const store = open();
       const subscriptions = [

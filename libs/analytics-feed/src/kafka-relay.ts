@@ -35,9 +35,6 @@ export type { KafkaRelayOptions, RelayLogger } from './relay-options';
 export { TopicConfigurationError } from './relay-topics';
 export { loadNativeKafka, type ProducerChoice, type ProducerKind } from './feed-producer';
 
-/** Events the pump takes from the store between two turns of the event loop. */
-const PUMP_TURN_EVERY = 1000;
-
 export type RelayState = 'starting' | 'running' | 'degraded' | 'stopped';
 
 /** A transaction the broker committed, as told to `onCommitted` listeners. */
@@ -325,17 +322,11 @@ export class KafkaRelay {
     let wakeRelay: (() => void) | undefined;
     let wakePump: (() => void) | undefined;
     const pump = (async () => {
-      let sinceTurn = 0;
       try {
         for await (const m of subscription) {
           if (m.kind !== 'event') continue;
           queue.push(m.event);
           wakeRelay?.();
-          // Stored events are read without waiting on I/O: let the process's other work in now and then.
-          if (++sinceTurn === PUMP_TURN_EVERY) {
-            sinceTurn = 0;
-            await new Promise<void>((r) => setImmediate(r));
-          }
           // Backpressure: don't read the store far ahead of what Kafka has taken.
           if (queue.length >= 2 * this.settings.maxBatchEvents)
             await new Promise<void>((r) => (wakePump = r));

@@ -159,7 +159,8 @@ describe('a projection catching up', () => {
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipt-runner-catch-up-'));
-    store = new SqliteEventStore(path.join(dir, 'events.sqlite'));
+    // Pages of a batch each: the store lets the loop turn between pages.
+    store = new SqliteEventStore(path.join(dir, 'events.sqlite'), { subscriptionPageSize: 100 });
     db = openSqlite(path.join(dir, 'read-models.sqlite'));
   });
 

@@ -290,9 +290,6 @@ export class ProjectionRunner {
           }
           backoff = 100;
           this.lastError = null;
-          // Reading and applying stored events never waits on I/O: without a turn of the event
-          // loop between batches, a catch-up held the process's requests until it had caught up.
-          await new Promise<void>((resolve) => setImmediate(resolve));
         }
         if (!this.stopping) throw new Error('subscription ended');
       } catch (error) {

@@ -92,7 +92,12 @@ export class CatchUpSubscription implements StoreSubscription {
           if (this.ended()) return;
         }
         after = scannedTo;
-        if (page.length === pageSize) continue;
+        if (page.length === pageSize) {
+          // More is stored. Reading it never waits on I/O: without a turn of the event loop
+          // between pages, a catch-up would hold every other task of the process until it ended.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
         if (!caughtUp) {
           caughtUp = true;
           yield { kind: 'caught_up' };
