@@ -192,9 +192,11 @@ describe('a rebuild without an outage', () => {
         expect(rebuilt).toEqual(rowsOf(incrementalDb, table));
       }
       // The checkpoint counts the events of the switched-over copy, and goes on counting.
-      const counts = db.prepare('SELECT name, events FROM projection_checkpoints').all();
+      const counts = db
+        .prepare('SELECT name, events FROM projection_checkpoints ORDER BY name')
+        .all();
       const incrementalCounts = incrementalDb
-        .prepare('SELECT name, events FROM projection_checkpoints')
+        .prepare('SELECT name, events FROM projection_checkpoints ORDER BY name')
         .all();
       expect(counts).toEqual(incrementalCounts);
       await Promise.all(incremental.map((r) => r.stop()));
